@@ -1,0 +1,1 @@
+"""Domain model: aggregates, events and rules of a social-aid case."""

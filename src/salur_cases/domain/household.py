@@ -1,0 +1,972 @@
+"""The Household aggregate: one per Kartu Keluarga (No. KK), the unit of aid.
+
+Everything that happens to a household is an immutable event on it: proposals by sources, members
+and address, padan (population match) results, verval decisions, seats in a program's tahap, being
+left out of an allocation, payments, removals and reinstatements, transfers, complaints, corrections
+and member moves. Every event records who (actor, role) and when (the event's `timestamp` is the
+recorded time; `effective_on` is the legal date where a decision has one).
+
+Command methods validate and then call the decorated `_event` methods, whose bodies run again on
+replay and so only change state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from salur_cases.domain.clock import Clocked, today
+from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
+from salur_cases.domain.vocabulary import KEPALA_KELUARGA, PadanResult, PaymentStatus, SourceKind, VervalDecision
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person on the family card."""
+
+    nik: str
+    name: str
+    relationship: str
+    birth_date: date | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        """The member as stored in an event."""
+        return {
+            "nik": self.nik,
+            "name": self.name,
+            "relationship": self.relationship,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Member:
+        """The member from an event's data."""
+        birth = data.get("birth_date")
+        return cls(data["nik"], data["name"], data["relationship"], date.fromisoformat(birth) if birth else None)
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where the household lives: Kemendagri codes of kecamatan and kelurahan, and RW / RT."""
+
+    kecamatan: str
+    kelurahan: str
+    rw: str
+    rt: str
+
+    def to_data(self) -> dict[str, str]:
+        """The address as stored in an event."""
+        return {"kecamatan": self.kecamatan, "kelurahan": self.kelurahan, "rw": self.rw, "rt": self.rt}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who proposed the household: a kind (KELURAHAN, SELF, DINAS, ...) and a reference (a name, a list)."""
+
+    kind: str
+    reference: str = ""
+
+    @property
+    def is_city(self) -> bool:
+        """A proposal by the city (kelurahan, self-registration, a city department or a DPRD member)."""
+        return SourceKind(self.kind).is_city
+
+
+@dataclass
+class Payment:
+    """One attempt to pay a household in a tahap, as the payer reported it."""
+
+    amount_idr: int
+    paid_at: datetime
+    status: PaymentStatus
+    reference: str
+    warnings: list[str]
+
+
+@dataclass
+class Seat:
+    """A household's place in one tahap of one program, and the payments made on it."""
+
+    program: str
+    tahap: int
+    starts_on: date
+    ends_on: date
+    amount_idr: int
+    budget_source: str
+    authority: str | None
+    assigned_at: datetime
+    payments: list[Payment] = field(default_factory=list)
+
+    @property
+    def paid(self) -> bool:
+        """Whether a PAID payment stands (one not followed by RETURNED)."""
+        standing = False
+        for payment in self.payments:
+            if payment.status is PaymentStatus.PAID:
+                standing = True
+            elif payment.status is PaymentStatus.RETURNED:
+                standing = False
+        return standing
+
+    @property
+    def state(self) -> str:
+        """ASSIGNED until a payment is reported, then the latest payment's status."""
+        return str(self.payments[-1].status) if self.payments else "ASSIGNED"
+
+
+@dataclass
+class Withdrawal:
+    """A removal by an authority, or a transfer to another program, from a tahap onwards."""
+
+    kind: str  # REMOVED or TRANSFERRED
+    program: str
+    tahap: int
+    authority: str
+    reason: str
+    decree_ref: str
+    effective_on: date
+    recorded_at: datetime
+    to_program: str | None = None
+    reinstated: bool = False
+
+    def covers(self, program: str, tahap: int) -> bool:
+        """Whether it takes the household out of this program's tahap."""
+        return not self.reinstated and self.program == program and self.tahap <= tahap
+
+
+@dataclass
+class Complaint:
+    """An aduan and its resolution."""
+
+    channel: str
+    text: str
+    outcome: str | None = None
+    note: str | None = None
+
+
+def _require(value: str, field_name: str) -> str:
+    if not value or not value.strip():
+        raise InvalidCommand(field_name, "is required")
+    return value.strip()
+
+
+class Household(Aggregate):
+    """A household (Kartu Keluarga) and its whole aid history."""
+
+    # --- events ---------------------------------------------------------------------------------
+
+    class Proposed(Clocked, Aggregate.Created):
+        """First proposal of the household by a source; creates it."""
+
+        TOPIC = "salur:household.Proposed"
+        no_kk: str
+        source_kind: str
+        source_ref: str
+        address: dict[str, str] | None
+        members: list[dict[str, Any]]
+        actor: str
+        role: str
+
+    class Reproposed(Clocked, Aggregate.Event):
+        """Another source proposed the same household again."""
+
+        TOPIC = "salur:household.Reproposed"
+        source_kind: str
+        source_ref: str
+        actor: str
+        role: str
+
+    class MembersRecorded(Clocked, Aggregate.Event):
+        """A source submitted a different member list or address."""
+
+        TOPIC = "salur:household.MembersRecorded"
+        address: dict[str, str] | None
+        members: list[dict[str, Any]]
+        actor: str
+        role: str
+
+    class PopulationMatched(Clocked, Aggregate.Event):
+        """A padan result: MATCHED, or the first failing detail."""
+
+        TOPIC = "salur:household.PopulationMatched"
+        result: str
+        checked_on: date
+        basis: str
+        actor: str
+        role: str
+
+    class VervalDecided(Clocked, Aggregate.Event):
+        """A verval decision: ELIGIBLE or INELIGIBLE."""
+
+        TOPIC = "salur:household.VervalDecided"
+        decision: str
+        reason: str
+        officer: str
+        decided_on: date
+        effective_on: date
+        actor: str
+        role: str
+
+    class Assigned(Clocked, Aggregate.Event):
+        """A seat in a program's tahap, by the city's rule (authority None) or an outside roster."""
+
+        TOPIC = "salur:household.Assigned"
+        program: str
+        tahap: int
+        starts_on: date
+        ends_on: date
+        amount_idr: int
+        budget_source: str
+        authority: str | None
+        rank: int | None
+        warnings: list[str]
+        decree_ref: str
+        actor: str
+        role: str
+
+    class LeftOut(Clocked, Aggregate.Event):
+        """Considered for a tahap and not assigned: why (a rule's code or QUOTA_EXHAUSTED)."""
+
+        TOPIC = "salur:household.LeftOut"
+        program: str
+        tahap: int
+        code: str
+        rank: int | None
+        cutoff: int | None
+        authority: str | None
+        other_program: str | None
+        actor: str
+        role: str
+
+    class PaymentRecorded(Clocked, Aggregate.Event):
+        """A payer's report of one payment attempt (PAID, FAILED or RETURNED)."""
+
+        TOPIC = "salur:household.PaymentRecorded"
+        program: str
+        tahap: int
+        amount_idr: int
+        paid_at: datetime
+        status: str
+        reference: str
+        roster_hash: str | None
+        warnings: list[str]
+        actor: str
+        role: str
+
+    class Removed(Clocked, Aggregate.Event):
+        """Removal from a program from a tahap on, by an authority, for a reason, under a decree."""
+
+        TOPIC = "salur:household.Removed"
+        program: str
+        tahap: int
+        authority: str
+        reason: str
+        decree_ref: str
+        effective_on: date
+        actor: str
+        role: str
+
+    class Reinstated(Clocked, Aggregate.Event):
+        """A removal (or transfer) undone from a tahap on."""
+
+        TOPIC = "salur:household.Reinstated"
+        program: str
+        tahap: int
+        authority: str
+        reason: str
+        effective_on: date
+        actor: str
+        role: str
+
+    class Transferred(Clocked, Aggregate.Event):
+        """Taken out of one program from a tahap on, naming the program it goes to."""
+
+        TOPIC = "salur:household.Transferred"
+        from_program: str
+        from_tahap: int
+        to_program: str
+        authority: str
+        reason: str
+        effective_on: date
+        actor: str
+        role: str
+
+    class ComplaintFiled(Clocked, Aggregate.Event):
+        """An aduan about the household."""
+
+        TOPIC = "salur:household.ComplaintFiled"
+        complaint_id: str
+        channel: str
+        text: str
+        actor: str
+        role: str
+
+    class ComplaintResolved(Clocked, Aggregate.Event):
+        """An aduan answered."""
+
+        TOPIC = "salur:household.ComplaintResolved"
+        complaint_id: str
+        outcome: str
+        note: str
+        actor: str
+        role: str
+
+    class Corrected(Clocked, Aggregate.Event):
+        """A data correction: field, old value, new value and evidence."""
+
+        TOPIC = "salur:household.Corrected"
+        field: str
+        old_value: str | None
+        new_value: str
+        evidence: str
+        actor: str
+        role: str
+
+    class MemberMovedOut(Clocked, Aggregate.Event):
+        """A member left for another household (an explicit member move)."""
+
+        TOPIC = "salur:household.MemberMovedOut"
+        nik: str
+        to_no_kk: str
+        reason: str
+        evidence: str
+        actor: str
+        role: str
+
+    class MemberMovedIn(Clocked, Aggregate.Event):
+        """A member arrived from another household."""
+
+        TOPIC = "salur:household.MemberMovedIn"
+        member: dict[str, Any]
+        from_no_kk: str
+        reason: str
+        evidence: str
+        actor: str
+        role: str
+
+    # --- creation -------------------------------------------------------------------------------
+
+    @event(Proposed)
+    def __init__(  # noqa: PLR0913
+        self,
+        no_kk: str,
+        source_kind: str,
+        source_ref: str,
+        address: dict[str, str] | None,
+        members: list[dict[str, Any]],
+        actor: str,
+        role: str,
+    ) -> None:
+        self.no_kk = no_kk
+        self.address = Address(**address) if address else None
+        self.members = [Member.from_data(m) for m in members]
+        self.sources = [Source(source_kind, source_ref)]
+        self.registered_at: datetime = self.created_on
+        self.padan: PadanResult | None = None
+        self.padan_on: date | None = None
+        self.verval: VervalDecision | None = None
+        self.verval_on: date | None = None
+        self.seats: dict[tuple[str, int], Seat] = {}
+        self.withdrawals: list[Withdrawal] = []
+        self.left_out: dict[tuple[str, int], str] = {}
+        self.complaints: dict[str, Complaint] = {}
+
+    @classmethod
+    def propose(  # noqa: PLR0913
+        cls,
+        household_id: UUID,
+        no_kk: str,
+        source: Source,
+        address: Address | None,
+        members: list[Member],
+        actor: str,
+        role: str,
+    ) -> Household:
+        """A source proposes a household that is not yet on record; its id is a keyed HMAC of the No. KK."""
+        return cls._create(
+            cls.Proposed,
+            id=household_id,
+            no_kk=no_kk,
+            source_kind=source.kind,
+            source_ref=source.reference,
+            address=address.to_data() if address else None,
+            members=[m.to_data() for m in members],
+            actor=actor,
+            role=role,
+        )
+
+    # --- queries --------------------------------------------------------------------------------
+
+    @property
+    def niks(self) -> set[str]:
+        """NIKs of the current members."""
+        return {m.nik for m in self.members}
+
+    @property
+    def city_proposed(self) -> bool:
+        """Proposed by the city itself at least once."""
+        return any(s.is_city for s in self.sources)
+
+    @property
+    def head(self) -> Member | None:
+        """The KEPALA KELUARGA, if the member list names one."""
+        return next((m for m in self.members if m.relationship == KEPALA_KELUARGA), None)
+
+    def withdrawal(self, program: str, tahap: int) -> Withdrawal | None:
+        """The standing removal or transfer that takes the household out of this tahap, if any."""
+        standing = [w for w in self.withdrawals if w.covers(program, tahap)]
+        return standing[-1] if standing else None
+
+    def overlapping_seat(self, program: str, starts_on: date, ends_on: date) -> Seat | None:
+        """A seat in another program whose period overlaps the given one, and that still stands."""
+        for seat in self.seats.values():
+            if seat.program == program or self.withdrawal(seat.program, seat.tahap) is not None:
+                continue
+            if seat.starts_on <= ends_on and starts_on <= seat.ends_on:
+                return seat
+        return None
+
+    def city_rule_problem(
+        self, program: str, tahap: int, starts_on: date, ends_on: date
+    ) -> tuple[RefusalCode, str | None] | None:
+        """The first rule of the city's allocation this household fails, with the other program if any."""
+        if self.padan is not PadanResult.MATCHED:
+            return RefusalCode.NOT_MATCHED, None
+        if self.verval is not VervalDecision.ELIGIBLE:
+            return RefusalCode.NOT_ELIGIBLE, None
+        if self.withdrawal(program, tahap) is not None:
+            return RefusalCode.REMOVED, None
+        if (program, tahap) in self.seats:
+            return RefusalCode.ALREADY_RECEIVING, program
+        other = self.overlapping_seat(program, starts_on, ends_on)
+        if other is not None:
+            return RefusalCode.ALREADY_RECEIVING, other.program
+        return None
+
+    def paid_in(self, program: str, tahap: int) -> bool:
+        """Whether a PAID payment stands in that tahap."""
+        seat = self.seats.get((program, tahap))
+        return seat is not None and seat.paid
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def repropose(self, source: Source, address: Address | None, members: list[Member], actor: str, role: str) -> None:
+        """Another (or the same) source proposes this household again: a new event, never a new household."""
+        self._reproposed(source_kind=source.kind, source_ref=source.reference, actor=actor, role=role)
+        if members and (members != self.members or (address is not None and address != self.address)):
+            self._members_recorded(
+                address=(address or self.address).to_data() if (address or self.address) else None,
+                members=[m.to_data() for m in members],
+                actor=actor,
+                role=role,
+            )
+
+    def record_padan(self, result: PadanResult, checked_on: date, basis: str, actor: str, role: str) -> None:
+        """Record a padan result (from the loaded extract, or decided elsewhere)."""
+        self._population_matched(result=str(result), checked_on=checked_on, basis=basis, actor=actor, role=role)
+
+    def decide_verval(  # noqa: PLR0913
+        self,
+        decision: VervalDecision,
+        reason: str,
+        officer: str,
+        decided_on: date,
+        effective_on: date | None,
+        actor: str,
+        role: str,
+    ) -> None:
+        """Record a verval decision."""
+        self._verval_decided(
+            decision=str(decision),
+            reason=reason,
+            officer=_require(officer, "officer"),
+            decided_on=decided_on,
+            effective_on=effective_on or decided_on,
+            actor=actor,
+            role=role,
+        )
+
+    def assign(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        starts_on: date,
+        ends_on: date,
+        amount_idr: int,
+        budget_source: str,
+        decree_ref: str,
+        actor: str,
+        role: str,
+        *,
+        authority: str | None = None,
+        rank: int | None = None,
+    ) -> list[str]:
+        """Give the household a seat in a tahap.
+
+        By the city's own rule (`authority` None) a broken rule refuses the assignment. An outside
+        authority's roster is a fact: it is recorded anyway, with the broken rules' codes as warnings,
+        which are returned. A household already in this tahap is refused either way.
+        """
+        if (program, tahap) in self.seats:
+            raise Refusal(RefusalCode.ALREADY_RECEIVING, f"already holds a seat in {program} tahap {tahap}")
+        problem = self.city_rule_problem(program, tahap, starts_on, ends_on)
+        warnings: list[str] = []
+        if problem is not None:
+            code, other = problem
+            if authority is None:
+                raise Refusal(code, _problem_message(code, other))
+            warnings.append(str(code))
+        self._assigned(
+            program=program,
+            tahap=tahap,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            amount_idr=amount_idr,
+            budget_source=budget_source,
+            authority=authority,
+            rank=rank,
+            warnings=warnings,
+            decree_ref=decree_ref,
+            actor=actor,
+            role=role,
+        )
+        return warnings
+
+    def leave_out(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        code: str,
+        actor: str,
+        role: str,
+        *,
+        rank: int | None = None,
+        cutoff: int | None = None,
+        authority: str | None = None,
+        other_program: str | None = None,
+    ) -> None:
+        """Record that an allocation or a roster left the household out of a tahap, and why."""
+        self._left_out(
+            program=program,
+            tahap=tahap,
+            code=code,
+            rank=rank,
+            cutoff=cutoff,
+            authority=authority,
+            other_program=other_program,
+            actor=actor,
+            role=role,
+        )
+
+    def payment_problems(self, program: str, tahap: int, amount_idr: int, status: PaymentStatus, tahap_amount: int) -> list[RefusalCode]:
+        """The payment rules a reported payment breaks (empty when it is in order)."""
+        seat = self.seats.get((program, tahap))
+        if seat is None:
+            return [RefusalCode.NOT_ASSIGNED]
+        problems: list[RefusalCode] = []
+        if self.withdrawal(program, tahap) is not None and status is PaymentStatus.PAID:
+            problems.append(RefusalCode.REMOVED)
+        if amount_idr > tahap_amount:
+            problems.append(RefusalCode.AMOUNT_ABOVE_TAHAP)
+        if status is PaymentStatus.PAID and seat.paid:
+            problems.append(RefusalCode.ALREADY_PAID)
+        if status is PaymentStatus.RETURNED and not seat.paid:
+            problems.append(RefusalCode.NOT_PAID)
+        return problems
+
+    def record_payment(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        amount_idr: int,
+        paid_at: datetime,
+        status: PaymentStatus,
+        reference: str,
+        tahap_amount: int,
+        actor: str,
+        role: str,
+        *,
+        as_fact: bool = False,
+        roster_hash: str | None = None,
+    ) -> list[str]:
+        """Record a payment attempt.
+
+        A payment the city records itself is refused when it breaks a rule. A payer's report
+        (`as_fact`) is recorded anyway with the broken rules as warnings (a seat-less payment too,
+        so the anomaly report can find it).
+        """
+        problems = self.payment_problems(program, tahap, amount_idr, status, tahap_amount)
+        if problems and not as_fact:
+            raise Refusal(problems[0], _problem_message(problems[0], program, tahap))
+        warnings = [str(p) for p in problems]
+        self._payment_recorded(
+            program=program,
+            tahap=tahap,
+            amount_idr=amount_idr,
+            paid_at=paid_at,
+            status=str(status),
+            reference=reference,
+            roster_hash=roster_hash,
+            warnings=warnings,
+            actor=actor,
+            role=role,
+        )
+        return warnings
+
+    def remove(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        authority: str,
+        reason: str,
+        decree_ref: str,
+        effective_on: date | None,
+        actor: str,
+        role: str,
+    ) -> None:
+        """Remove the household from a program from `tahap` on; it names an authority and a reason."""
+        authority = _require(authority, "authority")
+        reason = _require(reason, "reason")
+        if self.withdrawal(program, tahap) is not None:
+            raise Refusal(RefusalCode.REMOVED, f"already removed from {program} as of tahap {tahap}")
+        self._removed(
+            program=program,
+            tahap=tahap,
+            authority=authority,
+            reason=reason,
+            decree_ref=decree_ref,
+            effective_on=effective_on or today(),
+            actor=actor,
+            role=role,
+        )
+
+    def reinstate(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        authority: str,
+        reason: str,
+        effective_on: date | None,
+        actor: str,
+        role: str,
+    ) -> None:
+        """Undo the standing removal or transfer from a program as of `tahap`."""
+        authority = _require(authority, "authority")
+        reason = _require(reason, "reason")
+        if self.withdrawal(program, tahap) is None:
+            raise Refusal(RefusalCode.NOT_REMOVED, f"not removed from {program} as of tahap {tahap}")
+        self._reinstated(
+            program=program,
+            tahap=tahap,
+            authority=authority,
+            reason=reason,
+            effective_on=effective_on or today(),
+            actor=actor,
+            role=role,
+        )
+
+    def transfer(  # noqa: PLR0913
+        self,
+        from_program: str,
+        from_tahap: int,
+        to_program: str,
+        authority: str,
+        reason: str,
+        effective_on: date | None,
+        actor: str,
+        role: str,
+    ) -> None:
+        """Take the household out of `from_program` from `from_tahap` on, naming `to_program`."""
+        authority = _require(authority, "authority")
+        reason = _require(reason, "reason")
+        if self.withdrawal(from_program, from_tahap) is not None:
+            raise Refusal(RefusalCode.REMOVED, f"already out of {from_program} as of tahap {from_tahap}")
+        self._transferred(
+            from_program=from_program,
+            from_tahap=from_tahap,
+            to_program=to_program,
+            authority=authority,
+            reason=reason,
+            effective_on=effective_on or today(),
+            actor=actor,
+            role=role,
+        )
+
+    def file_complaint(self, complaint_id: str, channel: str, text: str, actor: str, role: str) -> None:
+        """Record an aduan."""
+        self._complaint_filed(
+            complaint_id=complaint_id,
+            channel=_require(channel, "channel"),
+            text=_require(text, "text"),
+            actor=actor,
+            role=role,
+        )
+
+    def resolve_complaint(self, complaint_id: str, outcome: str, note: str, actor: str, role: str) -> None:
+        """Answer an aduan."""
+        if complaint_id not in self.complaints:
+            raise Refusal(RefusalCode.UNKNOWN_COMPLAINT, "no such complaint on this household")
+        self._complaint_resolved(
+            complaint_id=complaint_id, outcome=_require(outcome, "outcome"), note=note, actor=actor, role=role
+        )
+
+    def correct(self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str) -> None:
+        """Record a data correction; the application has validated the path and the new value."""
+        self._corrected(
+            field=field_path,
+            old_value=old_value,
+            new_value=new_value,
+            evidence=_require(evidence, "evidence"),
+            actor=actor,
+            role=role,
+        )
+
+    def member(self, nik: str) -> Member:
+        """The member with this NIK, or a refusal."""
+        for m in self.members:
+            if m.nik == nik:
+                return m
+        raise Refusal(RefusalCode.UNKNOWN_MEMBER, "no member with this NIK in the household")
+
+    def move_out(self, nik: str, to_no_kk: str, reason: str, evidence: str, actor: str, role: str) -> Member:
+        """A member leaves for another household; returns the member."""
+        member = self.member(nik)
+        self._moved_out(
+            nik=nik, to_no_kk=to_no_kk, reason=_require(reason, "reason"), evidence=evidence, actor=actor, role=role
+        )
+        return member
+
+    def move_in(self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: str, role: str) -> None:
+        """A member arrives from another household."""
+        self._moved_in(
+            member=member.to_data(), from_no_kk=from_no_kk, reason=reason, evidence=evidence, actor=actor, role=role
+        )
+
+    # --- event application ----------------------------------------------------------------------
+
+    @event(Reproposed)
+    def _reproposed(self, source_kind: str, source_ref: str, actor: str, role: str) -> None:
+        self.sources.append(Source(source_kind, source_ref))
+
+    @event(MembersRecorded)
+    def _members_recorded(self, address: dict[str, str] | None, members: list[dict[str, Any]], actor: str, role: str) -> None:
+        self.address = Address(**address) if address else None
+        self.members = [Member.from_data(m) for m in members]
+
+    @event(PopulationMatched)
+    def _population_matched(self, result: str, checked_on: date, basis: str, actor: str, role: str) -> None:
+        self.padan = PadanResult(result)
+        self.padan_on = checked_on
+
+    @event(VervalDecided)
+    def _verval_decided(  # noqa: PLR0913
+        self,
+        decision: str,
+        reason: str,
+        officer: str,
+        decided_on: date,
+        effective_on: date,
+        actor: str,
+        role: str,
+    ) -> None:
+        self.verval = VervalDecision(decision)
+        self.verval_on = decided_on
+
+    @event(Assigned)
+    def _assigned(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        starts_on: date,
+        ends_on: date,
+        amount_idr: int,
+        budget_source: str,
+        authority: str | None,
+        rank: int | None,
+        warnings: list[str],
+        decree_ref: str,
+        actor: str,
+        role: str,
+    ) -> None:
+        self.seats[program, tahap] = Seat(
+            program, tahap, starts_on, ends_on, amount_idr, budget_source, authority, self.modified_on
+        )
+        self.left_out.pop((program, tahap), None)
+
+    @event(LeftOut)
+    def _left_out(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        code: str,
+        rank: int | None,
+        cutoff: int | None,
+        authority: str | None,
+        other_program: str | None,
+        actor: str,
+        role: str,
+    ) -> None:
+        self.left_out[program, tahap] = code
+
+    @event(PaymentRecorded)
+    def _payment_recorded(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        amount_idr: int,
+        paid_at: datetime,
+        status: str,
+        reference: str,
+        roster_hash: str | None,
+        warnings: list[str],
+        actor: str,
+        role: str,
+    ) -> None:
+        seat = self.seats.get((program, tahap))
+        if seat is not None:
+            seat.payments.append(Payment(amount_idr, paid_at, PaymentStatus(status), reference, warnings))
+
+    @event(Removed)
+    def _removed(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        authority: str,
+        reason: str,
+        decree_ref: str,
+        effective_on: date,
+        actor: str,
+        role: str,
+    ) -> None:
+        self.withdrawals.append(
+            Withdrawal("REMOVED", program, tahap, authority, reason, decree_ref, effective_on, self.modified_on)
+        )
+
+    @event(Reinstated)
+    def _reinstated(  # noqa: PLR0913
+        self,
+        program: str,
+        tahap: int,
+        authority: str,
+        reason: str,
+        effective_on: date,
+        actor: str,
+        role: str,
+    ) -> None:
+        for withdrawal in self.withdrawals:
+            if withdrawal.covers(program, tahap):
+                withdrawal.reinstated = True
+
+    @event(Transferred)
+    def _transferred(  # noqa: PLR0913
+        self,
+        from_program: str,
+        from_tahap: int,
+        to_program: str,
+        authority: str,
+        reason: str,
+        effective_on: date,
+        actor: str,
+        role: str,
+    ) -> None:
+        self.withdrawals.append(
+            Withdrawal(
+                "TRANSFERRED",
+                from_program,
+                from_tahap,
+                authority,
+                reason,
+                "",
+                effective_on,
+                self.modified_on,
+                to_program=to_program,
+            )
+        )
+
+    @event(ComplaintFiled)
+    def _complaint_filed(self, complaint_id: str, channel: str, text: str, actor: str, role: str) -> None:
+        self.complaints[complaint_id] = Complaint(channel, text)
+
+    @event(ComplaintResolved)
+    def _complaint_resolved(self, complaint_id: str, outcome: str, note: str, actor: str, role: str) -> None:
+        self.complaints[complaint_id].outcome = outcome
+        self.complaints[complaint_id].note = note
+
+    @event(Corrected)
+    def _corrected(  # noqa: PLR0913
+        self, field: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str
+    ) -> None:
+        apply_correction(self, field, new_value)
+
+    @event(MemberMovedOut)
+    def _moved_out(self, nik: str, to_no_kk: str, reason: str, evidence: str, actor: str, role: str) -> None:
+        self.members = [m for m in self.members if m.nik != nik]
+
+    @event(MemberMovedIn)
+    def _moved_in(
+        self, member: dict[str, Any], from_no_kk: str, reason: str, evidence: str, actor: str, role: str
+    ) -> None:
+        self.members = [*self.members, Member.from_data(member)]
+
+
+MEMBER_FIELDS = ("nik", "name", "relationship", "birth_date")
+ADDRESS_FIELDS = ("kecamatan", "kelurahan", "rw", "rt")
+
+
+def parse_field_path(path: str) -> tuple[str, int | None, str]:
+    """Split `members[0].nik` or `address.rt` into (section, index, attribute); refuse anything else."""
+    section, _, attribute = path.partition(".")
+    if section == "address" and attribute in ADDRESS_FIELDS:
+        return "address", None, attribute
+    if section.startswith("members[") and section.endswith("]") and attribute in MEMBER_FIELDS:
+        index = section[len("members[") : -1]
+        if index.isdigit():
+            return "members", int(index), attribute
+    raise InvalidCommand(
+        "field", "must be members[i].nik|name|relationship|birth_date or address.kecamatan|kelurahan|rw|rt"
+    )
+
+
+def current_value(household: Household, path: str) -> str | None:
+    """The value a correction replaces (as text)."""
+    section, index, attribute = parse_field_path(path)
+    if section == "address":
+        return getattr(household.address, attribute) if household.address else None
+    assert index is not None
+    if index >= len(household.members):
+        raise InvalidCommand("field", f"the household has {len(household.members)} members")
+    value = getattr(household.members[index], attribute)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def apply_correction(household: Household, path: str, new_value: str) -> None:
+    """Change state as a Corrected event says (runs on replay too)."""
+    section, index, attribute = parse_field_path(path)
+    if section == "address":
+        base = household.address.to_data() if household.address else dict.fromkeys(ADDRESS_FIELDS, "")
+        household.address = Address(**{**base, attribute: new_value})
+        return
+    assert index is not None
+    data = household.members[index].to_data()
+    data[attribute] = new_value
+    members = list(household.members)
+    members[index] = Member.from_data(data)
+    household.members = members
+
+
+def _problem_message(code: RefusalCode, other: str | None = None, tahap: int | None = None) -> str:
+    messages = {
+        RefusalCode.NOT_MATCHED: "the household's padan is not MATCHED",
+        RefusalCode.NOT_ELIGIBLE: "the household's latest verval is not ELIGIBLE",
+        RefusalCode.REMOVED: "the household is removed from this program",
+        RefusalCode.ALREADY_RECEIVING: f"the household already receives {other} in an overlapping period",
+        RefusalCode.NOT_ASSIGNED: f"the household holds no seat in {other} tahap {tahap}",
+        RefusalCode.AMOUNT_ABOVE_TAHAP: "the amount is above the tahap's amount per household",
+        RefusalCode.ALREADY_PAID: f"the household is already paid in {other} tahap {tahap}",
+        RefusalCode.NOT_PAID: "there is no standing PAID payment to return",
+    }
+    return messages.get(code, str(code))
