@@ -1,0 +1,1 @@
+"""Intake: importers of CSV/XLSX files and the demo scenario."""

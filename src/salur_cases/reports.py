@@ -1,0 +1,21 @@
+"""`salur report NAME`: each report lives with its area; this hands over to it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from typing import cast
+
+REPORTS = {
+    "programs": "salur_cases.intake.reports:programs_command",
+    "padan-suggestions": "salur_cases.intake.reports:padan_suggestions_command",
+    "budget": "salur_cases.audit.cli:budget_command",
+    "anomalies": "salur_cases.audit.cli:anomalies_command",
+}
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Run the named report."""
+    module, _, name = REPORTS[args.name].partition(":")
+    return cast("Callable[[argparse.Namespace], int]", getattr(importlib.import_module(module), name))(args)

@@ -1,0 +1,76 @@
+"""One place that turns settings into the running parts: the application and the SQL engine.
+
+A PostgreSQL URL may carry `?schema=NAME` (the project's own convention): the event store and the
+read models then live in that schema, which is how each test gets a fresh one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import create_engine, event
+
+from salur_cases.settings import Settings, to_sqlalchemy_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from salur_cases.application import SalurApplication
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """The URL without its `schema` query parameter, and that schema (PostgreSQL only)."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return url, None
+    query = parse_qs(parts.query)
+    schema = query.pop("schema", [None])[-1]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), schema
+
+
+@dataclass
+class Runtime:
+    """The application and the engine for one process, built lazily from the settings."""
+
+    settings: Settings
+
+    @cached_property
+    def schema(self) -> str | None:
+        """The PostgreSQL schema the URL names, if any."""
+        return split_schema(self.settings.database_url)[1]
+
+    @cached_property
+    def engine(self) -> Engine:
+        """SQLAlchemy engine for the read models (same database as the event store)."""
+        url = to_sqlalchemy_url(split_schema(self.settings.database_url)[0])
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+                cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+
+            return engine
+        options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
+        return create_engine(url, connect_args=options, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+    @cached_property
+    def app(self) -> SalurApplication:
+        """The application service over the event store, matching against the loaded population extract."""
+        from salur_cases.application import SalurApplication  # noqa: PLC0415 - heavy import, on demand
+        from salur_cases.intake.population import PopulationTable  # noqa: PLC0415
+
+        return SalurApplication(self.settings, schema=self.schema, population=PopulationTable(self.engine, self.settings.id_key))
+
+    def close(self) -> None:
+        """Release connections."""
+        if "app" in self.__dict__:
+            self.app.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,0 +1,171 @@
+"""PostgreSQL persistence: eventsourcing's recorders with a hash chain and a COPY BINARY insert.
+
+Use with ``PERSISTENCE_MODULE=salur_cases.store.postgres`` (see :mod:`salur_cases.store.config`).
+The events table is the library's plus ``chain_hash bytea NOT NULL``; ``notification_id`` is a plain
+``bigint`` (no sequence) assigned here, under the library's ``LOCK TABLE ... IN EXCLUSIVE MODE``,
+as the last id + 1, so ids are gap-free and commit order equals id order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import eventsourcing.postgres as es_postgres
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError
+from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier
+
+from salur_cases.store.chain import GENESIS, ChainRow, link_hash
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.utils import Environment, EnvType
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
+
+_COPY_TYPES = ["bigint", "uuid", "bigint", "text", "bytea", "bytea"]
+
+
+class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder):
+    """Application recorder whose rows form a hash chain; inserts with one COPY BINARY."""
+
+    def __init__(
+        self, datastore: es_postgres.PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        if datastore.originator_id_type != "uuid":
+            msg = "the hash chain needs ORIGINATOR_ID_TYPE=uuid"
+            raise ProgrammingError(msg)
+        if datastore.enable_db_functions:
+            msg = "POSTGRES_ENABLE_DB_FUNCTIONS would bypass the hash chain"
+            raise ProgrammingError(msg)
+        super().__init__(datastore, events_table_name=events_table_name)
+        table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(events_table_name))
+        self.sql_create_statements[self.create_table_statement_index] = SQL(
+            "CREATE TABLE IF NOT EXISTS {table} ("
+            "originator_id uuid NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text, "
+            "state bytea, "
+            "notification_id bigint NOT NULL, "
+            "chain_hash bytea NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) "
+            "WITH (autovacuum_enabled = true, "
+            "autovacuum_vacuum_threshold = 100000000, autovacuum_vacuum_scale_factor = 0.5, "
+            "autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.01)"
+        ).format(table=table)
+        # The library's insert function would write rows without a chain hash: never create it.
+        del self.sql_create_statements[self.create_insert_function_statement_index]
+        self.select_last_link_statement = SQL(
+            "SELECT notification_id, chain_hash FROM {table} ORDER BY notification_id DESC LIMIT 1"
+        ).format(table=table)
+        self.copy_statement = SQL(
+            "COPY {table} (notification_id, originator_id, originator_version, topic, state, chain_hash)"
+            " FROM STDIN (FORMAT BINARY)"
+        ).format(table=table)
+        self.select_existing_ids_statement = SQL(
+            "SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)"
+        ).format(table=table)
+        self.select_max_versions_statement = SQL(
+            "SELECT originator_id, MAX(originator_version) AS version FROM {table} "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(table=table)
+        self.select_chain_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash "
+            "FROM {table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(table=table)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Append the events in one transaction and return their notification ids.
+
+        A duplicate (originator_id, originator_version) raises eventsourcing's ``IntegrityError``
+        and writes nothing.
+        """
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)  # tracking, for process recorders
+            if not stored_events:
+                return None
+            return self._append_chained(curs, stored_events)
+
+    def _append_chained(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> list[int]:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(self.select_last_link_statement, prepare=True)
+        last = curs.fetchone()
+        position, prev = (last["notification_id"], bytes(last["chain_hash"])) if last else (0, GENESIS)
+        first = position + 1
+        with curs.copy(self.copy_statement) as copy:
+            copy.set_types(_COPY_TYPES)
+            for event in stored_events:
+                position += 1
+                originator_id = event.originator_id
+                if not isinstance(originator_id, UUID):
+                    originator_id = UUID(originator_id)
+                prev = link_hash(
+                    prev, position, originator_id, event.originator_version, event.topic, event.state
+                )
+                copy.write_row(
+                    (position, originator_id, event.originator_version, event.topic, event.state, prev)
+                )
+        return list(range(first, position + 1))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def existing_originator_ids(self, ids: Sequence[UUID]) -> set[UUID]:
+        """Return those of ``ids`` that have at least one stored event."""
+        if not ids:
+            return set()
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_existing_ids_statement, (list(ids),), prepare=True)
+            return {row["originator_id"] for row in curs.fetchall()}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def max_originator_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
+        """Return the highest stored version of each of ``ids`` that has events."""
+        if not ids:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_max_versions_statement, (list(ids),), prepare=True)
+            return {row["originator_id"]: row["version"] for row in curs.fetchall()}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_chain(self, start: int, limit: int) -> list[ChainRow]:
+        """Return up to ``limit`` rows from notification id ``start`` on, in notification order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_chain_statement, (start, limit), prepare=True)
+            return [
+                ChainRow(
+                    row["notification_id"],
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                    bytes(row["chain_hash"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+
+class ChainedPostgresProcessRecorder(es_postgres.PostgresProcessRecorder, ChainedPostgresApplicationRecorder):
+    """Process recorder (events plus tracking in one transaction) over the chained events table."""
+
+
+class ChainedPostgresFactory(es_postgres.PostgresFactory):
+    """eventsourcing's PostgreSQL factory with the chained recorders; creates the schema if needed."""
+
+    application_recorder_class = ChainedPostgresApplicationRecorder
+    process_recorder_class = ChainedPostgresProcessRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        if self.env_create_table():
+            schema = self.datastore.schema
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+                if curs.fetchone() is None:
+                    curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+
+
+Factory = ChainedPostgresFactory
