@@ -1,0 +1,1 @@
+"""Read models (import name ``salur_cases.projections``): tables, projections, explain engine."""

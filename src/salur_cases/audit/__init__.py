@@ -1,0 +1,1 @@
+"""Audit: tamper-evident chain, certified rosters and evidence export."""

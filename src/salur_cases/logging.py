@@ -1,0 +1,149 @@
+"""Structured logging (structlog) for the whole process, with a last line of defence for PII.
+
+Log lines go to stderr (stdout is the CLI's output), as JSON or, on a terminal, for people.
+Standard-library loggers (uvicorn, alembic, eventsourcing) are rendered through the same chain.
+:func:`mask_pii` masks every run of 16 digits and drops keys that hold names or NIKs, so no NIK,
+No. KK or person's name reaches a log line even when a caller slips.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+__all__ = ["PII_KEYS", "configure_logging", "get_logger", "mask_digits", "mask_pii"]
+
+PII_KEYS = frozenset({"nik", "name", "nama", "members"})
+_LONG_DIGITS = re.compile(r"\d{16,}")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return run[:4] + "*" * (len(run) - 8) + run[-4:]
+
+
+def mask_digits(text: str) -> str:
+    """``text`` with every run of 16 or more digits masked to its first and last 4 digits."""
+    return _LONG_DIGITS.sub(_mask_run, text)
+
+
+def _scrub(value: object) -> object:  # noqa: PLR0911 - one case per kind of value
+    if isinstance(value, str):
+        return mask_digits(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return mask_digits(str(value)) if abs(value) >= 10**15 else value
+    if isinstance(value, Mapping):
+        return {k: _scrub(v) for k, v in value.items() if not _is_pii_key(k)}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return _scrub(bytes(value).decode("utf-8", "replace"))
+    if value is None or isinstance(value, float):
+        return value
+    return mask_digits(str(value))
+
+
+def _is_pii_key(key: object) -> bool:
+    return isinstance(key, str) and key.casefold() in PII_KEYS
+
+
+def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: drop PII keys and mask 16-digit runs in every value (recursively)."""
+    for key in [k for k in event_dict if _is_pii_key(k)]:
+        del event_dict[key]
+    for key, value in list(event_dict.items()):
+        if key.startswith("_"):
+            continue
+        event_dict[key] = _scrub(value)
+    return event_dict
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """A handler writing to whatever ``sys.stderr`` is at the time (test capture friendly)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """Ignore: the stream is always the current ``sys.stderr``."""
+
+
+def _default_format() -> str:
+    return "console" if sys.stderr.isatty() else "json"
+
+
+def configure_logging(fmt: str | None = None, level: str = "INFO") -> None:
+    """Configure structlog and the stdlib root logger.
+
+    ``fmt`` is ``"json"`` or ``"console"``; None means ``SALUR_LOG_FORMAT`` from the settings
+    when they load, else console on a terminal and JSON otherwise.
+    """
+    if fmt is None:
+        fmt = _format_from_settings()
+    levelno = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=False),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer: Processor
+    if fmt == "console":
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    else:
+        renderer = structlog.processors.JSONRenderer()
+    # Tracebacks are rendered to text before masking, so they are masked too.
+    tail: list[Processor] = [structlog.processors.format_exc_info, mask_pii]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail, renderer],
+    )
+    handler = _StderrHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if isinstance(old, _StderrHandler):
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(levelno)
+
+
+def _format_from_settings() -> str:
+    try:
+        from salur_cases.settings import log_format_from_env  # noqa: PLC0415 - avoid an import cycle
+
+        return log_format_from_env()
+    except Exception:  # logging must come up even with broken settings
+        return _default_format()
+
+
+def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:
+    """A structlog logger; configures logging with defaults if nobody has yet."""
+    if not structlog.is_configured():
+        configure_logging()
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger.bind(**initial) if initial else logger

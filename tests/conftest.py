@@ -1,0 +1,108 @@
+"""Shared fixtures: database targets (SQLite file, fresh PostgreSQL schema) and test keys."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
+_POSTGRES_FIXTURES = frozenset({"postgres_url", "pg_target"})
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """A PostgreSQL database and the fresh schema a test owns (search_path it yourself)."""
+
+    url: str
+    schema: str
+
+    @property
+    def url_with_schema(self) -> str:
+        """``url`` with ``options=-csearch_path=<schema>`` so every connection lands in the schema."""
+        separator = "&" if "?" in self.url else "?"
+        return f"{self.url}{separator}options=-csearch_path%3D{self.schema}"
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """Where an application test stores its events: ``kind`` is ``sqlite`` or ``postgres``."""
+
+    kind: str
+    url: str
+    schema: str | None = None
+
+
+def _test_database_url() -> str:
+    return os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL
+
+
+def _unreachable(reason: str) -> None:
+    if os.environ.get("SALUR_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL required (SALUR_REQUIRE_POSTGRES=1) but unreachable: {reason}")
+    pytest.skip(f"PostgreSQL unreachable: {reason}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[PgTarget]:
+    """A fresh schema in the SALUR_TEST_DATABASE_URL database, dropped (CASCADE) after the test."""
+    import psycopg  # noqa: PLC0415 - only tests that need PostgreSQL import the driver
+
+    url = _test_database_url()
+    schema = f"t_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        _unreachable(type(exc).__name__)
+    try:
+        yield PgTarget(url=url, schema=schema)
+    finally:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_target(postgres_url: PgTarget) -> PgTarget:
+    """Alias of :func:`postgres_url`."""
+    return postgres_url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite database file in the test's own temporary directory."""
+    return f"sqlite:///{tmp_path / 'salur.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> StoreTarget:
+    """Runs the test once on SQLite and once on a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return StoreTarget(kind="sqlite", url=f"sqlite:///{tmp_path / 'salur.db'}")
+    pg: PgTarget = request.getfixturevalue("postgres_url")
+    return StoreTarget(kind="postgres", url=pg.url, schema=pg.schema)
+
+
+@pytest.fixture
+def env_keys() -> dict[str, str]:
+    """Test values for the secret keys."""
+    return {
+        "SALUR_ID_KEY": "test-id-key-0123456789abcdef0123456789abcdef",
+        "SALUR_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789ab",
+    }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that use PostgreSQL with ``postgres`` (``-m 'not postgres'`` deselects them)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        uses_store_pg = "store_url" in names and (
+            callspec is None or callspec.params.get("store_url") == "postgres"
+        )
+        if names & _POSTGRES_FIXTURES or uses_store_pg:
+            item.add_marker(pytest.mark.postgres)
