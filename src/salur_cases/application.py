@@ -26,20 +26,27 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, Transcoder
 
+from salur_cases import bulk
 from salur_cases.commands import Actor, PaymentItem, Proposal, parse_no_kk
 from salur_cases.domain.clock import today
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode, StaleVersion
-from salur_cases.domain.household import Household, Member, current_value, parse_field_path
+from salur_cases.domain.household import Household, current_value, parse_field_path
 from salur_cases.domain.padan import PopulationRecord, match_household
 from salur_cases.domain.person import PersonClaim
 from salur_cases.domain.program import Program, Tahap
-from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, ProgramGroup, VervalDecision
+from salur_cases.domain.vocabulary import (
+    BudgetSource,
+    PadanResult,
+    ProgramGroup,
+    VervalDecision,
+)
 from salur_cases.identifiers import keyed_uuid
 from salur_cases.logging import get_logger
 from salur_cases.settings import Settings
 from salur_cases.store import ChainedRecorder, eventsourcing_env
+from salur_cases.store.transcoder import MsgspecTranscoder
 
 log = get_logger(__name__)
 
@@ -49,21 +56,6 @@ CHUNK = 1000
 P = ParamSpec("P")
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
-
-
-class DateAsISO(Transcoding):
-    """Stores `datetime.date` as an ISO string (eventsourcing's JSON transcoder lacks it)."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        """The ISO text."""
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        """The date."""
-        return date.fromisoformat(data)
 
 
 class PopulationLookup(Protocol):
@@ -83,7 +75,7 @@ class NoPopulation:
         """Never loaded."""
         return False
 
-    def records(self, niks: Collection[str]) -> Mapping[str, PopulationRecord]:
+    def records(self, niks: Collection[str]) -> Mapping[str, PopulationRecord]:  # noqa: ARG002 - none loaded
         """Nothing."""
         return {}
 
@@ -129,6 +121,15 @@ class BulkOutcome(Written):
     warnings: list[Rejection] = field(default_factory=list)
     created: int = 0
 
+    def merge(self, part: BulkOutcome) -> None:
+        """Add a chunk's result."""
+        self.accepted += part.accepted
+        self.created += part.created
+        self.rejected.extend(part.rejected)
+        self.warnings.extend(part.warnings)
+        if part.position is not None:
+            self.position = max(self.position or 0, part.position)
+
 
 @dataclass
 class AllocationOutcome(Written):
@@ -157,7 +158,8 @@ def _retrying(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _chunks(items: Sequence[R], size: int = CHUNK) -> Iterator[tuple[int, Sequence[R]]]:
+def _chunks(items: Sequence[R], size: int | None = None) -> Iterator[tuple[int, Sequence[R]]]:
+    size = size or CHUNK  # read at call time, so a test can make chunks small
     for start in range(0, len(items), size):
         yield start, items[start : start + size]
 
@@ -174,16 +176,16 @@ class SalurApplication(Application[UUID]):
         env = eventsourcing_env(settings.database_url, schema)
         if settings.encryption_key:
             key = hashlib.sha256(settings.encryption_key.encode()).digest()
-            env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
             env["CIPHER_KEY"] = base64.b64encode(key).decode()
         self.settings = settings
+        self.schema = schema
         self.population: PopulationLookup = population or NoPopulation()
         super().__init__(env)
 
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        """Dates travel as ISO strings."""
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
+    def construct_transcoder(self) -> Transcoder:
+        """Event state as JSON through msgspec (the library's tagged format, faster)."""
+        return MsgspecTranscoder()
 
     @property
     def chained(self) -> ChainedRecorder:
@@ -227,12 +229,22 @@ class SalurApplication(Application[UUID]):
         return cast("Household", self.repository.get(UUID(claim.household_id)))
 
     def _load_many(self, ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
-        """Load the aggregates among `ids` that exist (one existence query, then one read each)."""
-        existing = self.chained.existing_originator_ids(list(ids))
-        return {i: cast("Aggregate", self.repository.get(i)) for i in ids if i in existing}
+        """Load the aggregates among `ids` that exist, reading all their events in one query."""
+        loaded: dict[UUID, Aggregate] = {}
+        for stored in self.chained.select_events_many(list(dict.fromkeys(ids))):
+            event = self.mapper.to_domain_event(stored)
+            key = UUID(str(stored.originator_id))
+            loaded[key] = cast("Aggregate", event.mutate(loaded.get(key)))  # type: ignore[attr-defined]
+        return loaded
 
     def _save(self, written: Written, *aggregates: Aggregate | None) -> None:
-        written.add(self.save(*aggregates))
+        """Save the aggregates' new events in one transaction; remember the last position written."""
+        events = [e for a in aggregates if a is not None for e in a.collect_events()]
+        if not events:
+            return
+        positions = self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
+        if positions:
+            written.position = max(written.position or 0, positions[-1])
 
     # --- programs -------------------------------------------------------------------------------
 
@@ -256,7 +268,7 @@ class SalurApplication(Application[UUID]):
         return program, written
 
     @_retrying
-    def open_tahap(  # noqa: PLR0913
+    def open_tahap(
         self,
         code: str,
         number: int,
@@ -273,12 +285,24 @@ class SalurApplication(Application[UUID]):
             raise InvalidCommand("number", "must be 1 or more")
         if ends_on < starts_on:
             raise InvalidCommand("ends_on", "must not be before starts_on")
-        for name, value in (("quota", quota), ("amount_idr", amount_idr), ("budget_ceiling_idr", budget_ceiling_idr)):
+        for name, value in (
+            ("quota", quota),
+            ("amount_idr", amount_idr),
+            ("budget_ceiling_idr", budget_ceiling_idr),
+        ):
             if value < 0:
                 raise InvalidCommand(name, "must be 0 or more")
         program = self.program(code)
         program.open_tahap(
-            number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref, actor.name, actor.role
+            number,
+            starts_on,
+            ends_on,
+            quota,
+            amount_idr,
+            budget_ceiling_idr,
+            decree_ref,
+            actor.name,
+            actor.role,
         )
         written = Written()
         self._save(written, program)
@@ -298,11 +322,12 @@ class SalurApplication(Application[UUID]):
     def register_many(self, proposals: Sequence[Proposal], actor: Actor) -> BulkOutcome:
         """Record many proposals, a chunk of households per transaction; refused ones are reported."""
         outcome = BulkOutcome()
-        for start, chunk in _chunks(proposals):
-            self._register_chunk(start, chunk, actor, outcome)
+        bulk.run_chunks(self, "_register_chunk", list(_chunks(proposals)), actor, outcome)
         return outcome
 
-    def _register_chunk(self, start: int, chunk: Sequence[Proposal], actor: Actor, outcome: BulkOutcome) -> None:
+    def _register_chunk(
+        self, start: int, chunk: Sequence[Proposal], actor: Actor, outcome: BulkOutcome
+    ) -> None:
         for attempt in range(50):
             trial = BulkOutcome()
             try:
@@ -315,11 +340,7 @@ class SalurApplication(Application[UUID]):
                         self._register_chunk(start + i, [single], actor, outcome)
                     return
                 time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
-        outcome.accepted += trial.accepted
-        outcome.created += trial.created
-        outcome.rejected.extend(trial.rejected)
-        if trial.position is not None:
-            outcome.position = trial.position
+        outcome.merge(trial)
 
     def _propose_all(
         self, start: int, chunk: Sequence[Proposal], actor: Actor, outcome: BulkOutcome
@@ -327,15 +348,16 @@ class SalurApplication(Application[UUID]):
         household_ids = {p.no_kk: self.household_id(p.no_kk) for p in chunk}
         claim_ids = {m.nik: self.claim_id(m.nik) for p in chunk for m in p.members}
         loaded = self._load_many([*household_ids.values(), *claim_ids.values()])
-        households: dict[UUID, Household] = {k: cast("Household", v) for k, v in loaded.items() if isinstance(v, Household)}
-        claims: dict[UUID, PersonClaim] = {k: cast("PersonClaim", v) for k, v in loaded.items() if isinstance(v, PersonClaim)}
+        households = {k: v for k, v in loaded.items() if isinstance(v, Household)}
+        claims = {k: v for k, v in loaded.items() if isinstance(v, PersonClaim)}
         changed: dict[UUID, Aggregate] = {}
         extract = self.population.records(list(claim_ids)) if self.population.loaded() else None
         for offset, proposal in enumerate(chunk):
             hid = household_ids[proposal.no_kk]
             holder = str(hid)
             taken = [
-                i for i, m in enumerate(proposal.members)
+                i
+                for i, m in enumerate(proposal.members)
                 if (c := claims.get(claim_ids[m.nik])) is not None and c.household_id not in (None, holder)
             ]
             if taken:
@@ -351,13 +373,21 @@ class SalurApplication(Application[UUID]):
             household = households.get(hid)
             if household is None:
                 household = Household.propose(
-                    hid, proposal.no_kk, proposal.source, proposal.address, proposal.members, actor.name, actor.role
+                    hid,
+                    proposal.no_kk,
+                    proposal.source,
+                    proposal.address,
+                    proposal.members,
+                    actor.name,
+                    actor.role,
                 )
                 households[hid] = household
                 outcome.created += 1
             else:
                 before = household.niks
-                household.repropose(proposal.source, proposal.address, proposal.members, actor.name, actor.role)
+                household.repropose(
+                    proposal.source, proposal.address, proposal.members, actor.name, actor.role
+                )
                 for nik in before - household.niks:
                     self._release(claims, changed, nik, actor)
             for member in household.members:
@@ -375,7 +405,9 @@ class SalurApplication(Application[UUID]):
             outcome.accepted += 1
         return list(changed.values())
 
-    def _release(self, claims: dict[UUID, PersonClaim], changed: dict[UUID, Aggregate], nik: str, actor: Actor) -> None:
+    def _release(
+        self, claims: dict[UUID, PersonClaim], changed: dict[UUID, Aggregate], nik: str, actor: Actor
+    ) -> None:
         cid = self.claim_id(nik)
         claim = claims.get(cid) or cast("PersonClaim", self.repository.get(cid))
         claim.release(actor.name, actor.role)
@@ -392,7 +424,12 @@ class SalurApplication(Application[UUID]):
 
     @_retrying
     def record_padan(
-        self, no_kk: str, result: PadanResult, checked_on: date | None, actor: Actor, expected_version: int | None = None
+        self,
+        no_kk: str,
+        result: PadanResult,
+        checked_on: date | None,
+        actor: Actor,
+        expected_version: int | None = None,
     ) -> HouseholdOutcome:
         """Record a padan result decided elsewhere (Disdukcapil's own check)."""
         household = self._household_at(no_kk, expected_version)
@@ -419,7 +456,7 @@ class SalurApplication(Application[UUID]):
         outcome.position = trial.position or outcome.position
 
     @_retrying
-    def decide_verval(  # noqa: PLR0913
+    def decide_verval(
         self,
         no_kk: str,
         decision: VervalDecision,
@@ -440,8 +477,7 @@ class SalurApplication(Application[UUID]):
     ) -> BulkOutcome:
         """Record many verval decisions: (no_kk, decision, reason, officer, decided_on, effective_on)."""
         outcome = BulkOutcome()
-        for start, chunk in _chunks(items):
-            self._verval_chunk(start, chunk, actor, outcome)
+        bulk.run_chunks(self, "_verval_chunk", list(_chunks(items)), actor, outcome)
         return outcome
 
     @_retrying
@@ -457,14 +493,16 @@ class SalurApplication(Application[UUID]):
         for offset, (no_kk, decision, reason, officer, decided_on, effective_on) in enumerate(chunk):
             household = cast("Household | None", loaded.get(self.household_id(no_kk)))
             if household is None:
-                trial.rejected.append(Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK"))
+                trial.rejected.append(
+                    Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
+                )
                 continue
-            household.decide_verval(decision, reason, officer, decided_on, effective_on, actor.name, actor.role)
+            household.decide_verval(
+                decision, reason, officer, decided_on, effective_on, actor.name, actor.role
+            )
             trial.accepted += 1
         self._save(trial, *loaded.values())
-        outcome.accepted += trial.accepted
-        outcome.rejected.extend(trial.rejected)
-        outcome.position = trial.position or outcome.position
+        outcome.merge(trial)
 
     # --- allocation -----------------------------------------------------------------------------
 
@@ -477,8 +515,15 @@ class SalurApplication(Application[UUID]):
         if not household.city_proposed:
             raise Refusal(RefusalCode.NOT_ELIGIBLE, "the household has no proposal by the city")
         household.assign(
-            program.code, number, tahap.starts_on, tahap.ends_on, tahap.amount_idr, str(program.budget_source),
-            tahap.decree_ref, actor.name, actor.role,
+            program.code,
+            number,
+            tahap.starts_on,
+            tahap.ends_on,
+            tahap.amount_idr,
+            str(program.budget_source),
+            tahap.decree_ref,
+            actor.name,
+            actor.role,
         )
         program.commit_seats(number, [str(household.id)], actor.name, actor.role)
         outcome = HouseholdOutcome(household=household)
@@ -493,10 +538,12 @@ class SalurApplication(Application[UUID]):
             batch = self.recorder.select_notifications(start, 10_000, topics=[Household.Proposed.TOPIC])
             if not batch:
                 return ids
-            ids.extend(n.originator_id for n in batch)
+            ids.extend(UUID(str(n.originator_id)) for n in batch)
             start = batch[-1].id + 1
 
-    def allocate(self, code: str, number: int, actor: Actor, candidates: Sequence[UUID] | None = None) -> AllocationOutcome:
+    def allocate(
+        self, code: str, number: int, actor: Actor, candidates: Sequence[UUID] | None = None
+    ) -> AllocationOutcome:
         """Allocate a tahap's seats by the city's rule, recording why each considered household is left out.
 
         Candidates are households with a city proposal, padan MATCHED, latest verval ELIGIBLE, not
@@ -545,16 +592,25 @@ class SalurApplication(Application[UUID]):
         program = self.program(code)
         tahap = program.get_tahap(number)
         seats = tahap.seats_left
-        cutoff = tahap.assigned + seats
+        already = tahap.assigned  # before this allocation: committing a chunk raises tahap.assigned
+        cutoff = already + seats
         outcome.cutoff = cutoff if ranked else None
         for start, chunk in _chunks(ranked):
             winners = []
             for offset, household in enumerate(chunk):
-                rank = tahap.assigned + start + offset + 1
+                rank = already + start + offset + 1
                 if start + offset < seats:
                     household.assign(
-                        code, number, tahap.starts_on, tahap.ends_on, tahap.amount_idr, str(program.budget_source),
-                        tahap.decree_ref, actor.name, actor.role, rank=rank,
+                        code,
+                        number,
+                        tahap.starts_on,
+                        tahap.ends_on,
+                        tahap.amount_idr,
+                        str(program.budget_source),
+                        tahap.decree_ref,
+                        actor.name,
+                        actor.role,
+                        rank=rank,
                     )
                     winners.append(str(household.id))
                 else:
@@ -567,7 +623,9 @@ class SalurApplication(Application[UUID]):
             outcome.left_out += len(chunk) - len(winners)
         for _, failing_chunk in _chunks(failing):
             for household, code_failed, other in failing_chunk:
-                household.leave_out(code, number, str(code_failed), actor.name, actor.role, other_program=other)
+                household.leave_out(
+                    code, number, str(code_failed), actor.name, actor.role, other_program=other
+                )
             self._save(outcome, *(h for h, _, _ in failing_chunk))
             outcome.left_out += len(failing_chunk)
 
@@ -582,23 +640,26 @@ class SalurApplication(Application[UUID]):
         authority = authority.strip()
         if not authority:
             raise InvalidCommand("authority", "is required")
+        listed_no_kks = [parse_no_kk(k, f"no_kk[{i}]") for i, k in enumerate(no_kks)]
         program = self.program(code)
         tahap = program.get_tahap(number)
         if tahap.certified:
             raise Refusal(RefusalCode.TAHAP_CERTIFIED, f"tahap {number} of {program.code} is certified")
         outcome = AllocationOutcome()
         listed: set[UUID] = set()
-        for start, chunk in _chunks(list(no_kks)):
+        for start, chunk in _chunks(listed_no_kks):
             self._roster_chunk(program.code, number, authority, start, chunk, actor, outcome, listed)
         previous = program.previous_tahap(number)
         if previous is not None:
             dropped = [UUID(h) for h in previous.households if UUID(h) not in listed]
             for _, chunk_ids in _chunks(dropped):
-                self._left_out_of_roster(program.code, previous.number, number, authority, chunk_ids, actor, outcome)
+                self._left_out_of_roster(
+                    program.code, previous.number, number, authority, chunk_ids, actor, outcome
+                )
         return outcome
 
     @_retrying
-    def _roster_chunk(  # noqa: PLR0913
+    def _roster_chunk(
         self,
         code: str,
         number: int,
@@ -631,8 +692,16 @@ class SalurApplication(Application[UUID]):
             if (code, number) in household.seats:
                 continue
             warnings = household.assign(
-                code, number, tahap.starts_on, tahap.ends_on, tahap.amount_idr, str(program.budget_source),
-                tahap.decree_ref, actor.name, actor.role, authority=authority,
+                code,
+                number,
+                tahap.starts_on,
+                tahap.ends_on,
+                tahap.amount_idr,
+                str(program.budget_source),
+                tahap.decree_ref,
+                actor.name,
+                actor.role,
+                authority=authority,
             )
             trial.warnings.extend(Rejection(start + offset, w, _WARNING_TEXT.get(w, w)) for w in warnings)
             winners.append(str(hid))
@@ -647,7 +716,7 @@ class SalurApplication(Application[UUID]):
         outcome.position = trial.position or outcome.position
 
     @_retrying
-    def _left_out_of_roster(  # noqa: PLR0913
+    def _left_out_of_roster(
         self,
         code: str,
         previous: int,
@@ -660,7 +729,9 @@ class SalurApplication(Application[UUID]):
         households = [cast("Household", h) for h in self._load_many(ids).values()]
         dropped = [h for h in households if h.paid_in(code, previous) and (code, number) not in h.seats]
         for household in dropped:
-            household.leave_out(code, number, "NOT_IN_SOURCE_LIST", actor.name, actor.role, authority=authority)
+            household.leave_out(
+                code, number, "NOT_IN_SOURCE_LIST", actor.name, actor.role, authority=authority
+            )
         trial = Written()
         self._save(trial, *dropped)
         outcome.left_out += len(dropped)
@@ -684,7 +755,7 @@ class SalurApplication(Application[UUID]):
         return outcome
 
     @_retrying
-    def _payments_chunk(  # noqa: PLR0913
+    def _payments_chunk(
         self,
         code: str,
         number: int,
@@ -692,20 +763,39 @@ class SalurApplication(Application[UUID]):
         items: Sequence[PaymentItem],
         actor: Actor,
         outcome: BulkOutcome,
-        as_fact: bool,  # noqa: FBT001
+        as_fact: bool,
     ) -> None:
         tahap = self.program(code).get_tahap(number)
-        loaded = {k: cast("Household", v) for k, v in self._load_many([self.household_id(i.no_kk) for i in items]).items()}
+        loaded = {
+            k: cast("Household", v)
+            for k, v in self._load_many([self.household_id(i.no_kk) for i in items]).items()
+        }
         trial = BulkOutcome()
         for offset, item in enumerate(items):
+            if item.amount_idr < 0:
+                trial.rejected.append(
+                    Rejection(start + offset, "BAD_AMOUNT", "amount must not be negative", "amount_idr")
+                )
+                continue
             household = loaded.get(self.household_id(item.no_kk))
             if household is None:
-                trial.rejected.append(Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK"))
+                trial.rejected.append(
+                    Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
+                )
                 continue
             try:
                 warnings = household.record_payment(
-                    code, number, item.amount_idr, item.paid_at, item.status, item.reference, tahap.amount_idr,
-                    actor.name, actor.role, as_fact=as_fact, roster_hash=tahap.roster_hash,
+                    code,
+                    number,
+                    item.amount_idr,
+                    item.paid_at,
+                    item.status,
+                    item.reference,
+                    tahap.amount_idr,
+                    actor.name,
+                    actor.role,
+                    as_fact=as_fact,
+                    roster_hash=tahap.roster_hash,
                 )
             except Refusal as refusal:
                 trial.rejected.append(Rejection(start + offset, refusal.code, refusal.message))
@@ -721,7 +811,7 @@ class SalurApplication(Application[UUID]):
     # --- removals, reinstatements, transfers ----------------------------------------------------
 
     @_retrying
-    def remove(  # noqa: PLR0913
+    def remove(
         self,
         no_kk: str,
         program: str,
@@ -740,7 +830,7 @@ class SalurApplication(Application[UUID]):
         return self._saved(household)
 
     @_retrying
-    def reinstate(  # noqa: PLR0913
+    def reinstate(
         self,
         no_kk: str,
         program: str,
@@ -758,7 +848,7 @@ class SalurApplication(Application[UUID]):
         return self._saved(household)
 
     @_retrying
-    def transfer(  # noqa: PLR0913
+    def transfer(
         self,
         no_kk: str,
         from_program: str,
@@ -774,7 +864,9 @@ class SalurApplication(Application[UUID]):
         self.program(from_program).get_tahap(from_tahap)
         self.program(to_program)
         household = self._household_at(no_kk, expected_version)
-        household.transfer(from_program, from_tahap, to_program, authority, reason, effective_on, actor.name, actor.role)
+        household.transfer(
+            from_program, from_tahap, to_program, authority, reason, effective_on, actor.name, actor.role
+        )
         return self._saved(household)
 
     # --- complaints, corrections, member moves --------------------------------------------------
@@ -790,8 +882,14 @@ class SalurApplication(Application[UUID]):
         return complaint_id, self._saved(household)
 
     @_retrying
-    def resolve_complaint(  # noqa: PLR0913
-        self, no_kk: str, complaint_id: str, outcome: str, note: str, actor: Actor, expected_version: int | None = None
+    def resolve_complaint(
+        self,
+        no_kk: str,
+        complaint_id: str,
+        outcome: str,
+        note: str,
+        actor: Actor,
+        expected_version: int | None = None,
     ) -> HouseholdOutcome:
         """Answer an aduan."""
         household = self._household_at(no_kk, expected_version)
@@ -799,8 +897,14 @@ class SalurApplication(Application[UUID]):
         return self._saved(household)
 
     @_retrying
-    def correct(  # noqa: PLR0913
-        self, no_kk: str, field_path: str, new_value: str, evidence: str, actor: Actor, expected_version: int | None = None
+    def correct(
+        self,
+        no_kk: str,
+        field_path: str,
+        new_value: str,
+        evidence: str,
+        actor: Actor,
+        expected_version: int | None = None,
     ) -> HouseholdOutcome:
         """Correct one field, keeping the old value and the evidence; a NIK correction moves its claim."""
         from salur_cases.commands import parse_address, parse_date, parse_nik  # noqa: PLC0415
@@ -840,8 +944,14 @@ class SalurApplication(Application[UUID]):
         return claims
 
     @_retrying
-    def move_member(  # noqa: PLR0913
-        self, no_kk: str, nik: str, to_no_kk: str, reason: str, evidence: str, actor: Actor,
+    def move_member(
+        self,
+        no_kk: str,
+        nik: str,
+        to_no_kk: str,
+        reason: str,
+        evidence: str,
+        actor: Actor,
         expected_version: int | None = None,
     ) -> HouseholdOutcome:
         """Move a person to another household: out of one, into the other, and the claim with them."""
@@ -862,7 +972,11 @@ class SalurApplication(Application[UUID]):
         """Fix a tahap's roster: its hash, the number of households, and the chain head it was fixed at."""
         program = self.program(code)
         rows = self.chained.select_chain(max(1, (self.recorder.max_notification_id() or 0)), 1)
-        head = {"position": rows[-1].notification_id, "hash": rows[-1].chain_hash.hex()} if rows else {"position": 0, "hash": ""}
+        head = (
+            {"position": rows[-1].notification_id, "hash": rows[-1].chain_hash.hex()}
+            if rows
+            else {"position": 0, "hash": ""}
+        )
         digest = program.certify(number, head, actor.name, actor.role)
         written = Written()
         self._save(written, program)
@@ -902,7 +1016,6 @@ _WARNING_TEXT = {
     "ALREADY_PAID": "recorded as a fact although the household is already paid in this tahap",
     "NOT_PAID": "recorded as a fact although there is no standing PAID payment to return",
 }
-
 
 
 __all__ = [

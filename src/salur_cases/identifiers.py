@@ -12,7 +12,6 @@ without the key can recompute by enumerating the ~10^10 plausible numbers.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import uuid
@@ -215,7 +214,7 @@ def parse_rupiah(value: object, field: str = "amount_idr") -> int:
 
 def keyed_hash(key: bytes, kind: str, value: str) -> bytes:
     """HMAC-SHA-256 of ``kind:value`` under ``key`` (e.g. ``kind="nik"``)."""
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+    return hmac.digest(key, f"{kind}:{value}".encode(), "sha256")
 
 
 def keyed_uuid(key: bytes, kind: str, value: str) -> uuid.UUID:
@@ -225,4 +224,4 @@ def keyed_uuid(key: bytes, kind: str, value: str) -> uuid.UUID:
 
 def keyed_hex(key: bytes, kind: str, value: str) -> str:
     """The hex digest of :func:`keyed_hash`, for lookup columns."""
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(key, kind, value).hex()

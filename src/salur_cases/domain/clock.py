@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
 """Western Indonesian Time: a time given without an offset means WIB."""
@@ -19,7 +19,7 @@ _frozen: ContextVar[datetime | None] = ContextVar("salur_recording_at", default=
 
 def now() -> datetime:
     """The recorded time for a new event: the scenario's moment if one is set, else the wall clock."""
-    return _frozen.get() or datetime.now(tz=timezone.utc)
+    return _frozen.get() or datetime.now(tz=UTC)
 
 
 @contextmanager
@@ -32,6 +32,17 @@ def recording_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _frozen.reset(token)
+
+
+def frozen_moment() -> datetime | None:
+    """The scenario's moment if one is set (to hand it on to a worker process)."""
+    return _frozen.get()
+
+
+@contextmanager
+def wall_clock() -> Iterator[None]:
+    """Record at the wall clock (the counterpart of `recording_at` when no moment is set)."""
+    yield
 
 
 def today() -> date:

@@ -33,7 +33,7 @@ class RefusalCode(StrEnum):
     UNKNOWN_MEMBER = "UNKNOWN_MEMBER"
 
 
-class Refusal(Exception):  # noqa: N818 - a refusal is the domain's word, not an error of the program
+class Refusal(Exception):
     """A command broke a domain rule. `message` never carries a NIK or a name."""
 
     def __init__(self, code: RefusalCode, message: str) -> None:
@@ -57,7 +57,7 @@ class InvalidCommand(ValueError):
         return f"{self.field}: {self.message}"
 
 
-class StaleVersion(Exception):  # noqa: N818 - mirrors HTTP's "precondition failed"
+class StaleVersion(Exception):
     """The household changed since the version the caller read (a stale `If-Match`)."""
 
     def __init__(self, expected: int, actual: int) -> None:

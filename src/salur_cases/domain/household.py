@@ -21,7 +21,14 @@ from eventsourcing.domain import Aggregate, event
 
 from salur_cases.domain.clock import Clocked, today
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
-from salur_cases.domain.vocabulary import KEPALA_KELUARGA, PadanResult, PaymentStatus, SourceKind, VervalDecision
+from salur_cases.domain.topics import register_event_topics
+from salur_cases.domain.vocabulary import (
+    KEPALA_KELUARGA,
+    PadanResult,
+    PaymentStatus,
+    SourceKind,
+    VervalDecision,
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,9 @@ class Member:
     def from_data(cls, data: dict[str, Any]) -> Member:
         """The member from an event's data."""
         birth = data.get("birth_date")
-        return cls(data["nik"], data["name"], data["relationship"], date.fromisoformat(birth) if birth else None)
+        return cls(
+            data["nik"], data["name"], data["relationship"], date.fromisoformat(birth) if birth else None
+        )
 
 
 @dataclass(frozen=True)
@@ -351,7 +360,7 @@ class Household(Aggregate):
     # --- creation -------------------------------------------------------------------------------
 
     @event(Proposed)
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         no_kk: str,
         source_kind: str,
@@ -376,7 +385,7 @@ class Household(Aggregate):
         self.complaints: dict[str, Complaint] = {}
 
     @classmethod
-    def propose(  # noqa: PLR0913
+    def propose(
         cls,
         household_id: UUID,
         no_kk: str,
@@ -454,12 +463,15 @@ class Household(Aggregate):
 
     # --- commands -------------------------------------------------------------------------------
 
-    def repropose(self, source: Source, address: Address | None, members: list[Member], actor: str, role: str) -> None:
+    def repropose(
+        self, source: Source, address: Address | None, members: list[Member], actor: str, role: str
+    ) -> None:
         """Another (or the same) source proposes this household again: a new event, never a new household."""
         self._reproposed(source_kind=source.kind, source_ref=source.reference, actor=actor, role=role)
         if members and (members != self.members or (address is not None and address != self.address)):
+            kept = address or self.address
             self._members_recorded(
-                address=(address or self.address).to_data() if (address or self.address) else None,
+                address=kept.to_data() if kept else None,
                 members=[m.to_data() for m in members],
                 actor=actor,
                 role=role,
@@ -467,9 +479,11 @@ class Household(Aggregate):
 
     def record_padan(self, result: PadanResult, checked_on: date, basis: str, actor: str, role: str) -> None:
         """Record a padan result (from the loaded extract, or decided elsewhere)."""
-        self._population_matched(result=str(result), checked_on=checked_on, basis=basis, actor=actor, role=role)
+        self._population_matched(
+            result=str(result), checked_on=checked_on, basis=basis, actor=actor, role=role
+        )
 
-    def decide_verval(  # noqa: PLR0913
+    def decide_verval(
         self,
         decision: VervalDecision,
         reason: str,
@@ -490,7 +504,7 @@ class Household(Aggregate):
             role=role,
         )
 
-    def assign(  # noqa: PLR0913
+    def assign(
         self,
         program: str,
         tahap: int,
@@ -536,7 +550,7 @@ class Household(Aggregate):
         )
         return warnings
 
-    def leave_out(  # noqa: PLR0913
+    def leave_out(
         self,
         program: str,
         tahap: int,
@@ -562,7 +576,9 @@ class Household(Aggregate):
             role=role,
         )
 
-    def payment_problems(self, program: str, tahap: int, amount_idr: int, status: PaymentStatus, tahap_amount: int) -> list[RefusalCode]:
+    def payment_problems(
+        self, program: str, tahap: int, amount_idr: int, status: PaymentStatus, tahap_amount: int
+    ) -> list[RefusalCode]:
         """The payment rules a reported payment breaks (empty when it is in order)."""
         seat = self.seats.get((program, tahap))
         if seat is None:
@@ -578,7 +594,7 @@ class Household(Aggregate):
             problems.append(RefusalCode.NOT_PAID)
         return problems
 
-    def record_payment(  # noqa: PLR0913
+    def record_payment(
         self,
         program: str,
         tahap: int,
@@ -617,7 +633,7 @@ class Household(Aggregate):
         )
         return warnings
 
-    def remove(  # noqa: PLR0913
+    def remove(
         self,
         program: str,
         tahap: int,
@@ -644,7 +660,7 @@ class Household(Aggregate):
             role=role,
         )
 
-    def reinstate(  # noqa: PLR0913
+    def reinstate(
         self,
         program: str,
         tahap: int,
@@ -669,7 +685,7 @@ class Household(Aggregate):
             role=role,
         )
 
-    def transfer(  # noqa: PLR0913
+    def transfer(
         self,
         from_program: str,
         from_tahap: int,
@@ -714,7 +730,9 @@ class Household(Aggregate):
             complaint_id=complaint_id, outcome=_require(outcome, "outcome"), note=note, actor=actor, role=role
         )
 
-    def correct(self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str) -> None:
+    def correct(
+        self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str
+    ) -> None:
         """Record a data correction; the application has validated the path and the new value."""
         self._corrected(
             field=field_path,
@@ -736,14 +754,26 @@ class Household(Aggregate):
         """A member leaves for another household; returns the member."""
         member = self.member(nik)
         self._moved_out(
-            nik=nik, to_no_kk=to_no_kk, reason=_require(reason, "reason"), evidence=evidence, actor=actor, role=role
+            nik=nik,
+            to_no_kk=to_no_kk,
+            reason=_require(reason, "reason"),
+            evidence=evidence,
+            actor=actor,
+            role=role,
         )
         return member
 
-    def move_in(self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: str, role: str) -> None:
+    def move_in(
+        self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: str, role: str
+    ) -> None:
         """A member arrives from another household."""
         self._moved_in(
-            member=member.to_data(), from_no_kk=from_no_kk, reason=reason, evidence=evidence, actor=actor, role=role
+            member=member.to_data(),
+            from_no_kk=from_no_kk,
+            reason=reason,
+            evidence=evidence,
+            actor=actor,
+            role=role,
         )
 
     # --- event application ----------------------------------------------------------------------
@@ -753,7 +783,9 @@ class Household(Aggregate):
         self.sources.append(Source(source_kind, source_ref))
 
     @event(MembersRecorded)
-    def _members_recorded(self, address: dict[str, str] | None, members: list[dict[str, Any]], actor: str, role: str) -> None:
+    def _members_recorded(
+        self, address: dict[str, str] | None, members: list[dict[str, Any]], actor: str, role: str
+    ) -> None:
         self.address = Address(**address) if address else None
         self.members = [Member.from_data(m) for m in members]
 
@@ -763,7 +795,7 @@ class Household(Aggregate):
         self.padan_on = checked_on
 
     @event(VervalDecided)
-    def _verval_decided(  # noqa: PLR0913
+    def _verval_decided(
         self,
         decision: str,
         reason: str,
@@ -777,7 +809,7 @@ class Household(Aggregate):
         self.verval_on = decided_on
 
     @event(Assigned)
-    def _assigned(  # noqa: PLR0913
+    def _assigned(
         self,
         program: str,
         tahap: int,
@@ -798,7 +830,7 @@ class Household(Aggregate):
         self.left_out.pop((program, tahap), None)
 
     @event(LeftOut)
-    def _left_out(  # noqa: PLR0913
+    def _left_out(
         self,
         program: str,
         tahap: int,
@@ -813,7 +845,7 @@ class Household(Aggregate):
         self.left_out[program, tahap] = code
 
     @event(PaymentRecorded)
-    def _payment_recorded(  # noqa: PLR0913
+    def _payment_recorded(
         self,
         program: str,
         tahap: int,
@@ -831,7 +863,7 @@ class Household(Aggregate):
             seat.payments.append(Payment(amount_idr, paid_at, PaymentStatus(status), reference, warnings))
 
     @event(Removed)
-    def _removed(  # noqa: PLR0913
+    def _removed(
         self,
         program: str,
         tahap: int,
@@ -843,11 +875,13 @@ class Household(Aggregate):
         role: str,
     ) -> None:
         self.withdrawals.append(
-            Withdrawal("REMOVED", program, tahap, authority, reason, decree_ref, effective_on, self.modified_on)
+            Withdrawal(
+                "REMOVED", program, tahap, authority, reason, decree_ref, effective_on, self.modified_on
+            )
         )
 
     @event(Reinstated)
-    def _reinstated(  # noqa: PLR0913
+    def _reinstated(
         self,
         program: str,
         tahap: int,
@@ -862,7 +896,7 @@ class Household(Aggregate):
                 withdrawal.reinstated = True
 
     @event(Transferred)
-    def _transferred(  # noqa: PLR0913
+    def _transferred(
         self,
         from_program: str,
         from_tahap: int,
@@ -897,7 +931,7 @@ class Household(Aggregate):
         self.complaints[complaint_id].note = note
 
     @event(Corrected)
-    def _corrected(  # noqa: PLR0913
+    def _corrected(
         self, field: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str
     ) -> None:
         apply_correction(self, field, new_value)
@@ -912,6 +946,8 @@ class Household(Aggregate):
     ) -> None:
         self.members = [*self.members, Member.from_data(member)]
 
+
+register_event_topics(Household)
 
 MEMBER_FIELDS = ("nik", "name", "relationship", "birth_date")
 ADDRESS_FIELDS = ("kecamatan", "kelurahan", "rw", "rt")
@@ -936,8 +972,7 @@ def current_value(household: Household, path: str) -> str | None:
     section, index, attribute = parse_field_path(path)
     if section == "address":
         return getattr(household.address, attribute) if household.address else None
-    assert index is not None
-    if index >= len(household.members):
+    if index is None or index >= len(household.members):
         raise InvalidCommand("field", f"the household has {len(household.members)} members")
     value = getattr(household.members[index], attribute)
     return value.isoformat() if isinstance(value, date) else value
@@ -950,7 +985,8 @@ def apply_correction(household: Household, path: str, new_value: str) -> None:
         base = household.address.to_data() if household.address else dict.fromkeys(ADDRESS_FIELDS, "")
         household.address = Address(**{**base, attribute: new_value})
         return
-    assert index is not None
+    if index is None:
+        raise InvalidCommand("field", "names no member")
     data = household.members[index].to_data()
     data[attribute] = new_value
     members = list(household.members)

@@ -8,7 +8,7 @@ NIK_NOT_FOUND for this household (Disdukcapil has no such person on this card).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,19 +40,19 @@ def match_household(
     """The padan result of a household against the population records of its members' NIKs."""
     if not members:
         return PadanResult.NIK_NOT_FOUND
-    records = [extract.get(m.nik) for m in members]
-    checks = (
-        (PadanResult.NIK_NOT_FOUND, lambda r, _m: r is None or r.no_kk != no_kk),
+    found = [extract.get(m.nik) for m in members]
+    records = [r for r in found if r is not None and r.no_kk == no_kk]
+    if len(records) < len(members):
+        return PadanResult.NIK_NOT_FOUND
+    pairs = list(zip(records, members, strict=True))
+    checks: tuple[tuple[PadanResult, Callable[[PopulationRecord, Member], bool]], ...] = (
         (PadanResult.OUTSIDE_CITY, lambda r, _m: not r.in_city),
         (PadanResult.DECEASED, lambda r, _m: r.status == "MENINGGAL"),
         (PadanResult.MOVED, lambda r, _m: r.status == "PINDAH"),
         (PadanResult.NAME_MISMATCH, lambda r, m: fold_name(r.name) != fold_name(m.name)),
-        (
-            PadanResult.NOT_EKTP,
-            lambda r, m: m.relationship == KEPALA_KELUARGA and not r.ektp,
-        ),
+        (PadanResult.NOT_EKTP, lambda r, m: m.relationship == KEPALA_KELUARGA and not r.ektp),
     )
     for result, fails in checks:
-        if any(fails(r, m) for r, m in zip(records, members, strict=True)):
+        if any(fails(r, m) for r, m in pairs):
             return result
     return PadanResult.MATCHED

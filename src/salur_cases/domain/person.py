@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.topics import register_event_topics
 
 
 class PersonClaim(Aggregate):
@@ -68,3 +69,6 @@ class PersonClaim(Aggregate):
     @event(Released)
     def _released(self, actor: str, role: str) -> None:
         self.household_id = None
+
+
+register_event_topics(PersonClaim)

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.topics import register_event_topics
 from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
 
 PROGRAM_NAMESPACE = UUID("6c3f4a8e-2f55-4d1b-9a57-3b0a2f1c9e10")
@@ -48,7 +49,9 @@ class Tahap:
     @property
     def seats_left(self) -> int:
         """Seats the city's rule may still fill: what remains of both the quota and the ceiling."""
-        by_budget = (self.budget_ceiling_idr - self.committed_idr) // self.amount_idr if self.amount_idr else 0
+        by_budget = (
+            (self.budget_ceiling_idr - self.committed_idr) // self.amount_idr if self.amount_idr else 0
+        )
         by_quota = self.quota - self.assigned
         return max(0, min(by_quota, by_budget))
 
@@ -119,7 +122,9 @@ class Program(Aggregate):
         cls, code: str, name: str, budget_source: BudgetSource, group: ProgramGroup, actor: str, role: str
     ) -> Program:
         """Define a new program."""
-        return cls(code=code, name=name, budget_source=str(budget_source), group=str(group), actor=actor, role=role)
+        return cls(
+            code=code, name=name, budget_source=str(budget_source), group=str(group), actor=actor, role=role
+        )
 
     @event(Defined)
     def __init__(self, code: str, name: str, budget_source: str, group: str, actor: str, role: str) -> None:
@@ -131,7 +136,7 @@ class Program(Aggregate):
 
     # --- commands -------------------------------------------------------------------------------
 
-    def open_tahap(  # noqa: PLR0913 - a tahap is fixed by all of these, as its decree says
+    def open_tahap(
         self,
         number: int,
         starts_on: date,
@@ -186,11 +191,13 @@ class Program(Aggregate):
         if authority is None:
             if tahap.assigned + len(household_ids) > tahap.quota:
                 raise Refusal(
-                    RefusalCode.QUOTA_FULL, f"tahap {number} of {self.code} has {tahap.quota} seats, all taken"
+                    RefusalCode.QUOTA_FULL,
+                    f"tahap {number} of {self.code} has {tahap.quota} seats, all taken",
                 )
             if tahap.committed_idr + len(household_ids) * tahap.amount_idr > tahap.budget_ceiling_idr:
                 raise Refusal(
-                    RefusalCode.CEILING_REACHED, f"tahap {number} of {self.code} has reached its budget ceiling"
+                    RefusalCode.CEILING_REACHED,
+                    f"tahap {number} of {self.code} has reached its budget ceiling",
                 )
         self._seats_committed(
             tahap=number,
@@ -220,7 +227,7 @@ class Program(Aggregate):
     # --- events ---------------------------------------------------------------------------------
 
     @event(TahapOpened)
-    def _tahap_opened(  # noqa: PLR0913
+    def _tahap_opened(
         self,
         number: int,
         starts_on: date,
@@ -232,7 +239,9 @@ class Program(Aggregate):
         actor: str,
         role: str,
     ) -> None:
-        self.tahap[number] = Tahap(number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref)
+        self.tahap[number] = Tahap(
+            number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref
+        )
 
     @event(SeatsCommitted)
     def _seats_committed(
@@ -246,3 +255,6 @@ class Program(Aggregate):
         self, tahap: int, roster_hash: str, households: int, chain_head: dict[str, Any], actor: str, role: str
     ) -> None:
         self.tahap[tahap].roster_hash = roster_hash
+
+
+register_event_topics(Program)

@@ -20,6 +20,10 @@ class PopulationTable:
         self.engine = engine
         self.id_key = id_key
 
+    def after_fork(self) -> None:
+        """In a forked worker: drop the parent's pooled connections without closing them."""
+        self.engine.dispose(close=False)
+
     def nik_hash(self, nik: str) -> str:
         """The lookup key of a NIK."""
         return keyed_hex(self.id_key, "nik", nik)
@@ -29,7 +33,7 @@ class PopulationTable:
         try:
             with self.engine.connect() as conn:
                 return bool(conn.execute(select(exists().select_from(px))).scalar())
-        except Exception:  # noqa: BLE001 - before `salur db upgrade` the table does not exist yet
+        except Exception:
             return False
 
     def records(self, niks: Collection[str]) -> Mapping[str, PopulationRecord]:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from uuid import UUID
 
+    from eventsourcing.persistence import StoredEvent
+
 __all__ = ["ChainRow", "ChainedRecorder", "eventsourcing_env"]
 
 
@@ -30,6 +32,9 @@ class ChainedRecorder(Protocol):
 
     def max_originator_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """Return the highest stored version of each of ``ids`` that has events."""
+
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Return every stored event of ``ids`` (one query per chunk), by aggregate and version."""
 
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:
         """Return up to ``limit`` chain rows from notification id ``start`` on, in order."""

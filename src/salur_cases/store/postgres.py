@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import eventsourcing.persistence as es_persistence
 import eventsourcing.postgres as es_postgres
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError
 from eventsourcing.utils import retry
@@ -72,6 +73,10 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             "SELECT originator_id, MAX(originator_version) AS version FROM {table} "
             "WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(table=table)
+        self.select_events_many_statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(table=table)
         self.select_chain_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash "
             "FROM {table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
@@ -129,6 +134,23 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_max_versions_statement, (list(ids),), prepare=True)
             return {row["originator_id"]: row["version"] for row in curs.fetchall()}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Return every stored event of ``ids`` in one query, ordered by aggregate and version."""
+        if not ids:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_events_many_statement, (list(ids),), prepare=True)
+            return [
+                es_persistence.StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:

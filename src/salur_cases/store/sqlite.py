@@ -13,6 +13,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import eventsourcing.persistence as es_persistence
 import eventsourcing.sqlite as es_sqlite
 from eventsourcing.persistence import Notification, OperationalError
 
@@ -180,6 +181,25 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
                 )
                 versions.update((UUID(row[0]), row[1]) for row in c.fetchall())
         return versions
+
+    def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Return every stored event of ``ids``, ordered by aggregate and version."""
+        events: list[StoredEvent] = []
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks(ids):
+                c.execute(
+                    f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                events.extend(
+                    es_persistence.StoredEvent(
+                        originator_id=UUID(row[0]), originator_version=row[1], topic=row[2], state=row[3]
+                    )
+                    for row in c.fetchall()
+                )
+        events.sort(key=lambda e: (str(e.originator_id), e.originator_version))
+        return events
 
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:
         """Return up to ``limit`` rows from notification id ``start`` on, in notification order."""

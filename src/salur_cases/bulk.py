@@ -1,0 +1,81 @@
+"""Bulk commands across worker processes, so the Python share of a bulk write uses every core.
+
+A bulk command's chunks are independent transactions whose invariants ride on optimistic
+concurrency (see `salur_cases.application`), so chunks may run in several processes at once: two
+chunks that touch the same aggregate conflict, and the loser retries on fresh state. PostgreSQL
+serialises the inserts themselves (a table lock keeps commit order equal to position order); the
+Python work of building and encoding events runs in parallel. Workers are forked, each opening its
+own application on the same store, and record events at the caller's scenario moment.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from salur_cases.domain import clock
+
+if TYPE_CHECKING:
+    from salur_cases.application import BulkOutcome, SalurApplication
+    from salur_cases.commands import Actor
+
+_worker_app: SalurApplication | None = None
+MIN_CHUNKS = 4
+"""Fewer chunks than this run in the caller's process: forking would cost more than it saves."""
+
+
+def worker_count(app: SalurApplication) -> int:
+    """SALUR_BULK_WORKERS, else one per core on PostgreSQL (SQLite writes are serialised anyway)."""
+    configured = os.environ.get("SALUR_BULK_WORKERS", "").strip()
+    if configured.isdigit():
+        return max(1, int(configured))
+    return min(4, os.cpu_count() or 1) if app.settings.is_postgres else 1
+
+
+def run_chunks(
+    app: SalurApplication,
+    method: str,
+    jobs: Sequence[tuple[int, Sequence[Any]]],
+    actor: Actor,
+    outcome: BulkOutcome,
+) -> None:
+    """Run `app.<method>(start, chunk, actor, outcome)` for every job, in worker processes when worth it."""
+    workers = worker_count(app)
+    if workers <= 1 or len(jobs) < MIN_CHUNKS:
+        for start, chunk in jobs:
+            getattr(app, method)(start, chunk, actor, outcome)
+        return
+    moment = clock.frozen_moment()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_start_worker, initargs=(app,)) as pool:
+        tasks = [(method, start, chunk, actor, moment) for start, chunk in jobs]
+        for part in pool.imap_unordered(_run_job, tasks):
+            outcome.merge(part)
+    outcome.rejected.sort(key=lambda r: r.index)
+    outcome.warnings.sort(key=lambda r: r.index)
+
+
+def _start_worker(parent: SalurApplication) -> None:
+    from salur_cases.application import SalurApplication  # noqa: PLC0415 - forked worker, avoids a cycle
+
+    global _worker_app  # noqa: PLW0603 - one application per worker process
+    after_fork = getattr(parent.population, "after_fork", None)
+    if after_fork is not None:
+        after_fork()
+    _worker_app = SalurApplication(parent.settings, schema=parent.schema, population=parent.population)
+
+
+def _run_job(task: tuple[str, int, Sequence[Any], Actor, datetime | None]) -> BulkOutcome:
+    from salur_cases.application import BulkOutcome  # noqa: PLC0415
+
+    method, start, chunk, actor, moment = task
+    if _worker_app is None:
+        msg = "bulk worker started without its application"
+        raise RuntimeError(msg)
+    part = BulkOutcome()
+    with clock.recording_at(moment) if moment else clock.wall_clock():
+        getattr(_worker_app, method)(start, chunk, actor, part)
+    return part
