@@ -541,6 +541,7 @@ class SalurApplication(Application[UUID]):
             ids.extend(UUID(str(n.originator_id)) for n in batch)
             start = batch[-1].id + 1
 
+    @_retrying
     def allocate(
         self, code: str, number: int, actor: Actor, candidates: Sequence[UUID] | None = None
     ) -> AllocationOutcome:
@@ -550,6 +551,8 @@ class SalurApplication(Application[UUID]):
         removed from the program and not receiving any program in an overlapping period. They rank:
         paid in this program's previous tahap first, then by the date of the ELIGIBLE verval, then
         registration time, then household id. The seats are what remains of the quota and the ceiling.
+        A household already left out of this tahap for the same rule is not recorded again, so an
+        allocation run again (or retried after a concurrent writer) adds only what is new.
         """
         program = self.program(code)
         tahap = program.get_tahap(number)
@@ -567,7 +570,7 @@ class SalurApplication(Application[UUID]):
                 problem = household.city_rule_problem(program.code, number, tahap.starts_on, tahap.ends_on)
                 if problem is None:
                     eligible.append(household)
-                else:
+                elif household.left_out.get((program.code, number)) != problem[0]:
                     failing.append((household, *problem))
 
         def rank_key(h: Household) -> tuple[int, date, datetime, str]:
@@ -727,7 +730,11 @@ class SalurApplication(Application[UUID]):
         outcome: AllocationOutcome,
     ) -> None:
         households = [cast("Household", h) for h in self._load_many(ids).values()]
-        dropped = [h for h in households if h.paid_in(code, previous) and (code, number) not in h.seats]
+        dropped = [
+            h for h in households
+            if h.paid_in(code, previous) and (code, number) not in h.seats
+            and h.left_out.get((code, number)) != "NOT_IN_SOURCE_LIST"  # a roster recorded again adds nothing
+        ]
         for household in dropped:
             household.leave_out(
                 code, number, "NOT_IN_SOURCE_LIST", actor.name, actor.role, authority=authority

@@ -456,6 +456,18 @@ class Household(Aggregate):
             return RefusalCode.ALREADY_RECEIVING, other.program
         return None
 
+    def _revived_seats(self, program: str, tahap: int) -> list[Seat]:
+        """The seats a reinstatement in this tahap would make stand again."""
+        lifted = [w for w in self.withdrawals if w.covers(program, tahap)]
+        kept = [w for w in self.withdrawals if not w.covers(program, tahap)]
+        return [
+            s
+            for s in self.seats.values()
+            if s.program == program
+            and any(w.covers(program, s.tahap) for w in lifted)
+            and not any(w.covers(program, s.tahap) for w in kept)
+        ]
+
     def paid_in(self, program: str, tahap: int) -> bool:
         """Whether a PAID payment stands in that tahap."""
         seat = self.seats.get((program, tahap))
@@ -675,6 +687,11 @@ class Household(Aggregate):
         reason = _require(reason, "reason")
         if self.withdrawal(program, tahap) is None:
             raise Refusal(RefusalCode.NOT_REMOVED, f"not removed from {program} as of tahap {tahap}")
+        for seat in self._revived_seats(program, tahap):
+            other = self.overlapping_seat(program, seat.starts_on, seat.ends_on)
+            if other is not None:
+                code = RefusalCode.ALREADY_RECEIVING
+                raise Refusal(code, _problem_message(code, other.program))
         self._reinstated(
             program=program,
             tahap=tahap,
