@@ -63,7 +63,7 @@ def record_of(position: int, topic: str, event: DomainEventProtocol[UUID]) -> Ev
         aggregate_id=str(event.originator_id),
         version=event.originator_version,
         type=event_type(topic),
-        recorded_at=event.timestamp,
+        recorded_at=fields["timestamp"],
         effective_on=effective if isinstance(effective, date) else None,
         actor=str(fields.get("actor", "")),
         role=str(fields.get("role", "")),

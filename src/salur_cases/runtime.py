@@ -66,7 +66,9 @@ class Runtime:
         from salur_cases.application import SalurApplication  # noqa: PLC0415 - heavy import, on demand
         from salur_cases.intake.population import PopulationTable  # noqa: PLC0415
 
-        return SalurApplication(self.settings, schema=self.schema, population=PopulationTable(self.engine, self.settings.id_key))
+        return SalurApplication(
+            self.settings, schema=self.schema, population=PopulationTable(self.engine, self.settings.id_key)
+        )
 
     def close(self) -> None:
         """Release connections."""

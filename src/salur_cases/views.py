@@ -51,7 +51,8 @@ def household_view(household: Household) -> dict[str, Any]:
             for w in household.withdrawals
         ],
         "complaints": [
-            {"complaint_id": cid, "channel": c.channel, "outcome": c.outcome} for cid, c in household.complaints.items()
+            {"complaint_id": cid, "channel": c.channel, "outcome": c.outcome}
+            for cid, c in household.complaints.items()
         ],
     }
 

@@ -107,7 +107,6 @@ class Seat:
     amount_idr: int
     budget_source: str
     authority: str | None
-    assigned_at: datetime
     payments: list[Payment] = field(default_factory=list)
 
     @property
@@ -138,7 +137,6 @@ class Withdrawal:
     reason: str
     decree_ref: str
     effective_on: date
-    recorded_at: datetime
     to_program: str | None = None
     reinstated: bool = False
 
@@ -842,7 +840,7 @@ class Household(Aggregate):
         role: str,
     ) -> None:
         self.seats[program, tahap] = Seat(
-            program, tahap, starts_on, ends_on, amount_idr, budget_source, authority, self.modified_on
+            program, tahap, starts_on, ends_on, amount_idr, budget_source, authority
         )
         self.left_out.pop((program, tahap), None)
 
@@ -892,9 +890,7 @@ class Household(Aggregate):
         role: str,
     ) -> None:
         self.withdrawals.append(
-            Withdrawal(
-                "REMOVED", program, tahap, authority, reason, decree_ref, effective_on, self.modified_on
-            )
+            Withdrawal("REMOVED", program, tahap, authority, reason, decree_ref, effective_on)
         )
 
     @event(Reinstated)
@@ -933,7 +929,6 @@ class Household(Aggregate):
                 reason,
                 "",
                 effective_on,
-                self.modified_on,
                 to_program=to_program,
             )
         )

@@ -1,0 +1,268 @@
+"""Benchmark of the read models: a rebuild from scratch, and explain latency.
+
+Runs with no arguments against PostgreSQL (SALUR_DATABASE_URL when it is PostgreSQL, else
+SALUR_TEST_DATABASE_URL, in schema `bench_projections`) and SQLite (SALUR_DATABASE_URL when it is
+SQLite, else a file in the temporary directory). A store with fewer than 500,000 events is first
+filled through the domain (households proposed, matched, verified, assigned, paid in two tahap,
+some removed; saved a chunk of households per transaction). Then, in a fresh process per database:
+`rebuild` (events/s, peak RSS) and `explain` for 1,000 random households (p50, p99).
+Targets: rebuild >= 10,000 events/s on PostgreSQL; explain p99 < 20 ms. Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+TARGET_EVENTS = 500_000
+EXPLAINS = 1_000
+REBUILD_TARGET = 10_000
+EXPLAIN_P99_MS = 20.0
+EVENTS_PER_HOUSEHOLD = 9
+CHUNK = 500
+BENCH_KEYS = {
+    "SALUR_ID_KEY": "bench-id-key-0123456789abcdef0123456789abcdef",
+    "SALUR_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+}
+
+
+def no_kk(index: int) -> str:
+    """The No. KK of the index-th generated household (valid: kecamatan, issue date, serial)."""
+    kec, rest = 1 + index % 6, index // 6
+    day, rest = 1 + rest % 28, rest // 28
+    month, serial = 1 + rest % 12, 1 + rest // 12
+    return f"32710{kec}{day:02d}{month:02d}20{serial:04d}"
+
+
+def nik(index: int, member: int) -> str:
+    """A member's NIK (women's birth day + 40)."""
+    kec, rest = 1 + index % 6, index // 6
+    day, rest = 1 + rest % 28, rest // 28
+    month, serial = 1 + rest % 12, 1 + rest // 12
+    return f"32710{kec}{day + 40 * (member % 2):02d}{month:02d}{80 + member:02d}{serial:04d}"
+
+
+def targets() -> dict[str, str]:
+    """name -> database URL."""
+    configured = os.environ.get("SALUR_DATABASE_URL", "").strip()
+    test_url = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or "postgresql://127.0.0.1:5432/test"
+    postgres = configured if configured.startswith("postgres") else f"{test_url}?schema=bench_projections"
+    default_sqlite = f"sqlite:///{Path(tempfile.gettempdir()) / 'salur-bench-projections.db'}"
+    sqlite = configured if configured.startswith("sqlite") else default_sqlite
+    return {"postgresql": postgres, "sqlite": sqlite}
+
+
+def runtime_for(url: str) -> Any:
+    """A migrated runtime on `url` (keys from the environment, else the benchmark's own)."""
+    from salur_cases.projections.migrate import upgrade  # noqa: PLC0415
+    from salur_cases.runtime import Runtime  # noqa: PLC0415
+    from salur_cases.settings import load_settings  # noqa: PLC0415
+
+    env = {
+        **BENCH_KEYS,
+        **{k: v for k, v in os.environ.items() if k in BENCH_KEYS},
+        "SALUR_DATABASE_URL": url,
+    }
+    runtime = Runtime(load_settings(env))
+    upgrade(runtime)
+    return runtime
+
+
+def fill(runtime: Any) -> int:
+    """Add households until the store holds TARGET_EVENTS events; return how many households exist."""
+    from salur_cases.commands import Actor, parse_address  # noqa: PLC0415
+    from salur_cases.domain.clock import WIB, recording_at  # noqa: PLC0415
+    from salur_cases.domain.errors import Refusal  # noqa: PLC0415
+    from salur_cases.domain.household import Household, Member, Source  # noqa: PLC0415
+    from salur_cases.domain.person import PersonClaim  # noqa: PLC0415
+    from salur_cases.domain.vocabulary import (  # noqa: PLC0415
+        BudgetSource,
+        PadanResult,
+        PaymentStatus,
+        ProgramGroup,
+        Role,
+        VervalDecision,
+    )
+
+    app = runtime.app
+    actor = Actor("bench", Role.DINSOS)
+    existing = len(app.city_candidates())
+    head = app.recorder.max_notification_id() or 0
+    if head >= TARGET_EVENTS:
+        return existing
+    wanted = existing + (TARGET_EVENTS - head) // EVENTS_PER_HOUSEHOLD + 1
+    moment = datetime(2020, 4, 20, 9, tzinfo=WIB)
+    with recording_at(moment):
+        try:
+            app.define_program(
+                "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, actor
+            )
+            for number, start in ((1, date(2020, 4, 27)), (2, date(2020, 5, 27))):
+                app.open_tahap(
+                    "WALIKOTA",
+                    number,
+                    start,
+                    start + timedelta(days=29),
+                    200_000,
+                    500_000,
+                    100_000_000_000,
+                    f"027.45-{number}",
+                    actor,
+                )
+        except Refusal:
+            pass
+    address = parse_address({"kecamatan": "Bogor Selatan", "kelurahan": "Batutulis", "rw": "1", "rt": "1"})
+    print(
+        f"filling {runtime.settings.database_url.split('?')[0]}: households {existing} -> {wanted}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    for first in range(existing, wanted, CHUNK):
+        with recording_at(moment + timedelta(minutes=first // CHUNK)):
+            program = app.program("WALIKOTA")
+            tahap = program.tahap
+            households: list[Any] = []
+            claims: list[Any] = []
+            for index in range(first, min(first + CHUNK, wanted)):
+                kk = no_kk(index)
+                hid = app.household_id(kk)
+                members = [
+                    Member(nik(index, m), f"Warga {index} {m}", "KEPALA KELUARGA" if m == 0 else "ISTRI")
+                    for m in range(2)
+                ]
+                h = Household.propose(hid, kk, Source("KELURAHAN"), address, members, actor.name, actor.role)
+                claims.extend(
+                    PersonClaim.claim(app.claim_id(m.nik), str(hid), actor.name, actor.role) for m in members
+                )
+                h.record_padan(PadanResult.MATCHED, date(2020, 4, 21), "EXTRACT", actor.name, actor.role)
+                h.decide_verval(
+                    VervalDecision.ELIGIBLE,
+                    "layak",
+                    "Pak RW",
+                    date(2020, 4, 22),
+                    None,
+                    actor.name,
+                    actor.role,
+                )
+                for number in (1, 2):
+                    t = tahap[number]
+                    h.assign(
+                        "WALIKOTA",
+                        number,
+                        t.starts_on,
+                        t.ends_on,
+                        t.amount_idr,
+                        "APBD_KOTA",
+                        t.decree_ref,
+                        actor.name,
+                        actor.role,
+                        rank=index + 1,
+                    )
+                if index % 10 == 0:
+                    h.remove(
+                        "WALIKOTA",
+                        2,
+                        "KEMENSOS",
+                        "cleansing",
+                        "KEP-146",
+                        date(2020, 5, 20),
+                        actor.name,
+                        actor.role,
+                    )
+                for number in (1, 2) if index % 10 else (1,):
+                    paid_at = datetime(2020, 4 + number, 28, 10, tzinfo=WIB)
+                    status = PaymentStatus.FAILED if index % 17 == 0 else PaymentStatus.PAID
+                    h.record_payment(
+                        "WALIKOTA",
+                        number,
+                        500_000,
+                        paid_at,
+                        status,
+                        f"POS-{index}-{number}",
+                        500_000,
+                        actor.name,
+                        actor.role,
+                    )
+                households.append(h)
+            for number in (1, 2):
+                program.commit_seats(number, [str(h.id) for h in households], actor.name, actor.role)
+            app.save(program, *households, *claims)
+    elapsed = time.perf_counter() - started
+    head_now = app.recorder.max_notification_id() or 0
+    print(f"  {head_now - head} events in {elapsed:.1f} s", flush=True)
+    return wanted
+
+
+def measure(url: str, households: int, queue: Any) -> None:
+    """In a fresh process: rebuild from scratch, then explain random households."""
+    from salur_cases.projections.explain import explain  # noqa: PLC0415
+    from salur_cases.projections.runner import rebuild  # noqa: PLC0415
+
+    runtime = runtime_for(url)
+    events = runtime.app.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    reached = rebuild(runtime)
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rng = random.Random(2020)
+    sample = [no_kk(rng.randrange(households)) for _ in range(EXPLAINS)]
+    for kk in sample[:20]:
+        explain(runtime, kk)  # warm up connections and caches
+    latencies = []
+    for kk in sample:
+        tick = time.perf_counter()
+        explain(runtime, kk, lang=rng.choice(["id", "en"]))
+        latencies.append((time.perf_counter() - tick) * 1000)
+    runtime.close()
+    latencies.sort()
+    queue.put(
+        {
+            "events": events,
+            "rebuilt_to": reached,
+            "rebuild_s": round(seconds, 2),
+            "rebuild_events_per_s": round(events / seconds),
+            "rebuild_peak_rss_mb": round(rss_mb, 1),
+            "explain_p50_ms": round(statistics.median(latencies), 2),
+            "explain_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        }
+    )
+
+
+def main() -> int:
+    """Fill, measure each database in its own process, print the JSON line."""
+    results: dict[str, Any] = {}
+    context = multiprocessing.get_context("spawn")
+    for name, url in targets().items():
+        runtime = runtime_for(url)
+        households = fill(runtime)
+        runtime.close()
+        queue = context.Queue()
+        process = context.Process(target=measure, args=(url, households, queue))
+        process.start()
+        figures = cast("dict[str, Any]", queue.get())
+        process.join()
+        results[name] = figures
+        print(f"{name}: {json.dumps(figures)}", flush=True)
+    pg, lite = results["postgresql"], results["sqlite"]
+    ok = (
+        pg["events"] >= TARGET_EVENTS
+        and lite["events"] >= TARGET_EVENTS
+        and pg["rebuild_events_per_s"] >= REBUILD_TARGET
+        and max(pg["explain_p99_ms"], lite["explain_p99_ms"]) < EXPLAIN_P99_MS
+    )
+    print(json.dumps({"benchmark": "projections", **results, "ok": ok}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,673 @@
+"""The projection: folds a batch of stored events into the read-model tables with bulk SQL.
+
+One batch is applied on one connection inside the caller's transaction (the runner commits the
+rows with the new position). The rows a batch's events need are loaded once (households not
+created in the batch, their seats and withdrawals, all programs), the events change them in memory
+in commit order, and the changed rows are written back with multi-row upserts: no round trip per
+event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from psycopg.sql import SQL, Identifier
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from salur_cases.domain.clock import WIB
+from salur_cases.domain.program import Program
+from salur_cases.domain.vocabulary import SourceKind
+from salur_cases.eventlog import EventRecord, record_of
+from salur_cases.identifiers import keyed_hex
+from salur_cases.projections import tables as t
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Mapper, Notification
+
+Row = dict[str, Any]
+
+LOAD_CHUNK = 500
+NEVER = date(9999, 12, 31)
+
+
+def fold_name(name: str) -> str:
+    """A name as padan compares it: case folded, spaces removed."""
+    return "".join(name.split()).upper()
+
+
+def mask_name(name: str) -> str:
+    """`BUDI SANTOSO` -> `B*** S******`: enough for its owner to recognise, not for anyone else."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+
+
+def member_entry(id_key: bytes, member: dict[str, Any]) -> Row:
+    """A member as the household row keeps it: keyed hashes and a masked name, never the NIK or name."""
+    return {
+        "nik_hash": keyed_hex(id_key, "nik", member["nik"]),
+        "name_hash": keyed_hex(id_key, "name", fold_name(member["name"])),
+        "masked_name": mask_name(member["name"]),
+        "relationship": member["relationship"],
+    }
+
+
+def wib_date(moment: datetime) -> date:
+    """The calendar date of a moment in WIB (a naive moment is WIB already)."""
+    return moment.date() if moment.tzinfo is None else moment.astimezone(WIB).date()
+
+
+def jsonable(value: Any) -> Any:
+    """Event data as JSON values (ISO dates, times and UUIDs as text), without copying plain lists."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, str | int) for v in value):
+            return value
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def aggregate_kind(topic: str) -> str:
+    """`salur:household.Assigned` -> `household`."""
+    return topic.partition(":")[2].partition(".")[0] or "other"
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert or replace `rows` (all with the same keys) by primary key, in bulk.
+
+    PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE from it.
+    SQLite: one executemany of the same upsert.
+    """
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key]
+    if conn.dialect.name == "postgresql":
+        _pg_bulk(conn, table, rows, keys)
+        return
+    statement = sqlite_insert(table)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), list(rows))
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert `rows` (all with the same keys) in bulk (COPY on PostgreSQL)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _pg_bulk(conn, table, rows, None)
+        return
+    conn.execute(table.insert(), list(rows))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=WIB) if value is not None and value.tzinfo is None else value
+
+
+def _jsonb(value: Any) -> Any:
+    return None if value is None else Jsonb(value)
+
+
+def _pg_converter(column: Any) -> Any:
+    """How a column's Python value is handed to COPY (None: as it is)."""
+    if isinstance(column.type, t.UTCDateTime):
+        return _aware
+    if column.type._type_affinity is JSON:  # JSON and JSONB alike
+        return _jsonb
+    return None
+
+
+def _pg_bulk(conn: Connection, table: Table, rows: Sequence[Row], keys: list[str] | None) -> None:
+    """COPY rows into `table`, or (with `keys`) upsert them through a temporary staging table."""
+    columns = list(rows[0])
+    names = SQL(", ").join(Identifier(c) for c in columns)
+    target = Identifier(table.name)
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor:
+        into = target
+        if keys is not None:
+            into = Identifier(f"stage_{table.name}")
+            cursor.execute(
+                SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(into, target)
+            )
+        converters = [(c, _pg_converter(table.c[c])) for c in columns]
+        plain = all(convert is None for _, convert in converters)
+        with cursor.copy(SQL("COPY {} ({}) FROM STDIN").format(into, names)) as copy:
+            for row in rows:
+                if plain:
+                    copy.write_row([row[c] for c in columns])
+                else:
+                    copy.write_row([row[c] if f is None else f(row[c]) for c, f in converters])
+        if keys is None:
+            return
+        updates = SQL(", ").join(
+            SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in columns if c not in keys
+        )
+        cursor.execute(
+            SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
+                target, names, names, into, SQL(", ").join(Identifier(k) for k in keys), updates
+            )
+        )
+        cursor.execute(SQL("DELETE FROM {}").format(into))
+
+
+def select_in(conn: Connection, table: Table, column: str, ids: Iterable[str]) -> list[Row]:
+    """Rows whose `column` is one of `ids`."""
+    wanted = sorted(set(ids))
+    rows: list[Row] = []
+    for chunk in _chunks(wanted, LOAD_CHUNK):
+        result = conn.execute(select(table).where(table.c[column].in_(chunk)))
+        rows.extend(dict(r._mapping) for r in result)
+    return rows
+
+
+@dataclass
+class HouseholdState:
+    """What the batch knows of one household: its row, seats (roster rows) and withdrawals."""
+
+    row: Row
+    seats: dict[tuple[str, int], Row] = field(default_factory=dict)
+    withdrawals: list[Row] = field(default_factory=list)
+
+    def covering(self, program: str, tahap: int) -> Row | None:
+        """The standing withdrawal that takes the household out of this tahap, if any."""
+        standing = [
+            w
+            for w in self.withdrawals
+            if w["reinstated_at"] is None and w["program"] == program and w["tahap"] <= tahap
+        ]
+        return standing[-1] if standing else None
+
+    def after_removal(self, program: str, tahap: int, paid_on: date) -> bool:
+        """Whether a payment on `paid_on` falls in the effect of a removal or transfer (reinstated or not)."""
+        return any(
+            w["program"] == program
+            and w["tahap"] <= tahap
+            and w["effective_on"] <= paid_on < (w["reinstated_on"] or NEVER)
+            for w in self.withdrawals
+        )
+
+
+_SEAT_TOPICS = frozenset(
+    {
+        "salur:household.Assigned",
+        "salur:household.LeftOut",
+        "salur:household.PaymentRecorded",
+        "salur:household.Removed",
+        "salur:household.Reinstated",
+        "salur:household.Transferred",
+    }
+)
+
+
+class BatchProjection:
+    """Applies one batch of notifications to the read models over `conn` (the caller commits)."""
+
+    def __init__(self, conn: Connection, id_key: bytes) -> None:
+        self.conn = conn
+        self.id_key = id_key
+        self.households: dict[str, HouseholdState] = {}
+        self.programs: dict[str, Row] = {}
+        self.program_codes: dict[str, str] = {}
+        self.tahap: dict[tuple[str, int], Row] = {}
+        self.timeline: list[Row] = []
+        self.ledger: list[Row] = []
+        self.persons: dict[str, Row | None] = {}
+        self.person_holders: dict[str, set[str]] = {}
+        self.statuses: dict[tuple[str, str, int], Row] = {}
+        self.dirty_households: set[str] = set()
+        self.dirty_seats: set[tuple[str, str, int]] = set()
+        self.seat_times: dict[tuple[str, str, int], datetime] = {}
+        self.dirty_withdrawals: dict[int, Row] = {}
+        self.dirty_programs: set[str] = set()
+        self.dirty_tahap: set[tuple[str, int]] = set()
+        self.reflag: set[tuple[str, str]] = set()
+
+    # --- the batch ------------------------------------------------------------------------------
+
+    def apply(self, notifications: Sequence[Notification], mapper: Mapper[Any]) -> None:
+        """Decode, load what the events need, fold them in order, write the changed rows."""
+        records = [(n.topic, record_of(n.id, n.topic, mapper.to_domain_event(n))) for n in notifications]
+        self._load(records)
+        for topic, record in records:
+            kind = aggregate_kind(topic)
+            self.timeline.append(
+                {
+                    "position": record.position,
+                    "event_id": record.event_id,
+                    "aggregate_id": record.aggregate_id,
+                    "kind": kind,
+                    "version": record.version,
+                    "type": record.type,
+                    "recorded_at": record.recorded_at,
+                    "effective_on": record.effective_on,
+                    "actor": record.actor,
+                    "role": record.role,
+                    "data": jsonable(record.data),
+                }
+            )
+            if kind == "household":
+                self._household_event(topic, record)
+            elif kind == "program":
+                self._program_event(topic, record)
+        self._flush()
+
+    def _load(self, records: Sequence[tuple[str, EventRecord]]) -> None:
+        created: set[str] = set()
+        wanted: set[str] = set()
+        seat_wanted: set[str] = set()
+        for topic, record in records:
+            if aggregate_kind(topic) != "household":
+                continue
+            hid = record.aggregate_id
+            if topic == "salur:household.Proposed":
+                created.add(hid)
+            elif hid not in created:
+                wanted.add(hid)
+                if topic in _SEAT_TOPICS:
+                    seat_wanted.add(hid)
+        for row in select_in(self.conn, t.household, "household_id", wanted):
+            self.households[row["household_id"]] = HouseholdState(row)
+        for row in select_in(self.conn, t.tahap_roster, "household_id", seat_wanted):
+            self.households[row["household_id"]].seats[row["program"], row["tahap"]] = row
+        withdrawals = select_in(self.conn, t.withdrawal, "household_id", seat_wanted)
+        for row in sorted(withdrawals, key=lambda r: r["position"]):
+            self.households[row["household_id"]].withdrawals.append(row)
+        for program in self.conn.execute(select(t.programs)):
+            self.programs[program.code] = dict(program._mapping)
+            self.program_codes[str(Program.create_id(program.code))] = program.code
+        for tahap in self.conn.execute(select(t.program_tahap)):
+            self.tahap[tahap.program, tahap.tahap] = dict(tahap._mapping)
+
+    # --- households -----------------------------------------------------------------------------
+
+    def _household_event(self, topic: str, record: EventRecord) -> None:  # noqa: PLR0912
+        hid, data = record.aggregate_id, record.data
+        if topic == "salur:household.Proposed":
+            self._proposed(record)
+            return
+        state = self.households[hid]
+        row = state.row
+        row.update(version=record.version, updated_at=record.recorded_at, position=record.position)
+        self.dirty_households.add(hid)
+        name = topic.rpartition(".")[2]
+        if name == "Reproposed":
+            row["city_proposed"] = row["city_proposed"] or _is_city(data["source_kind"])
+        elif name == "MembersRecorded":
+            address = data["address"] or {}
+            row["kecamatan"], row["kelurahan"] = address.get("kecamatan"), address.get("kelurahan")
+            self._set_members(hid, row, [member_entry(self.id_key, m) for m in data["members"]])
+        elif name == "PopulationMatched":
+            row["padan"], row["padan_on"] = data["result"], data["checked_on"]
+        elif name == "VervalDecided":
+            row["verval"], row["verval_on"] = data["decision"], data["decided_on"]
+        elif name == "Assigned":
+            self._assigned(state, record)
+        elif name == "LeftOut":
+            self._left_out(state, record)
+        elif name == "PaymentRecorded":
+            self._payment(state, record)
+        elif name in {"Removed", "Transferred"}:
+            self._withdrawn(state, record)
+        elif name == "Reinstated":
+            self._reinstated(state, record)
+        elif name == "Corrected":
+            self._corrected(hid, row, data)
+        elif name == "MemberMovedOut":
+            gone = keyed_hex(self.id_key, "nik", data["nik"])
+            self._set_members(hid, row, [m for m in row["members"] if m["nik_hash"] != gone])
+        elif name == "MemberMovedIn":
+            self._set_members(hid, row, [*row["members"], member_entry(self.id_key, data["member"])])
+
+    def _proposed(self, record: EventRecord) -> None:
+        data = record.data
+        address = data["address"] or {}
+        row: Row = {
+            "household_id": record.aggregate_id,
+            "no_kk": data["no_kk"],
+            "version": record.version,
+            "kecamatan": address.get("kecamatan"),
+            "kelurahan": address.get("kelurahan"),
+            "first_source": data["source_kind"],
+            "city_proposed": _is_city(data["source_kind"]),
+            "padan": None,
+            "padan_on": None,
+            "verval": None,
+            "verval_on": None,
+            "members": [],
+            "registered_at": record.recorded_at,
+            "updated_at": record.recorded_at,
+            "position": record.position,
+        }
+        self.households[record.aggregate_id] = HouseholdState(row)
+        self.dirty_households.add(record.aggregate_id)
+        self._set_members(record.aggregate_id, row, [member_entry(self.id_key, m) for m in data["members"]])
+
+    def _set_members(self, hid: str, row: Row, members: list[Row]) -> None:
+        kept = {m["nik_hash"] for m in members}
+        for old in row["members"]:
+            key = old["nik_hash"]
+            if key not in kept:
+                pending = self.persons.get(key)
+                if pending is None or pending["household_id"] == hid:
+                    self.persons[key] = None
+                self.person_holders.setdefault(key, set()).add(hid)
+        for member in members:
+            key = member["nik_hash"]
+            self.persons[key] = {
+                "nik_hash": key,
+                "household_id": hid,
+                "name_hash": member["name_hash"],
+                "masked_name": member["masked_name"],
+            }
+            self.person_holders.setdefault(key, set()).add(hid)
+        row["members"] = members
+
+    def _corrected(self, hid: str, row: Row, data: Row) -> None:
+        section, _, attribute = data["field"].partition(".")
+        value = data["new_value"]
+        if section == "address":
+            if attribute in {"kecamatan", "kelurahan"}:
+                row[attribute] = value
+            return
+        index = int(section[len("members[") : -1])
+        members = [dict(m) for m in row["members"]]
+        member = members[index]
+        if attribute == "nik":
+            member["nik_hash"] = keyed_hex(self.id_key, "nik", value)
+        elif attribute == "name":
+            member["name_hash"] = keyed_hex(self.id_key, "name", fold_name(value))
+            member["masked_name"] = mask_name(value)
+        elif attribute == "relationship":
+            member["relationship"] = value
+        self._set_members(hid, row, members)
+
+    def _assigned(self, state: HouseholdState, record: EventRecord) -> None:
+        data = record.data
+        key = (data["program"], data["tahap"])
+        state.seats[key] = {
+            "program": data["program"],
+            "tahap": data["tahap"],
+            "household_id": record.aggregate_id,
+            "no_kk": state.row["no_kk"],
+            "amount_idr": data["amount_idr"],
+            "budget_source": data["budget_source"],
+            "authority": data["authority"],
+            "rank": data["rank"],
+            "decree_ref": data["decree_ref"],
+            "state": "ASSIGNED",
+            "last_status": None,
+            "paid": False,
+            "removed": False,
+            "assigned_at": record.recorded_at,
+            "paid_at": None,
+            "failed_at": None,
+            "returned_at": None,
+            "removed_at": None,
+            "position": record.position,
+        }
+        self._restate(state, data["program"], record)
+
+    def _left_out(self, state: HouseholdState, record: EventRecord) -> None:
+        data = record.data
+        key = (data["program"], data["tahap"])
+        if key in state.seats:
+            return
+        self.statuses[record.aggregate_id, *key] = {
+            "household_id": record.aggregate_id,
+            "program": data["program"],
+            "tahap": data["tahap"],
+            "no_kk": state.row["no_kk"],
+            "state": "LEFT_OUT",
+            "amount_idr": None,
+            "authority": data["authority"],
+            "left_out_code": data["code"],
+            "rank": data["rank"],
+            "cutoff": data["cutoff"],
+            "other_program": data["other_program"],
+            "updated_at": record.recorded_at,
+            "position": record.position,
+        }
+
+    def _payment(self, state: HouseholdState, record: EventRecord) -> None:
+        data = record.data
+        program, tahap, status = data["program"], data["tahap"], data["status"]
+        paid_at: datetime = data["paid_at"]
+        seat = state.seats.get((program, tahap))
+        budget_source = seat["budget_source"] if seat else self.programs.get(program, {}).get("budget_source")
+        paid_on = wib_date(paid_at)
+        self.ledger.append(
+            {
+                "position": record.position,
+                "event_id": record.event_id,
+                "household_id": record.aggregate_id,
+                "no_kk": state.row["no_kk"],
+                "budget_source": budget_source,
+                "program": program,
+                "tahap": tahap,
+                "amount_idr": data["amount_idr"],
+                "status": status,
+                "reference": data["reference"],
+                "paid_at": paid_at,
+                "paid_on": paid_on,
+                "recorded_at": record.recorded_at,
+                "seated": seat is not None,
+                "after_removal": status == "PAID" and state.after_removal(program, tahap, paid_on),
+                "roster_hash": data["roster_hash"],
+                "warnings": data["warnings"],
+            }
+        )
+        if seat is None:
+            return
+        seat["last_status"] = status
+        if status == "PAID":
+            seat["paid"], seat["paid_at"] = True, record.recorded_at
+        elif status == "RETURNED":
+            seat["paid"], seat["returned_at"] = False, record.recorded_at
+        else:
+            seat["failed_at"] = record.recorded_at
+        self._restate(state, program, record)
+
+    def _withdrawn(self, state: HouseholdState, record: EventRecord) -> None:
+        data = record.data
+        removed = record.type == "household.Removed"
+        row: Row = {
+            "position": record.position,
+            "event_id": record.event_id,
+            "household_id": record.aggregate_id,
+            "no_kk": state.row["no_kk"],
+            "kind": "REMOVED" if removed else "TRANSFERRED",
+            "program": data["program"] if removed else data["from_program"],
+            "tahap": data["tahap"] if removed else data["from_tahap"],
+            "to_program": None if removed else data["to_program"],
+            "authority": data["authority"],
+            "reason": data["reason"],
+            "decree_ref": data["decree_ref"] if removed else "",
+            "effective_on": data["effective_on"],
+            "recorded_at": record.recorded_at,
+            "reinstated_on": None,
+            "reinstated_at": None,
+            "reinstated_event_id": None,
+        }
+        state.withdrawals.append(row)
+        self.dirty_withdrawals[record.position] = row
+        self.reflag.add((record.aggregate_id, row["program"]))
+        self._restate(state, row["program"], record)
+
+    def _reinstated(self, state: HouseholdState, record: EventRecord) -> None:
+        data = record.data
+        for row in state.withdrawals:
+            covers = row["program"] == data["program"] and row["tahap"] <= data["tahap"]
+            if covers and row["reinstated_at"] is None:
+                row.update(
+                    reinstated_on=data["effective_on"],
+                    reinstated_at=record.recorded_at,
+                    reinstated_event_id=record.event_id,
+                )
+                self.dirty_withdrawals[row["position"]] = row
+        self.reflag.add((record.aggregate_id, data["program"]))
+        self._restate(state, data["program"], record)
+
+    def _restate(self, state: HouseholdState, program: str, record: EventRecord) -> None:
+        """Recompute the state of the household's seats in `program` (a removal covers later tahap too)."""
+        hid = state.row["household_id"]
+        for (seat_program, tahap), seat in state.seats.items():
+            if seat_program != program:
+                continue
+            cover = state.covering(program, tahap)
+            seat.update(
+                state="REMOVED" if cover else (seat["last_status"] or "ASSIGNED"),
+                removed=cover is not None,
+                removed_at=cover["recorded_at"] if cover else None,
+                position=record.position,
+            )
+            self.dirty_seats.add((hid, program, tahap))
+            self.seat_times[hid, program, tahap] = record.recorded_at
+
+    # --- programs -------------------------------------------------------------------------------
+
+    def _program_event(self, topic: str, record: EventRecord) -> None:
+        data = record.data
+        name = topic.rpartition(".")[2]
+        if name == "Defined":
+            self.programs[data["code"]] = {
+                "code": data["code"],
+                "name": data["name"],
+                "budget_source": data["budget_source"],
+                "group": data["group"],
+                "defined_at": record.recorded_at,
+                "position": record.position,
+            }
+            self.program_codes[str(Program.create_id(data["code"]))] = data["code"]
+            self.dirty_programs.add(data["code"])
+            return
+        code = self.program_codes[record.aggregate_id]
+        if name == "TahapOpened":
+            program = self.programs[code]
+            self.tahap[code, data["number"]] = {
+                "program": code,
+                "tahap": data["number"],
+                "name": program["name"],
+                "budget_source": program["budget_source"],
+                "group": program["group"],
+                "starts_on": data["starts_on"],
+                "ends_on": data["ends_on"],
+                "quota": data["quota"],
+                "amount_idr": data["amount_idr"],
+                "budget_ceiling_idr": data["budget_ceiling_idr"],
+                "decree_ref": data["decree_ref"],
+                "assigned": 0,
+                "committed_idr": 0,
+                "roster_hash": None,
+                "opened_at": record.recorded_at,
+                "opened_event_id": record.event_id,
+                "certified_at": None,
+                "position": record.position,
+            }
+            self.dirty_tahap.add((code, data["number"]))
+            return
+        tahap = self.tahap[code, data["tahap"]]
+        if name == "SeatsCommitted":
+            tahap["assigned"] += len(data["households"])
+            tahap["committed_idr"] += data["amount_idr"]
+        elif name == "TahapCertified":
+            tahap["roster_hash"], tahap["certified_at"] = data["roster_hash"], record.recorded_at
+        tahap["position"] = record.position
+        self.dirty_tahap.add((code, data["tahap"]))
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        conn = self.conn
+        insert_rows(conn, t.timeline, self.timeline)
+        upsert(conn, t.programs, [self.programs[c] for c in sorted(self.dirty_programs)])
+        upsert(conn, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
+        upsert(conn, t.household, [self.households[h].row for h in sorted(self.dirty_households)])
+        gone = [k for k, v in self.persons.items() if v is None]
+        deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
+        if deletes:
+            person = t.person_index.c
+            conn.execute(
+                t.person_index.delete().where(
+                    person.nik_hash == bindparam("k"), person.household_id == bindparam("h")
+                ),
+                deletes,
+            )
+        upsert(conn, t.person_index, [v for v in self.persons.values() if v is not None])
+        seats = [self.households[h].seats[p, n] for h, p, n in sorted(self.dirty_seats)]
+        upsert(conn, t.tahap_roster, seats)
+        for seat in seats:
+            key = (seat["household_id"], seat["program"], seat["tahap"])
+            self.statuses[key] = _status_of_seat(seat, self.seat_times[key])
+        upsert(conn, t.household_status, [self.statuses[k] for k in sorted(self.statuses)])
+        upsert(conn, t.withdrawal, [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)])
+        insert_rows(conn, t.payment_ledger, self.ledger)
+        self._reflag_ledger()
+
+    def _reflag_ledger(self) -> None:
+        """Recompute `after_removal` of the payments of households whose removals changed."""
+        if not self.reflag:
+            return
+        ledger = t.payment_ledger
+        same = and_(ledger.c.household_id == bindparam("h"), ledger.c.program == bindparam("p"))
+        self.conn.execute(
+            update(ledger).where(same).values(after_removal=False),
+            [{"h": h, "p": p} for h, p in sorted(self.reflag)],
+        )
+        flagged = [
+            {"h": h, "p": p, "t": w["tahap"], "eff": w["effective_on"], "until": w["reinstated_on"] or NEVER}
+            for h, p in sorted(self.reflag)
+            for w in self.households[h].withdrawals
+            if w["program"] == p
+        ]
+        if flagged:
+            self.conn.execute(
+                update(ledger)
+                .where(
+                    same,
+                    ledger.c.status == "PAID",
+                    ledger.c.tahap >= bindparam("t"),
+                    ledger.c.paid_on >= bindparam("eff"),
+                    ledger.c.paid_on < bindparam("until"),
+                )
+                .values(after_removal=True),
+                flagged,
+            )
+
+
+def _status_of_seat(seat: Row, updated_at: datetime) -> Row:
+    return {
+        "household_id": seat["household_id"],
+        "program": seat["program"],
+        "tahap": seat["tahap"],
+        "no_kk": seat["no_kk"],
+        "state": seat["state"],
+        "amount_idr": seat["amount_idr"],
+        "authority": seat["authority"],
+        "left_out_code": None,
+        "rank": seat["rank"],
+        "cutoff": None,
+        "other_program": None,
+        "updated_at": updated_at,
+        "position": seat["position"],
+    }
+
+
+def _is_city(kind: str) -> bool:
+    try:
+        return SourceKind(kind).is_city
+    except ValueError:
+        return False

@@ -1,0 +1,321 @@
+"""Reads over the read models: households as of a moment, rosters, timelines, the feed, lookups.
+
+`as_of` is a recorded time (what the system knew then); `effective_on` a date by which decisions
+took effect (a removal decreed on the 21st with effect from the 1st counts on the 10th). Lists
+page with opaque cursors that never carry a No. KK or NIK.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from sqlalchemy import select
+
+from salur_cases.commands import parse_nik, parse_no_kk
+from salur_cases.domain.clock import WIB
+from salur_cases.domain.household import Household
+from salur_cases.eventlog import record_of
+from salur_cases.identifiers import keyed_hex
+from salur_cases.projections import tables as t
+from salur_cases.projections.projector import fold_name, wib_date
+from salur_cases.projections.runner import position as applied_position
+from salur_cases.projections.runner import status
+from salur_cases.runtime import Runtime
+from salur_cases.views import household_view
+
+Item = dict[str, Any]
+WAIT_STEP = 0.02
+
+
+def wait_for_position(runtime: Runtime, position: int, timeout: float = 5.0) -> bool:
+    """Wait until the read models have applied `position` (read your writes); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while applied_position(runtime) < position:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(WAIT_STEP)
+    return True
+
+
+def projection_lag(runtime: Runtime) -> int:
+    """Events recorded but not yet applied to the read models."""
+    return status(runtime)["lag"]
+
+
+def as_wib(moment: datetime) -> datetime:
+    """An aware moment (a naive one means WIB)."""
+    return moment.replace(tzinfo=WIB) if moment.tzinfo is None else moment
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A recorded time as ISO 8601 in WIB."""
+    return moment.astimezone(WIB).isoformat() if moment is not None else None
+
+
+def household_id(runtime: Runtime, no_kk: str) -> str:
+    """The keyed id of a household, from a validated No. KK."""
+    return str(runtime.app.household_id(parse_no_kk(no_kk)))
+
+
+# --- households as of a moment ------------------------------------------------------------------
+
+
+def _decision_date(event: DomainEventProtocol[UUID], effective: date | None) -> date | None:
+    if effective is not None:
+        return effective
+    paid_at = getattr(event, "paid_at", None)
+    return wib_date(paid_at) if isinstance(paid_at, datetime) else None
+
+
+def household_read(
+    runtime: Runtime, no_kk: str, as_of: datetime | None = None, effective_on: date | None = None
+) -> dict[str, Any] | None:
+    """The household's view folded from its events recorded up to `as_of`, counting only decisions
+    (and payments) effective on or before `effective_on`; None when it did not exist then."""
+    app = runtime.app
+    hid = app.household_id(parse_no_kk(no_kk))
+    events: list[Any] = [app.mapper.to_domain_event(s) for s in app.recorder.select_events(hid)]
+    if as_of is not None:
+        moment = as_wib(as_of)
+        events = [e for e in events if e.timestamp <= moment]
+    if effective_on is not None:
+        events = [
+            e
+            for e in events
+            if (d := _decision_date(e, record_of(0, type(e).TOPIC, e).effective_on)) is None
+            or d <= effective_on
+        ]
+    if not events or events[0].originator_version != 1:
+        return None
+    household: Any = None
+    for event in events:
+        if household is not None:
+            household.version = event.originator_version - 1  # events left out by date leave gaps
+        household = event.mutate(household)
+    return household_view(cast("Household", household))
+
+
+# --- rosters -----------------------------------------------------------------------------------
+
+
+def roster(
+    runtime: Runtime,
+    program: str,
+    tahap: int,
+    as_of: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Item], str | None]:
+    """A tahap's seats (`no_kk`, `state`, `amount_idr`), now or as recorded at `as_of`; and the next cursor.
+
+    The cursor is the last household id of the page (never a No. KK).
+    """
+    r = t.tahap_roster
+    query = select(r).where(r.c.program == program, r.c.tahap == tahap)
+    if as_of is not None:
+        query = query.where(r.c.assigned_at <= as_wib(as_of))
+    if cursor:
+        query = query.where(r.c.household_id > cursor)
+    with runtime.engine.connect() as conn:
+        rows = [dict(x._mapping) for x in conn.execute(query.order_by(r.c.household_id).limit(limit + 1))]
+        page, more = rows[:limit], len(rows) > limit
+        states = {row["household_id"]: row["state"] for row in page}
+        if as_of is not None and page:
+            states = _states_as_of(conn, program, tahap, [row["household_id"] for row in page], as_wib(as_of))
+    items = [
+        {"no_kk": row["no_kk"], "state": states[row["household_id"]], "amount_idr": row["amount_idr"]}
+        for row in page
+    ]
+    return items, (page[-1]["household_id"] if more else None)
+
+
+def _states_as_of(conn: Any, program: str, tahap: int, ids: list[str], moment: datetime) -> dict[str, str]:
+    ledger, w = t.payment_ledger, t.withdrawal
+    states = dict.fromkeys(ids, "ASSIGNED")
+    payments = conn.execute(
+        select(ledger.c.household_id, ledger.c.status)
+        .where(
+            ledger.c.household_id.in_(ids),
+            ledger.c.program == program,
+            ledger.c.tahap == tahap,
+            ledger.c.seated.is_(True),
+            ledger.c.recorded_at <= moment,
+        )
+        .order_by(ledger.c.position)
+    )
+    for hid, payment_status in payments:
+        states[hid] = payment_status
+    removed = conn.execute(
+        select(w.c.household_id).where(
+            w.c.household_id.in_(ids),
+            w.c.program == program,
+            w.c.tahap <= tahap,
+            w.c.recorded_at <= moment,
+            (w.c.reinstated_at.is_(None)) | (w.c.reinstated_at > moment),
+        )
+    )
+    for (hid,) in removed:
+        states[hid] = "REMOVED"
+    return states
+
+
+def payments(
+    runtime: Runtime, program: str | None = None, tahap: int | None = None, as_of: datetime | None = None
+) -> list[Item]:
+    """Ledger rows (every payment attempt), with `after_removal` as known now or as recorded at `as_of`."""
+    ledger, w = t.payment_ledger, t.withdrawal
+    query = select(ledger).order_by(ledger.c.position)
+    if program is not None:
+        query = query.where(ledger.c.program == program)
+    if tahap is not None:
+        query = query.where(ledger.c.tahap == tahap)
+    moment = as_wib(as_of) if as_of is not None else None
+    with runtime.engine.connect() as conn:
+        if moment is not None:
+            query = query.where(ledger.c.recorded_at <= moment)
+        rows = [dict(x._mapping) for x in conn.execute(query)]
+        if moment is not None and rows:
+            known = conn.execute(
+                select(w).where(
+                    w.c.household_id.in_({r["household_id"] for r in rows}), w.c.recorded_at <= moment
+                )
+            )
+            withdrawals = [dict(x._mapping) for x in known]
+            for row in rows:
+                row["after_removal"] = row["status"] == "PAID" and any(
+                    x["household_id"] == row["household_id"]
+                    and x["program"] == row["program"]
+                    and x["tahap"] <= row["tahap"]
+                    and x["effective_on"] <= row["paid_on"]
+                    and (
+                        x["reinstated_at"] is None
+                        or x["reinstated_at"] > moment
+                        or row["paid_on"] < x["reinstated_on"]
+                    )
+                    for x in withdrawals
+                )
+    return [_ledger_item(r) for r in rows]
+
+
+def _ledger_item(row: Item) -> Item:
+    return {
+        "event_id": row["event_id"],
+        "no_kk": row["no_kk"],
+        "budget_source": row["budget_source"],
+        "program": row["program"],
+        "tahap": row["tahap"],
+        "amount_idr": row["amount_idr"],
+        "status": row["status"],
+        "reference": row["reference"],
+        "paid_at": iso(row["paid_at"]),
+        "recorded_at": iso(row["recorded_at"]),
+        "after_removal": bool(row["after_removal"]),
+        "warnings": list(row["warnings"]),
+    }
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def event_item(row: Any) -> Item:
+    """A timeline row in CONTRACT.md's `/events` shape."""
+    return {
+        "position": row.position,
+        "event_id": row.event_id,
+        "type": row.type,
+        "recorded_at": iso(row.recorded_at),
+        "effective_on": row.effective_on.isoformat() if row.effective_on else None,
+        "actor": row.actor,
+        "role": row.role,
+        "data": row.data,
+    }
+
+
+def household_events(
+    runtime: Runtime, no_kk: str, limit: int = 50, cursor: str | None = None
+) -> tuple[list[Item], str | None]:
+    """The household's events in order; the cursor is the last position shown."""
+    tl = t.timeline
+    after = int(cursor) if cursor and cursor.isdigit() else 0
+    query = (
+        select(tl)
+        .where(tl.c.aggregate_id == household_id(runtime, no_kk), tl.c.position > after)
+        .order_by(tl.c.position)
+        .limit(limit + 1)
+    )
+    with runtime.engine.connect() as conn:
+        rows = list(conn.execute(query))
+    page = rows[:limit]
+    return [event_item(r) for r in page], (str(page[-1].position) if len(rows) > limit else None)
+
+
+def feed(runtime: Runtime, after: int = 0, limit: int = 50) -> tuple[list[Item], int]:
+    """Every event in commit order after position `after`; and the position to ask after next."""
+    tl = t.timeline
+    with runtime.engine.connect() as conn:
+        rows = list(
+            conn.execute(select(tl).where(tl.c.position > after).order_by(tl.c.position).limit(limit))
+        )
+    return [event_item(r) for r in rows], (rows[-1].position if rows else after)
+
+
+# --- lookups -----------------------------------------------------------------------------------
+
+
+def lookup_nik(runtime: Runtime, nik: str) -> str | None:
+    """The No. KK of the household a NIK belongs to now, if any."""
+    p, h = t.person_index, t.household
+    key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
+    with runtime.engine.connect() as conn:
+        value = conn.execute(
+            select(h.c.no_kk).join(p, p.c.household_id == h.c.household_id).where(p.c.nik_hash == key)
+        ).scalar()
+    return str(value) if value is not None else None
+
+
+NOT_FOUND: Item = {"status": "NOT_FOUND", "masked_name": None, "program": None, "tahap": None}
+
+
+def public_status(runtime: Runtime, nik: str, name: str) -> Item:
+    """A citizen's check: RECEIVING when the household's latest decision is a seat (assigned or paid).
+
+    An unknown NIK, an invalid one and a wrong name all answer exactly NOT_FOUND.
+    """
+    p, s, pt, w = t.person_index, t.household_status, t.program_tahap, t.withdrawal
+    try:
+        key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
+    except ValueError:
+        return dict(NOT_FOUND)
+    name_key = keyed_hex(runtime.settings.id_key, "name", fold_name(name))
+    with runtime.engine.connect() as conn:
+        person = conn.execute(select(p).where(p.c.nik_hash == key)).first()
+        if person is None or person.name_hash != name_key:
+            return dict(NOT_FOUND)
+        latest = conn.execute(
+            select(s.c.program, s.c.tahap, s.c.state)
+            .join(pt, (pt.c.program == s.c.program) & (pt.c.tahap == s.c.tahap))
+            .where(s.c.household_id == person.household_id)
+            .order_by(pt.c.starts_on.desc(), s.c.position.desc())
+            .limit(1)
+        ).first()
+        withdrawn = (
+            latest is not None
+            and conn.execute(
+                select(w.c.position).where(
+                    w.c.household_id == person.household_id,
+                    w.c.program == latest.program,
+                    w.c.reinstated_at.is_(None),
+                )
+            ).first()
+        )
+    receiving = latest is not None and latest.state in {"ASSIGNED", "PAID"} and not withdrawn
+    return {
+        "status": "RECEIVING" if receiving else "NOT_RECEIVING",
+        "masked_name": person.masked_name,
+        "program": latest.program if latest else None,
+        "tahap": latest.tahap if latest else None,
+    }

@@ -1,0 +1,142 @@
+"""The projection runner: exactly-once application of the event store to the read models.
+
+Each batch runs in one transaction on the read-model database: lock the tracking row
+(`projection_position`, `SELECT ... FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite),
+read the next notifications after it, write their rows, move the position, commit. A process
+killed mid-batch leaves nothing behind, and two runners never apply the same batch. Notification
+ids are followed with `> last`, so a gap would be stepped over.
+
+Live mode (`run_forever`) catches up, then waits: on PostgreSQL for the store's NOTIFY (the
+channel eventsourcing's recorder notifies on every insert, with a timeout), on SQLite by polling.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from salur_cases.logging import get_logger
+from salur_cases.projections import tables as t
+from salur_cases.projections.projector import BatchProjection
+from salur_cases.runtime import Runtime
+
+log = get_logger(__name__)
+
+NAME = "read_models"
+"""This projection's row in `projection_position`."""
+BATCH_ENV = "SALUR_PROJECTION_BATCH"
+DEFAULT_BATCH = 5000
+POLL_SECONDS = 0.2
+LISTEN_SECONDS = 1.0
+
+
+def batch_size() -> int:
+    """Events per transaction: SALUR_PROJECTION_BATCH, else 5,000."""
+    value = os.environ.get(BATCH_ENV, "").strip()
+    return max(1, int(value)) if value.isdigit() else DEFAULT_BATCH
+
+
+def _begin(conn: Connection) -> int:
+    """Start the batch's transaction and lock this projection's position; return the position."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    pp = t.projection_position
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert(pp).values(name=NAME, position=0).on_conflict_do_nothing(index_elements=["name"]))
+    return int(conn.execute(select(pp.c.position).where(pp.c.name == NAME).with_for_update()).scalar_one())
+
+
+def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
+    """Apply the next batch; return (events applied, position reached)."""
+    with runtime.engine.connect() as conn:
+        position = _begin(conn)
+        notifications = [
+            n for n in runtime.app.recorder.select_notifications(position + 1, size) if n.id > position
+        ]
+        if not notifications:
+            conn.rollback()
+            return 0, position
+        BatchProjection(conn, runtime.settings.id_key).apply(notifications, runtime.app.mapper)
+        reached = notifications[-1].id
+        pp = t.projection_position
+        conn.execute(update(pp).where(pp.c.name == NAME).values(position=reached))
+        conn.commit()
+        return len(notifications), reached
+
+
+def catch_up(runtime: Runtime, size: int | None = None) -> int:
+    """Apply every pending event, a batch per transaction; return the position reached."""
+    size = size or batch_size()
+    while True:
+        applied, position = _apply_batch(runtime, size)
+        if applied == 0:
+            return position
+
+
+def position(runtime: Runtime) -> int:
+    """The last notification id applied to the read models."""
+    pp = t.projection_position
+    with runtime.engine.connect() as conn:
+        value = conn.execute(select(pp.c.position).where(pp.c.name == NAME)).scalar()
+    return int(value or 0)
+
+
+def status(runtime: Runtime) -> dict[str, int]:
+    """`position` applied, `head` of the event store, and `lag` in events."""
+    reached = position(runtime)
+    head = int(runtime.app.recorder.max_notification_id() or 0)
+    return {"position": reached, "head": head, "lag": max(0, head - reached)}
+
+
+def rebuild(runtime: Runtime) -> int:
+    """Empty the read models and reset the position in one transaction, then catch up from the start."""
+    with runtime.engine.connect() as conn:
+        _begin(conn)
+        for table in reversed(t.VIEW_TABLES):
+            conn.execute(table.delete())
+        pp = t.projection_position
+        conn.execute(update(pp).where(pp.c.name == NAME).values(position=0))
+        conn.commit()
+    return catch_up(runtime)
+
+
+def run_forever(runtime: Runtime, stop: threading.Event) -> None:
+    """Keep the read models up to date until `stop` is set (errors are logged and retried)."""
+    if runtime.settings.is_postgres:
+        _listen_loop(runtime, stop)
+        return
+    while not stop.is_set():
+        _catch_up_logged(runtime)
+        stop.wait(POLL_SECONDS)
+
+
+def _catch_up_logged(runtime: Runtime) -> bool:
+    try:
+        catch_up(runtime)
+    except Exception:
+        log.exception("projection batch failed; retrying")
+        return False
+    return True
+
+
+def _listen_loop(runtime: Runtime, stop: threading.Event) -> None:
+    from psycopg.sql import SQL, Identifier  # noqa: PLC0415 - PostgreSQL only
+
+    recorder: Any = runtime.app.recorder
+    while not stop.is_set():
+        try:
+            with recorder.datastore.get_connection() as conn:
+                conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+                while not stop.is_set():
+                    if not _catch_up_logged(runtime):
+                        stop.wait(LISTEN_SECONDS)
+                    for _ in conn.notifies(timeout=LISTEN_SECONDS, stop_after=1):
+                        pass
+        except Exception:
+            log.exception("projection listener failed; reconnecting")
+            stop.wait(LISTEN_SECONDS)

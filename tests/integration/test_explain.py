@@ -1,0 +1,429 @@
+"""Why was I dropped? Every reason code and every outcome, from a story built through the commands.
+
+Kota Bogor, 2020, in miniature: Bantuan Walikota (APBD Kota) with small quotas, BLT Kemensos (APBN)
+by outside rosters, Bantuan Gubernur (APBD Provinsi) by the province's roster; a KEMENSOS cleansing,
+a transfer to BLT, failed and missing payments. Checked in Indonesian and English, on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.domain.clock import WIB, recording_at
+from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.vocabulary import (
+    BudgetSource,
+    PadanResult,
+    PaymentStatus,
+    ProgramGroup,
+    Role,
+    VervalDecision,
+)
+from salur_cases.projections.explain import explain
+from salur_cases.projections.migrate import upgrade
+from salur_cases.projections.queries import household_events
+from salur_cases.projections.runner import catch_up
+from salur_cases.runtime import Runtime
+from salur_cases.settings import load_settings
+
+DINSOS = Actor("Ibu Rina (Dinsos)", Role.DINSOS)
+KEYS = {
+    "SALUR_ID_KEY": "test-id-key-0123456789abcdef0123456789abcdef",
+    "SALUR_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789ab",
+}
+CLEANSING_DECREE = "KEP-KEMENSOS 146/HUK/2020"
+NAMES = {i: f"Warga Nomor {i}" for i in range(1, 12)}
+
+
+def kk(i: int) -> str:
+    """The No. KK of household Hi."""
+    return f"327101150420{i:04d}"
+
+
+def nik(i: int) -> str:
+    """The NIK of household Hi's head."""
+    return f"327101150490{i:04d}"
+
+
+def at(month: int, day: int) -> datetime:
+    """A story moment (09:00 WIB)."""
+    return datetime(2020, month, day, 9, tzinfo=WIB)
+
+
+def _proposal(i: int, source: str) -> Any:
+    return parse_proposal(
+        {
+            "no_kk": kk(i),
+            "source": {"kind": source},
+            "address": {"kecamatan": "Bogor Selatan", "kelurahan": "Batutulis", "rw": "2", "rt": "3"},
+            "members": [{"nik": nik(i), "name": NAMES[i], "relationship": "KEPALA KELUARGA"}],
+        }
+    )
+
+
+def build_story(runtime: Runtime) -> None:
+    """H1 removed by a cleansing, H2 still paid, H3 waits then starts, H4 already in the province's aid,
+    H5 ineligible, H6 mismatched, H7 transferred to BLT, H9 payment failed, H10 pending, H11 off a roster."""
+    app = runtime.app
+    with recording_at(at(4, 14)):
+        app.define_program(
+            "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        )
+        app.define_program("BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
+        app.define_program(
+            "GUBERNUR", "Bantuan Gubernur", BudgetSource.APBD_PROVINSI, ProgramGroup.NON_DTKS, DINSOS
+        )
+        app.open_tahap(
+            "GUBERNUR", 1, date(2020, 4, 15), date(2020, 5, 14), 10, 500_000, 5_000_000, "PERGUB 1", DINSOS
+        )
+        app.open_tahap(
+            "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 3, 500_000, 1_500_000, "027.45-312", DINSOS
+        )
+        app.open_tahap(
+            "WALIKOTA", 2, date(2020, 5, 27), date(2020, 6, 26), 4, 500_000, 2_000_000, "027.45-400", DINSOS
+        )
+        app.open_tahap(
+            "BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 10, 600_000, 6_000_000, "KEMENSOS-V", DINSOS
+        )
+        app.open_tahap(
+            "BLT", 2, date(2020, 6, 1), date(2020, 6, 30), 10, 600_000, 6_000_000, "KEMENSOS-VI", DINSOS
+        )
+    with recording_at(at(4, 20)):
+        app.register_many([_proposal(i, "KELURAHAN") for i in (1, 2, 3, 4, 5, 6, 7, 9)], DINSOS)
+        app.register_many([_proposal(i, "DTKS") for i in (10, 11)], DINSOS)
+        for i in (1, 2, 3, 4, 5, 7, 9, 10, 11):
+            app.record_padan(kk(i), PadanResult.MATCHED, date(2020, 4, 20), DINSOS)
+        app.record_padan(kk(6), PadanResult.NAME_MISMATCH, date(2020, 4, 20), DINSOS)
+        for i, day in ((1, 21), (2, 22), (7, 23), (3, 24), (9, 25), (4, 21), (6, 21)):
+            app.decide_verval(kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, day), DINSOS)
+        app.decide_verval(
+            kk(5), VervalDecision.INELIGIBLE, "punya mobil", "Pak RW", date(2020, 4, 21), DINSOS
+        )
+    with recording_at(at(4, 22)):
+        app.allocate_roster("GUBERNUR", 1, "PROVINSI", [kk(4)], DINSOS)
+    with recording_at(at(4, 26)):
+        app.allocate("WALIKOTA", 1, DINSOS)
+    with recording_at(at(4, 28)):
+        app.record_payments("WALIKOTA", 1, [_paid(i, 4, 28) for i in (1, 2, 7)], DINSOS)
+    with recording_at(at(5, 1)):
+        app.allocate_roster("BLT", 1, "KEMENSOS", [kk(10), kk(11)], DINSOS)
+    with recording_at(at(5, 5)):
+        app.record_payments("BLT", 1, [_paid(11, 5, 5, 600_000)], DINSOS)
+    with recording_at(at(5, 20)):
+        app.remove(
+            kk(1),
+            "WALIKOTA",
+            2,
+            "KEMENSOS",
+            "cleansing DTKS",
+            CLEANSING_DECREE,
+            DINSOS,
+            effective_on=date(2020, 5, 25),
+        )
+    with recording_at(at(5, 21)):
+        app.transfer(kk(7), "WALIKOTA", 2, "BLT", "DINSOS", "dialihkan ke BLT Kemensos", DINSOS)
+    with recording_at(at(5, 26)):
+        app.allocate("WALIKOTA", 2, DINSOS)
+    with recording_at(at(6, 1)):
+        app.allocate_roster("BLT", 2, "KEMENSOS", [kk(10)], DINSOS)
+    with recording_at(at(6, 2)):
+        failed = PaymentItem(kk(9), 500_000, at(6, 2), PaymentStatus.FAILED, "POS-9-2")
+        app.record_payments("WALIKOTA", 2, [_paid(2, 6, 2), _paid(3, 6, 2), failed], DINSOS)
+    catch_up(runtime)
+
+
+def _paid(i: int, month: int, day: int, amount: int = 500_000) -> PaymentItem:
+    return PaymentItem(kk(i), amount, at(month, day), PaymentStatus.PAID, f"POS-{i}-{month}{day}")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """The story, once per backend."""
+    if request.param == "sqlite":
+        runtime = Runtime(
+            load_settings(
+                {"SALUR_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('x') / 'x.db'}", **KEYS}
+            )
+        )
+        upgrade(runtime)
+        build_story(runtime)
+        yield runtime
+        runtime.close()
+        return
+    url = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or "postgresql://127.0.0.1:5432/test"
+    schema = f"x_{secrets.token_hex(5)}"
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        if os.environ.get("SALUR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable: {type(exc).__name__}")
+        pytest.skip("PostgreSQL unreachable")
+    runtime = Runtime(load_settings({"SALUR_DATABASE_URL": f"{url}?schema={schema}", **KEYS}))
+    try:
+        upgrade(runtime)
+        build_story(runtime)
+        yield runtime
+    finally:
+        runtime.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def both(world: Runtime, i: int, *args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The explanation in Indonesian and in English; the same facts in both."""
+    indonesian = explain(world, kk(i), *args, lang="id")
+    english = explain(world, kk(i), *args, lang="en")
+    strip = [{k: v for k, v in r.items() if k != "text"} for r in indonesian["reasons"]]
+    assert strip == [{k: v for k, v in r.items() if k != "text"} for r in english["reasons"]]
+    for answer in (indonesian, english):
+        assert set(answer) == {
+            "no_kk",
+            "program",
+            "from_tahap",
+            "to_tahap",
+            "outcome",
+            "reasons",
+            "next_steps",
+        }
+        assert answer["no_kk"] == kk(i)
+        for reason in answer["reasons"]:
+            assert {
+                "code",
+                "at",
+                "effective_on",
+                "authority",
+                "actor",
+                "decree_ref",
+                "event_id",
+                "text",
+            } <= set(reason)
+            assert reason["event_id"], reason
+            _no_pii(reason["text"])
+        for step in answer["next_steps"]:
+            _no_pii(step)
+    for a, b in zip(indonesian["reasons"], english["reasons"], strict=True):
+        assert a["text"] != b["text"]
+    return indonesian, english
+
+
+def _no_pii(text: str) -> None:
+    assert text.strip()
+    assert not re.search(r"\d{16}", text)
+    assert not any(name in text for name in NAMES.values())
+    assert "{" not in text
+    assert "}" not in text
+
+
+def event_of(world: Runtime, i: int, kind: str) -> dict[str, Any]:
+    """The household's last event of a type."""
+    items, _ = household_events(world, kk(i), 500)
+    return [e for e in items if e["type"] == f"household.{kind}"][-1]
+
+
+def first_event(world: Runtime, i: int, kind: str) -> dict[str, Any]:
+    """The household's first event of a type."""
+    items, _ = household_events(world, kk(i), 500)
+    return next(e for e in items if e["type"] == f"household.{kind}")
+
+
+def only(answer: dict[str, Any], code: str) -> dict[str, Any]:
+    """The one reason of the answer, which must have `code`."""
+    assert [r["code"] for r in answer["reasons"]] == [code], answer
+    assert answer["next_steps"]
+    return answer["reasons"][0]
+
+
+# --- outcomes and reasons ----------------------------------------------------------------------
+
+
+def test_paid_in_tahap_1_then_removed_by_a_kemensos_cleansing_is_dropped_citing_the_decree(
+    world: Runtime,
+) -> None:
+    indonesian, english = both(world, 1, "WALIKOTA", 1, 2)
+    assert indonesian["outcome"] == "DROPPED"
+    reason = only(indonesian, "REMOVED_BY_AUTHORITY")
+    removed = event_of(world, 1, "Removed")
+    assert reason["event_id"] == removed["event_id"]
+    assert reason["authority"] == "KEMENSOS"
+    assert reason["decree_ref"] == CLEANSING_DECREE
+    assert reason["effective_on"] == "2020-05-25"
+    assert reason["at"] == "2020-05-20T09:00:00+07:00"
+    assert reason["actor"] == DINSOS.name
+    assert CLEANSING_DECREE in reason["text"]
+    assert "KEMENSOS" in reason["text"]
+    assert "Dihapus" in reason["text"]
+    assert english["reasons"][0]["text"].startswith("Removed from WALIKOTA")
+    assert any(all(w in s for w in ("aduan", "KTP", CLEANSING_DECREE)) for s in indonesian["next_steps"])
+    assert any(all(w in s for w in ("complaint", "KTP", CLEANSING_DECREE)) for s in english["next_steps"])
+
+
+def test_paid_in_both_tahap_is_still_receiving(world: Runtime) -> None:
+    answer, _ = both(world, 2, "WALIKOTA", 1, 2)
+    assert answer["outcome"] == "STILL_RECEIVING"
+    assert answer["reasons"] == []
+
+
+def test_ranked_below_the_cutoff_is_quota_exhausted_with_rank_and_cutoff(world: Runtime) -> None:
+    indonesian, english = both(world, 3, "WALIKOTA", 1, 1)
+    assert indonesian["outcome"] == "NEVER_RECEIVED"
+    reason = only(indonesian, "QUOTA_EXHAUSTED")
+    assert (reason["rank"], reason["cutoff"]) == (4, 3)
+    assert reason["event_id"] == first_event(world, 3, "LeftOut")["event_id"]
+    assert "peringkat 4" in reason["text"]
+    assert "ranked 4" in english["reasons"][0]["text"]
+
+
+def test_left_out_of_tahap_1_and_paid_in_tahap_2_started(world: Runtime) -> None:
+    answer, _ = both(world, 3, "WALIKOTA", 1, 2)
+    assert answer["outcome"] == "STARTED"
+    assert answer["reasons"] == []
+
+
+def test_a_household_already_in_the_provinces_aid_is_a_duplicate_recipient_naming_it(world: Runtime) -> None:
+    answer, english = both(world, 4, "WALIKOTA", 1, 1)
+    assert answer["outcome"] == "NEVER_RECEIVED"
+    reason = only(answer, "DUPLICATE_RECIPIENT")
+    assert reason["other_program"] == "GUBERNUR"
+    assert "GUBERNUR" in reason["text"]
+    assert "GUBERNUR" in english["reasons"][0]["text"]
+
+
+def test_an_ineligible_verval_is_cited(world: Runtime) -> None:
+    answer, _ = both(world, 5, "WALIKOTA", 1, 1)
+    reason = only(answer, "VERVAL_INELIGIBLE")
+    assert reason["event_id"] == event_of(world, 5, "VervalDecided")["event_id"]
+    assert reason["effective_on"] == "2020-04-21"
+
+
+def test_a_failed_padan_is_a_population_mismatch_with_its_detail(world: Runtime) -> None:
+    answer, english = both(world, 6, "WALIKOTA", 1, 1)
+    reason = only(answer, "POPULATION_MISMATCH")
+    assert reason["detail"] == "NAME_MISMATCH"
+    assert reason["event_id"] == event_of(world, 6, "PopulationMatched")["event_id"]
+    assert "NAME_MISMATCH" in english["reasons"][0]["text"]
+
+
+def test_moved_to_kemensos_blt_is_transferred_naming_blt(world: Runtime) -> None:
+    answer, english = both(world, 7, "WALIKOTA", 1, 2)
+    assert answer["outcome"] == "DROPPED"
+    reason = only(answer, "TRANSFERRED")
+    assert reason["to_program"] == "BLT"
+    assert reason["authority"] == "DINSOS"
+    assert reason["event_id"] == event_of(world, 7, "Transferred")["event_id"]
+    assert "BLT" in reason["text"]
+    assert "BLT" in english["reasons"][0]["text"]
+
+
+def test_a_failed_payment_is_not_receiving(world: Runtime) -> None:
+    answer, _ = both(world, 9, "WALIKOTA", 2, 2)
+    assert answer["outcome"] == "NEVER_RECEIVED"
+    reason = only(answer, "PAYMENT_FAILED")
+    assert reason["event_id"] == event_of(world, 9, "PaymentRecorded")["event_id"]
+    assert "POS-9-2" in reason["text"]
+
+
+def test_a_seat_without_a_payment_is_pending(world: Runtime) -> None:
+    answer, _ = both(world, 10, "BLT", 1, 1)
+    assert answer["outcome"] == "NEVER_RECEIVED"
+    reason = only(answer, "PAYMENT_PENDING")
+    assert reason["event_id"] == first_event(world, 10, "Assigned")["event_id"]
+
+
+def test_absent_from_the_next_kemensos_roster_is_not_in_source_list_naming_kemensos(world: Runtime) -> None:
+    answer, english = both(world, 11, "BLT", 1, 2)
+    assert answer["outcome"] == "DROPPED"
+    reason = only(answer, "NOT_IN_SOURCE_LIST")
+    assert reason["authority"] == "KEMENSOS"
+    assert reason["event_id"] == event_of(world, 11, "LeftOut")["event_id"]
+    assert "KEMENSOS" in reason["text"]
+    assert "KEMENSOS" in english["reasons"][0]["text"]
+
+
+def test_a_tahap_the_program_never_opened_is_answered_as_program_ended(world: Runtime) -> None:
+    answer, english = both(world, 2, "WALIKOTA", 2, 3)
+    assert answer["outcome"] == "DROPPED"
+    reason = only(answer, "PROGRAM_ENDED")
+    assert reason["decree_ref"] == "027.45-400"
+    assert "tahap 3" in reason["text"]
+    assert "tahap 3" in english["reasons"][0]["text"]
+
+
+def test_without_tahap_numbers_the_latest_change_is_explained(world: Runtime) -> None:
+    for args in ((), ("WALIKOTA",)):
+        answer, _ = both(world, 1, *args)
+        assert (answer["program"], answer["from_tahap"], answer["to_tahap"], answer["outcome"]) == (
+            "WALIKOTA",
+            1,
+            2,
+            "DROPPED",
+        )
+    answer, _ = both(world, 11)
+    assert (answer["program"], answer["from_tahap"], answer["to_tahap"], answer["outcome"]) == (
+        "BLT",
+        1,
+        2,
+        "DROPPED",
+    )
+    answer, _ = both(world, 3, "WALIKOTA")
+    assert (answer["from_tahap"], answer["to_tahap"], answer["outcome"]) == (1, 2, "STARTED")
+
+
+def test_unknown_households_and_programs_are_refused(world: Runtime) -> None:
+    with pytest.raises(Refusal) as refused:
+        explain(world, kk(99))
+    assert refused.value.code is RefusalCode.UNKNOWN_HOUSEHOLD
+    with pytest.raises(Refusal) as refused:
+        explain(world, kk(1), "NOPE", 1, 2)
+    assert refused.value.code is RefusalCode.UNKNOWN_PROGRAM
+
+
+def test_the_cli_explains_by_nik_in_json_and_text(
+    world: Runtime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json  # noqa: PLC0415
+
+    from salur_cases.cli import main  # noqa: PLC0415
+    from salur_cases.settings import reset_settings_cache  # noqa: PLC0415
+
+    monkeypatch.setenv("SALUR_DATABASE_URL", world.settings.database_url)
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    reset_settings_cache()
+    try:
+        assert (
+            main(
+                [
+                    "explain",
+                    nik(1),
+                    "--program",
+                    "WALIKOTA",
+                    "--from-tahap",
+                    "I",
+                    "--to-tahap",
+                    "II",
+                    "--json",
+                ]
+            )
+            == 0
+        )
+        answer = json.loads(capsys.readouterr().out)
+        assert answer == explain(world, kk(1), "WALIKOTA", 1, 2)
+        assert main(["explain", kk(7), "--lang", "en"]) == 0
+        out = capsys.readouterr().out
+        assert "TRANSFERRED" in out
+        assert "Next steps" in out
+    finally:
+        reset_settings_cache()
