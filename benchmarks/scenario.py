@@ -1,0 +1,153 @@
+"""The Kota Bogor 2020 scenario end to end: `salur demo --scale 1.0` on PostgreSQL and on SQLite.
+
+Each run is a subprocess on a fresh database (a new schema in SALUR_TEST_DATABASE_URL's database, and a
+new SQLite file): wall time (generation, every import, allocations, the projections caught up, the
+table), events written, events/s, the run's peak RSS (resource.getrusage(RUSAGE_CHILDREN) in a small
+wrapper process: the largest process of the run, bulk workers included), and the printed program table
+compared with Table 2 scaled (each row round(count x scale)). Target (issue 5): PostgreSQL under 180 s
+and 2 GiB RSS at scale 1.0, with the table equal to Table 2 (project goal: 60 s); `ok` checks the same
+limits at any --scale given.
+
+Usage: python benchmarks/scenario.py [--scale 1.0] [--seed 2020] [--only postgres|sqlite] [--timeout S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from salur_cases.intake.scenario import TABLE_2
+from salur_cases.settings import DEFAULT_TEST_DATABASE_URL
+
+TARGET_S = 180.0
+GOAL_S = 60.0
+TARGET_RSS_MIB = 2048
+KEYS = {"SALUR_ID_KEY": "bench-id-key-" + "0" * 32, "SALUR_SECRET_KEY": "bench-secret-key-" + "0" * 28}
+ROW = re.compile(r"\[(?P<code>[A-Z_]+)\]\s+\S+\s+(?P<households>[\d,]+)\s")
+EVENTS = re.compile(r"(?P<events>\d+) events written in (?P<written>[\d.]+) s")
+
+
+MEASURED = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(f"PEAK_RSS_KB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}", file=sys.stderr)
+sys.exit(code)
+"""
+"""Runs the demo as its child and reports the peak RSS of that run alone (bulk workers included)."""
+PEAK = re.compile(r"PEAK_RSS_KB=(\d+)")
+
+
+def run_demo(url: str, scale: float, seed: int, timeout: float) -> dict[str, Any]:
+    """Run `salur demo` on `url` in a subprocess; its wall time, peak RSS, events and table."""
+    env = {**os.environ, **KEYS, "SALUR_DATABASE_URL": url, "SALUR_LOG_FORMAT": "json"}
+    command = [
+        sys.executable,
+        "-c",
+        MEASURED,
+        sys.executable,
+        "-m",
+        "salur_cases",
+        "demo",
+        "--scale",
+        str(scale),
+        "--seed",
+        str(seed),
+    ]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        return {"table_ok": False, "error": f"timed out after {timeout:.0f} s"}
+    wall = time.perf_counter() - started
+    peak = PEAK.search(done.stderr)
+    print(done.stdout)
+    if done.returncode not in (0, 1):
+        print(done.stderr[-4000:], file=sys.stderr)
+    table = {m["code"]: int(m["households"].replace(",", "")) for m in ROW.finditer(done.stdout)}
+    counts = EVENTS.search(done.stdout)
+    events = int(counts["events"]) if counts else 0
+    expected = {code: round(count * scale) for code, count in TABLE_2.items()}
+    return {
+        "exit": done.returncode,
+        "wall_s": round(wall, 1),
+        "write_s": float(counts["written"]) if counts else None,
+        "events": events,
+        "events_per_s": round(events / wall) if wall else 0,
+        "peak_rss_mib": round(int(peak[1]) / 1024) if peak else None,
+        "table": table,
+        "table_ok": table == expected,
+    }
+
+
+def postgres(scale: float, seed: int, timeout: float) -> dict[str, Any]:
+    """A run on a fresh schema of SALUR_TEST_DATABASE_URL's database (dropped afterwards)."""
+    base = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL
+    schema = f"bench_scenario_{secrets.token_hex(4)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        return run_demo(f"{base}?schema={schema}", scale, seed, timeout)
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def sqlite(scale: float, seed: int, timeout: float) -> dict[str, Any]:
+    """A run on a new SQLite file."""
+    with tempfile.TemporaryDirectory(prefix="salur-scenario-") as directory:
+        return run_demo(f"sqlite:///{Path(directory) / 'salur.db'}", scale, seed, timeout)
+
+
+def main() -> int:
+    """Run both backends (or one) and print the JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--only", choices=["postgres", "sqlite"])
+    parser.add_argument("--timeout", type=float, default=3600.0, help="per run, seconds")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for name, runner in (("postgres", postgres), ("sqlite", sqlite)):
+        if args.only in (None, name):
+            print(f"--- {name}: salur demo --scale {args.scale} --seed {args.seed}", flush=True)
+            results[name] = runner(args.scale, args.seed, args.timeout)
+            print(f"{name}: {json.dumps(results[name])}", flush=True)
+    pg = results.get("postgres")
+    ok = all(r.get("table_ok") for r in results.values()) and (
+        pg is None
+        or (pg.get("wall_s", TARGET_S) < TARGET_S and (pg.get("peak_rss_mib") or 0) < TARGET_RSS_MIB)
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "scenario",
+                "scale": args.scale,
+                "seed": args.seed,
+                "target_s": TARGET_S,
+                "goal_s": GOAL_S,
+                **{
+                    f"{name}_{key}": value
+                    for name, r in results.items()
+                    for key, value in r.items()
+                    if key != "table"
+                },
+                "ok": ok,
+            }
+        )
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
