@@ -29,7 +29,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Transcoder
 
 from salur_cases import bulk
-from salur_cases.commands import Actor, PaymentItem, Proposal, parse_no_kk
+from salur_cases.commands import Actor, PaymentItem, Proposal, RemovalItem, parse_no_kk
 from salur_cases.domain.clock import today
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode, StaleVersion
 from salur_cases.domain.household import Household, current_value, parse_field_path
@@ -174,6 +174,7 @@ class SalurApplication(Application[UUID]):
         self, settings: Settings, *, schema: str | None = None, population: PopulationLookup | None = None
     ) -> None:
         env = eventsourcing_env(settings.database_url, schema)
+        env["AGGREGATE_CACHE_MAXSIZE"] = "256"  # programs are read by every command; fast-forwarded each get
         if settings.encryption_key:
             key = hashlib.sha256(settings.encryption_key.encode()).digest()
             env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
@@ -217,6 +218,16 @@ class SalurApplication(Application[UUID]):
             return cast("Program", self.repository.get(Program.create_id(code)))
         except AggregateNotFoundError:
             raise Refusal(RefusalCode.UNKNOWN_PROGRAM, f"no program {code}") from None
+
+    def tahap_households(self, code: str, number: int, up_to_version: int | None = None) -> list[str]:
+        """Ids of the households holding a seat in a tahap, from the program's SeatsCommitted events."""
+        households: list[str] = []
+        for stored in self.recorder.select_events(Program.create_id(code), lte=up_to_version):
+            if stored.topic == Program.SeatsCommitted.TOPIC:
+                event = cast("Program.SeatsCommitted", self.mapper.to_domain_event(stored))
+                if event.tahap == number:
+                    households.extend(event.households)
+        return households
 
     def household_by_nik(self, nik: str) -> Household | None:
         """The household a NIK currently belongs to, if any (by its claim)."""
@@ -654,7 +665,8 @@ class SalurApplication(Application[UUID]):
             self._roster_chunk(program.code, number, authority, start, chunk, actor, outcome, listed)
         previous = program.previous_tahap(number)
         if previous is not None:
-            dropped = [UUID(h) for h in previous.households if UUID(h) not in listed]
+            earlier = self.tahap_households(program.code, previous.number)
+            dropped = [UUID(h) for h in earlier if UUID(h) not in listed]
             for _, chunk_ids in _chunks(dropped):
                 self._left_out_of_roster(
                     program.code, previous.number, number, authority, chunk_ids, actor, outcome
@@ -731,8 +743,10 @@ class SalurApplication(Application[UUID]):
     ) -> None:
         households = [cast("Household", h) for h in self._load_many(ids).values()]
         dropped = [
-            h for h in households
-            if h.paid_in(code, previous) and (code, number) not in h.seats
+            h
+            for h in households
+            if h.paid_in(code, previous)
+            and (code, number) not in h.seats
             and h.left_out.get((code, number)) != "NOT_IN_SOURCE_LIST"  # a roster recorded again adds nothing
         ]
         for household in dropped:
@@ -835,6 +849,55 @@ class SalurApplication(Application[UUID]):
         household = self._household_at(no_kk, expected_version)
         household.remove(program, tahap, authority, reason, decree_ref, effective_on, actor.name, actor.role)
         return self._saved(household)
+
+    def remove_many(self, items: Sequence[RemovalItem], actor: Actor) -> BulkOutcome:
+        """Record many removals (an authority's cleansing list), a chunk of households per transaction.
+
+        Each refused item (unknown household, program or tahap; already removed) is reported by its
+        index and changes nothing.
+        """
+        outcome = BulkOutcome()
+        for start, chunk in _chunks(items):
+            self._remove_chunk(start, chunk, actor, outcome)
+        return outcome
+
+    @_retrying
+    def _remove_chunk(
+        self, start: int, chunk: Sequence[RemovalItem], actor: Actor, outcome: BulkOutcome
+    ) -> None:
+        programs: dict[str, Program | Refusal] = {}
+        for code in {item.program for item in chunk}:
+            try:
+                programs[code] = self.program(code)
+            except Refusal as refusal:
+                programs[code] = refusal
+        loaded = self._load_many([self.household_id(item.no_kk) for item in chunk])
+        trial = BulkOutcome()
+        for offset, item in enumerate(chunk):
+            try:
+                program = programs[item.program]
+                if isinstance(program, Refusal):
+                    raise program
+                program.get_tahap(item.tahap)
+                household = loaded.get(self.household_id(item.no_kk))
+                if not isinstance(household, Household):
+                    raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
+                household.remove(
+                    item.program,
+                    item.tahap,
+                    item.authority,
+                    item.reason,
+                    item.decree_ref,
+                    item.effective_on,
+                    actor.name,
+                    actor.role,
+                )
+            except Refusal as refusal:
+                trial.rejected.append(Rejection(start + offset, refusal.code, refusal.message))
+                continue
+            trial.accepted += 1
+        self._save(trial, *loaded.values())
+        outcome.merge(trial)
 
     @_retrying
     def reinstate(
@@ -978,13 +1041,14 @@ class SalurApplication(Application[UUID]):
     def certify(self, code: str, number: int, actor: Actor) -> tuple[str, int, dict[str, Any], Written]:
         """Fix a tahap's roster: its hash, the number of households, and the chain head it was fixed at."""
         program = self.program(code)
+        households = self.tahap_households(program.code, number, up_to_version=program.version)
         rows = self.chained.select_chain(max(1, (self.recorder.max_notification_id() or 0)), 1)
         head = (
             {"position": rows[-1].notification_id, "hash": rows[-1].chain_hash.hex()}
             if rows
             else {"position": 0, "hash": ""}
         )
-        digest = program.certify(number, head, actor.name, actor.role)
+        digest = program.certify(number, households, head, actor.name, actor.role)
         written = Written()
         self._save(written, program)
         return digest, program.tahap[number].assigned, head, written

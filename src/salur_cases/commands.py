@@ -52,6 +52,19 @@ class PaymentItem:
     reference: str
 
 
+@dataclass(frozen=True)
+class RemovalItem:
+    """One removal of a cleansing list: a household out of a program from a tahap on."""
+
+    no_kk: str
+    program: str
+    tahap: int
+    authority: str
+    reason: str
+    decree_ref: str
+    effective_on: date | None = None
+
+
 def parse_no_kk(value: object, field_name: str = "no_kk") -> str:
     """A valid No. KK, or InvalidCommand naming the field."""
     try:

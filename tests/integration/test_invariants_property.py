@@ -210,7 +210,7 @@ def check_invariants(app: SalurApplication) -> None:
         program = app.program(code)
         for number, t in program.tahap.items():
             holders = sorted(str(h.id) for h in homes.values() if (code, number) in h.seats)
-            assert sorted(t.households) == holders, (code, number)
+            assert sorted(app.tahap_households(code, number)) == holders, (code, number)
             by_city = sum(
                 1 for h in homes.values() if (s := h.seats.get((code, number))) and s.authority is None
             )

@@ -83,7 +83,7 @@ def test_a_batch_that_would_overfill_the_quota_commits_nothing() -> None:
     program = walikota(quota=2)
     program.commit_seats(1, ["h1"], OFFICER, ROLE)
     refused(RefusalCode.QUOTA_FULL, program, lambda: program.commit_seats(1, ["h2", "h3"], OFFICER, ROLE))
-    assert program.tahap[1].households == ["h1"]
+    assert program.tahap[1].assigned == 1
 
 
 def test_an_outside_roster_is_a_fact_and_commits_past_the_quota() -> None:
@@ -97,10 +97,10 @@ def test_an_outside_roster_is_a_fact_and_commits_past_the_quota() -> None:
 def test_a_certified_tahap_is_fixed() -> None:
     program = walikota()
     program.commit_seats(1, ["h2", "h1"], OFFICER, ROLE)
-    digest = program.certify(1, {"position": 7, "hash": "ab"}, OFFICER, ROLE)
+    digest = program.certify(1, ["h2", "h1"], {"position": 7, "hash": "ab"}, OFFICER, ROLE)
     assert digest == roster_hash(["h1", "h2"]) == program.tahap[1].roster_hash
     refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.commit_seats(1, ["h3"], OFFICER, ROLE))
-    refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.certify(1, {}, OFFICER, ROLE))
+    refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.certify(1, ["h1", "h2"], {}, OFFICER, ROLE))
     refused(
         RefusalCode.TAHAP_CERTIFIED,
         program,
@@ -124,7 +124,7 @@ def test_the_previous_tahap_is_the_one_opened_before() -> None:
 def test_every_program_event_records_actor_role_time_and_a_stable_topic() -> None:
     program = walikota()
     program.commit_seats(1, ["h1"], OFFICER, ROLE)
-    program.certify(1, {}, OFFICER, ROLE)
+    program.certify(1, ["h1"], {}, OFFICER, ROLE)
     events = program.collect_events()
     assert [type(e).TOPIC for e in events] == [  # type: ignore[attr-defined]
         "salur:program.Defined",

@@ -11,7 +11,7 @@ even past the quota (the anomaly report lists them).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
@@ -28,7 +28,12 @@ PROGRAM_NAMESPACE = UUID("6c3f4a8e-2f55-4d1b-9a57-3b0a2f1c9e10")
 
 @dataclass
 class Tahap:
-    """One disbursement round; `households` are the ids of the households holding a seat."""
+    """One disbursement round and the running count of seats committed in it.
+
+    Which households hold the seats is in the `SeatsCommitted` events (read them with
+    `SalurApplication.tahap_households`); the state keeps counts only, so loading a program stays
+    cheap however many households it pays.
+    """
 
     number: int
     starts_on: date
@@ -37,14 +42,9 @@ class Tahap:
     amount_idr: int
     budget_ceiling_idr: int
     decree_ref: str
-    households: list[str] = field(default_factory=list)
+    assigned: int = 0
     committed_idr: int = 0
     roster_hash: str | None = None
-
-    @property
-    def assigned(self) -> int:
-        """The running count of assigned households."""
-        return len(self.households)
 
     @property
     def seats_left(self) -> int:
@@ -208,12 +208,17 @@ class Program(Aggregate):
             role=role,
         )
 
-    def certify(self, number: int, chain_head: dict[str, Any], actor: str, role: str) -> str:
-        """Fix tahap `number`'s roster; returns the roster hash that payments will cite."""
+    def certify(
+        self, number: int, households: list[str], chain_head: dict[str, Any], actor: str, role: str
+    ) -> str:
+        """Fix tahap `number`'s roster (the ids its SeatsCommitted events name); returns its hash."""
         tahap = self.get_tahap(number)
         if tahap.certified:
             raise Refusal(RefusalCode.TAHAP_CERTIFIED, f"tahap {number} of {self.code} is already certified")
-        digest = roster_hash(tahap.households)
+        if len(households) != tahap.assigned:
+            msg = f"roster of {len(households)} households for {tahap.assigned} seats"
+            raise ValueError(msg)
+        digest = roster_hash(households)
         self._certified(
             tahap=number,
             roster_hash=digest,
@@ -247,7 +252,7 @@ class Program(Aggregate):
     def _seats_committed(
         self, tahap: int, households: list[str], amount_idr: int, authority: str | None, actor: str, role: str
     ) -> None:
-        self.tahap[tahap].households.extend(households)
+        self.tahap[tahap].assigned += len(households)
         self.tahap[tahap].committed_idr += amount_idr
 
     @event(TahapCertified)

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, String, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from salur_cases import wilayah
-from salur_cases.commands import Actor, PaymentItem, Proposal, parse_source
+from salur_cases.commands import Actor, PaymentItem, Proposal, RemovalItem, parse_source
 from salur_cases.domain.clock import now
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.household import Address, Household, Member, Source
@@ -886,6 +886,7 @@ class Cleansing:
     def _write(ctx: Context, items: Sequence[_Removal], header: str) -> Outcome:
         out = Outcome()
         known = ctx.existing([i.no_kk for i in items])
+        checked: list[_Removal] = []
         for item in items:
             if not _check_program(ctx, out, item.program, item.tahap, [item.row], header):
                 continue
@@ -894,29 +895,28 @@ class Cleansing:
                     [item.row], RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK", "no_kk"
                 )
                 continue
-            if ctx.dry_run:
-                out.accepted += 1
+            checked.append(item)
+        if ctx.dry_run:
+            out.accepted += len(checked)
+            return out
+        result = ctx.app.remove_many(
+            [
+                RemovalItem(i.no_kk, i.program, i.tahap, i.authority, i.reason, i.decree_ref, i.effective_on)
+                for i in checked
+            ],
+            ctx.actor,
+        )
+        out.accepted += result.accepted
+        for rejection in result.rejected:
+            item = checked[rejection.index]
+            if rejection.code != RefusalCode.REMOVED:
+                out.reject([item.row], rejection.code, rejection.message)
                 continue
-            try:
-                ctx.app.remove(
-                    item.no_kk,
-                    item.program,
-                    item.tahap,
-                    item.authority,
-                    item.reason,
-                    item.decree_ref,
-                    ctx.actor,
-                    item.effective_on,
-                )
-            except Refusal as refusal:
-                if refusal.code is not RefusalCode.REMOVED:
-                    out.reject([item.row], refusal.code, refusal.message)
-                    continue
-                if not ctx.resuming:
-                    out.warnings.append(
-                        RowProblem(item.row, None, refusal.code, "already removed: nothing recorded")
-                    )
             out.accepted += 1
+            if not ctx.resuming:
+                out.warnings.append(
+                    RowProblem(item.row, None, rejection.code, "already removed: nothing recorded")
+                )
         return out
 
 
