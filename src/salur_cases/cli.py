@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     serve.set_defaults(run=_handler("salur_cases.api.server:serve_command"))
 
     demo = commands.add_parser("demo", help="build the Kota Bogor 2020 scenario and print the program table")
-    demo.add_argument("--scale", type=float, default=1.0, help="fraction of the city's 2020 size (default 1.0)")
+    demo.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the city's 2020 size (default 1.0)"
+    )
     demo.add_argument("--seed", type=int, default=2020)
     demo.add_argument("--serve", action="store_true", help="serve the API on the result")
     demo.add_argument("--port", type=int, default=8000)
@@ -60,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     demo.set_defaults(run=_handler("salur_cases.intake.demo:demo_command"))
 
     imp = commands.add_parser("import", help="import a CSV or XLSX file, with a per-row report")
-    imp.add_argument("kind", choices=["registrations", "population", "verval", "roster", "cleansing", "payments"])
+    imp.add_argument(
+        "kind", choices=["registrations", "population", "verval", "roster", "cleansing", "payments"]
+    )
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     imp.add_argument("--report", metavar="OUT.csv|OUT.json", help="also write the per-row report here")
@@ -77,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
 
     history = commands.add_parser("history", help="a household's events, or its state at a moment")
     history.add_argument("identifier", metavar="NIK_OR_NO_KK")
-    history.add_argument("--as-of", metavar="TIME", help="as recorded at this time (ISO 8601; WIB if no offset)")
+    history.add_argument(
+        "--as-of", metavar="TIME", help="as recorded at this time (ISO 8601; WIB if no offset)"
+    )
     history.add_argument("--effective-on", metavar="DATE", help="by effective date")
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=_handler("salur_cases.projections.cli:history_command"))
@@ -91,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     audit = commands.add_parser("audit", help="tamper evidence: verify the chain, export evidence")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_commands.add_parser("verify", help="check the hash chain and the certified rosters")
-    verify.add_argument("--head", metavar="POSITION:HASH", help="a remembered head: detects a store cut short")
+    verify.add_argument(
+        "--head", metavar="POSITION:HASH", help="a remembered head: detects a store cut short"
+    )
     verify.set_defaults(run=_handler("salur_cases.audit.cli:verify_command"))
     export = audit_commands.add_parser("export", help="evidence as JSON Lines, verifiable offline")
     export.add_argument("no_kk", nargs="?", metavar="NO_KK")
@@ -110,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     upgrade.set_defaults(run=_handler("salur_cases.projections.migrate:upgrade_command"))
 
     token = commands.add_parser("token", help="print a signed bearer token for the API")
-    token.add_argument("--role", required=True, choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"])
+    token.add_argument(
+        "--role", required=True, choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"]
+    )
     token.add_argument("--kelurahan", metavar="NAME_OR_CODE", help="required for the kelurahan role")
     token.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d (default 8h)")
     token.add_argument("--subject", default="officer", help="who the token is for (recorded as the actor)")
