@@ -58,7 +58,7 @@ class Runtime:
 
             return engine
         options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
-        return create_engine(url, connect_args=options, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_engine(url, connect_args=options, pool_size=10, max_overflow=10)
 
     @cached_property
     def app(self) -> SalurApplication:

@@ -1,0 +1,153 @@
+"""The Litestar application: ``create_app(runtime)``.
+
+Routes live in small modules (``programs``, ``households``, ``imports``, ``inspection``, ``public``);
+this module wires them under ``/api/v1`` with the problem-details handlers, the access log, the
+idempotency store and the OpenAPI document (``/schema``, ``/schema/openapi.json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.enums import ParamType
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    OpenAPI,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Schema,
+    SecurityScheme,
+)
+
+from salur_cases.api import households, imports, inspection, programs, public
+from salur_cases.api.common import DEPENDENCIES, require_if_match
+from salur_cases.api.context import ApiContext, TokenBucket
+from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from salur_cases.api.middleware import AccessLogMiddleware
+from salur_cases.api.problems import exception_handlers
+from salur_cases.runtime import Runtime
+
+__all__ = ["API_VERSION", "create_app"]
+
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""Imports carry whole files."""
+
+DESCRIPTION = """\
+Kota Bogor's social-aid ledger (SALUR): households, programs and their tahap, padan and verval,
+allocations, payments, removals, and why a household's aid changed.
+
+Authenticate with `Authorization: Bearer <token>` from `salur token --role ROLE`. Errors are RFC 9457
+problem details. Household writes need `If-Match` with the household's `ETag`; every write answers
+`X-Salur-Position`, and reads wait for the projections to reach it (or `?min_position=`).
+`Idempotency-Key` makes any POST safe to retry.
+"""
+
+
+def create_app(runtime: Runtime, *, public_per_minute: float = 20, public_burst: int = 10) -> Litestar:
+    """The API over ``runtime``; the citizen self-check allows a burst, then a rate per client address."""
+    ctx = ApiContext(runtime, public_limit=TokenBucket(per_minute=public_per_minute, burst=public_burst))
+    api = Router(
+        "/api/v1",
+        route_handlers=[*programs.ROUTES, *households.ROUTES, *imports.ROUTES, *inspection.ROUTES],
+        security=[{"bearer": []}],
+    )
+    app = Litestar(
+        route_handlers=[api, *public.ROUTES],
+        dependencies=DEPENDENCIES,
+        exception_handlers=exception_handlers,
+        middleware=[
+            AccessLogMiddleware,
+            DefineMiddleware(
+                IdempotencyMiddleware,
+                secret=runtime.settings.secret_key,
+                store=IdempotencyStore(runtime.engine, runtime.settings.secret_key),
+            ),
+        ],
+        state=State({"ctx": ctx, "secret_key": runtime.settings.secret_key}),
+        openapi_config=OpenAPIConfig(
+            title="salur-cases",
+            version=API_VERSION,
+            description=DESCRIPTION,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="from `salur token --role ROLE`",
+                    )
+                }
+            ),
+            use_handler_docstrings=True,
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        debug=False,
+    )
+    _finish_openapi(app)
+    return app
+
+
+def _finish_openapi(app: Litestar) -> None:
+    """Complete the OpenAPI document.
+
+    Each handler's ``opt["example"]`` goes on its success answer; the ``If-Match`` and
+    ``Idempotency-Key`` headers (read by a guard and by middleware) are declared; Litestar's 400
+    answer is dropped (validation errors are 422 here).
+    """
+    examples: dict[str, Any] = {}
+    needs_if_match: set[str] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            operation_id = str(handler.operation_id)
+            if "example" in handler.opt:
+                examples[operation_id] = handler.opt["example"]
+            if require_if_match in (handler.guards or ()):
+                needs_if_match.add(operation_id)
+    schema: OpenAPI = app.openapi_schema
+    for path, path_item in (schema.paths or {}).items():
+        for method in ("get", "post"):
+            operation: Operation | None = getattr(path_item, method, None)
+            if operation is None or not operation.responses:
+                continue
+            operation.responses.pop("400", None)
+            headers = []
+            if operation.operation_id in needs_if_match:
+                headers.append(IF_MATCH)
+            if method == "post" and path.startswith("/api/v1/") and "/public/" not in path:
+                headers.append(IDEMPOTENCY_KEY)
+            operation.parameters = [*(operation.parameters or []), *headers] or None
+            success = sorted(code for code in operation.responses if code.startswith("2"))
+            response = operation.responses[success[0]] if success else None
+            if operation.operation_id in examples:
+                for media in (getattr(response, "content", None) or {}).values():
+                    example = Example(summary="an answer", value=examples[operation.operation_id])
+                    media.examples = {"example": example}
+
+
+IF_MATCH = Parameter(
+    name="If-Match",
+    param_in=ParamType.HEADER,
+    required=True,
+    schema=Schema(type=OpenAPIType.STRING),
+    description='the household\'s ETag as read (e.g. "7"), or * for any version',
+    examples={"etag": Example(value='"1"')},
+)
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
+    description="a replay with the same key and body returns the first answer and writes nothing",
+    examples={"key": Example(value="6f1c2a9e-2b7d-4c1e-9f0a-1d2e3f4a5b6c")},
+)

@@ -1,0 +1,762 @@
+"""Households: propose, read (now or as of a moment), history, explanations, decisions, lookup by NIK.
+
+Every write under ``/households/{no_kk}/`` needs ``If-Match`` (428 without it, 412 when stale) and
+answers the household with its new ``ETag``. Kelurahan operators act only on households of their own
+kelurahan (403 elsewhere).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Body, PathParameter, QueryParameter
+
+from salur_cases.api.auth import allow
+from salur_cases.api.common import (
+    AsOf,
+    Caller,
+    Ctx,
+    Cursor,
+    Limit,
+    MinPosition,
+    check_kelurahan,
+    expected_version,
+    household_answer,
+    kelurahan_of_view,
+    parse_as_of,
+    require_if_match,
+    typed,
+    write_headers,
+)
+from salur_cases.api.problems import problem_responses
+from salur_cases.api.schemas import (
+    EXAMPLE_NAME,
+    EXAMPLE_NIK,
+    EXAMPLE_NO_KK,
+    ComplaintCreate,
+    ComplaintCreated,
+    ComplaintResolutionCreate,
+    CorrectionCreate,
+    EventPage,
+    ExplainRead,
+    HouseholdCreate,
+    HouseholdRead,
+    LookupRead,
+    LookupRequest,
+    MemberMoveCreate,
+    PopulationMatchCreate,
+    ReinstatementCreate,
+    RemovalCreate,
+    TransferCreate,
+    VervalCreate,
+)
+from salur_cases.commands import parse_nik, parse_no_kk, parse_proposal
+from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.vocabulary import Role
+
+NoKKPath = Annotated[str, PathParameter(max_length=32, description="No. KK (16 digits)")]
+ETAG_HEADER = ResponseHeader(
+    name="ETag", documentation_only=True, description='the household\'s version, e.g. "7"'
+)
+POSITION_HEADER = ResponseHeader(
+    name="X-Salur-Position", documentation_only=True, description="the position of the write's last event"
+)
+WRITE_HEADERS = [ETAG_HEADER, POSITION_HEADER]
+WRITE_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+READERS = (Role.DINSOS, Role.KELURAHAN, Role.INSPECTOR)
+
+HOUSEHOLD_EXAMPLE: dict[str, Any] = {
+    "no_kk": EXAMPLE_NO_KK,
+    "version": 4,
+    "address": {"kecamatan": "32.71.03", "kelurahan": "32.71.03.1005", "rw": "003", "rt": "002"},
+    "members": [
+        {
+            "nik": EXAMPLE_NIK,
+            "name": EXAMPLE_NAME,
+            "relationship": "KEPALA KELUARGA",
+            "birth_date": "1975-07-15",
+        }
+    ],
+    "sources": [{"kind": "KELURAHAN", "reference": ""}],
+    "padan": {"result": "MATCHED", "checked_on": "2020-05-02"},
+    "verval": {"decision": "ELIGIBLE", "decided_on": "2020-04-24"},
+    "programs": [
+        {"program": "WALIKOTA", "tahap": 1, "state": "PAID", "amount_idr": 500000, "authority": None}
+    ],
+    "removals": [],
+    "complaints": [],
+}
+_UNKNOWN = "no household with this No. KK"
+
+
+def _guard_write(*roles: Role) -> list[Any]:
+    return [allow(*roles), require_if_match]
+
+
+def _household_in_scope(ctx: Ctx, principal: Caller, no_kk: str) -> str:
+    """The parsed No. KK, after checking a kelurahan operator's scope on the household as it stands."""
+    no_kk = parse_no_kk(no_kk)
+    if principal.role is Role.KELURAHAN:
+        household = ctx.runtime.app.household(no_kk)
+        check_kelurahan(principal, household.address.kelurahan if household.address else None)
+    return no_kk
+
+
+# --- proposals and reads ------------------------------------------------------------------------
+
+
+@post(
+    "/households",
+    guards=[allow(Role.DINSOS, Role.KELURAHAN)],
+    sync_to_thread=True,
+    status_code=201,
+    operation_id="proposeHousehold",
+    summary="Propose a household (new: 201, re-proposed: 200)",
+    tags=["households"],
+    response_headers=[*WRITE_HEADERS, ResponseHeader(name="Location", documentation_only=True)],
+    responses={
+        200: ResponseSpec(data_container=HouseholdRead, description="re-proposed", generate_examples=False),
+        **problem_responses(401, 403, 409, 422),
+    },
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def propose_household(
+    ctx: Ctx,
+    principal: Caller,
+    data: Annotated[
+        HouseholdCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="proposed by its kelurahan",
+                    value={
+                        "no_kk": EXAMPLE_NO_KK,
+                        "source": {"kind": "KELURAHAN", "reference": ""},
+                        "address": {
+                            "kecamatan": "Bogor Tengah",
+                            "kelurahan": "Sempur",
+                            "rw": "003",
+                            "rt": "002",
+                        },
+                        "members": [
+                            {
+                                "nik": EXAMPLE_NIK,
+                                "name": EXAMPLE_NAME,
+                                "relationship": "KEPALA KELUARGA",
+                                "birth_date": "1975-07-15",
+                            }
+                        ],
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Record a proposal: a new household (201), or a new proposal of a known one (200)."""
+    proposal = parse_proposal(msgspec.to_builtins(data))
+    app = ctx.runtime.app
+    if principal.role is Role.KELURAHAN:
+        check_kelurahan(principal, proposal.address.kelurahan if proposal.address else None)
+        try:
+            known = app.household(proposal.no_kk)
+        except Refusal:
+            known = None
+        if known is not None:
+            check_kelurahan(principal, known.address.kelurahan if known.address else None)
+    outcome = app.register(proposal, principal.actor)
+    response = household_answer(ctx, outcome, 201 if outcome.created else 200)
+    response.headers["Location"] = f"/api/v1/households/{proposal.no_kk}"
+    return response
+
+
+@get(
+    "/households/{no_kk:str}",
+    guards=[allow(*READERS)],
+    sync_to_thread=True,
+    operation_id="readHousehold",
+    summary="A household, now or as of a moment",
+    tags=["households"],
+    response_headers=[ETAG_HEADER],
+    responses=problem_responses(401, 403, 404, 422),
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def read_household(
+    ctx: Ctx,
+    principal: Caller,
+    no_kk: NoKKPath,
+    as_of: AsOf = None,
+    effective_on: Annotated[
+        date | None, QueryParameter(required=False, description="by effective date")
+    ] = None,
+    min_position: MinPosition = None,
+) -> Response[HouseholdRead]:
+    """The household; its ``ETag`` (the version) goes into ``If-Match`` of the next write."""
+    from salur_cases.projections.queries import household_read  # noqa: PLC0415
+
+    no_kk = parse_no_kk(no_kk)
+    moment = parse_as_of(as_of)
+    ctx.positions.wait(ctx.runtime, min_position)
+    view = household_read(ctx.runtime, no_kk, as_of=moment, effective_on=effective_on)
+    if view is None:
+        raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
+    check_kelurahan(principal, kelurahan_of_view(view))
+    headers = {"ETag": f'"{view["version"]}"'} if moment is None and effective_on is None else {}
+    return Response(typed(view, HouseholdRead), headers=headers)
+
+
+@get(
+    "/households/{no_kk:str}/events",
+    guards=[allow(Role.DINSOS, Role.INSPECTOR)],
+    sync_to_thread=True,
+    operation_id="listHouseholdEvents",
+    summary="A household's events",
+    tags=["households"],
+    responses=problem_responses(401, 403, 404, 422),
+    opt={
+        "example": {
+            "items": [
+                {
+                    "position": 17,
+                    "event_id": "5b0f8a52-2d7e-5c61-9d0e-3f1a2b4c5d6e",
+                    "type": "household.Assigned",
+                    "recorded_at": "2020-04-27T09:00:00+07:00",
+                    "effective_on": "2020-04-27",
+                    "actor": "petugas-dinsos",
+                    "role": "dinsos",
+                    "data": {"program": "WALIKOTA", "tahap": 1},
+                }
+            ],
+            "next_cursor": None,
+        }
+    },
+)
+def household_events(
+    ctx: Ctx,
+    no_kk: NoKKPath,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> EventPage:
+    """The household's events in commit order, with who recorded them and when they take effect."""
+    from salur_cases.projections import queries  # noqa: PLC0415
+
+    no_kk = parse_no_kk(no_kk)
+    ctx.positions.wait(ctx.runtime, min_position)
+    items, next_cursor = queries.household_events(ctx.runtime, no_kk, limit, cursor)
+    if not items and cursor is None and queries.household_read(ctx.runtime, no_kk) is None:
+        raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
+    return typed({"items": items, "next_cursor": next_cursor}, EventPage)
+
+
+@get(
+    "/households/{no_kk:str}/explain",
+    guards=[allow(*READERS)],
+    sync_to_thread=True,
+    operation_id="explainHousehold",
+    summary="Why a household's aid changed",
+    tags=["households"],
+    responses=problem_responses(401, 403, 404, 422),
+    opt={
+        "example": {
+            "no_kk": EXAMPLE_NO_KK,
+            "program": "BST_KEMENSOS",
+            "from_tahap": 5,
+            "to_tahap": 6,
+            "outcome": "DROPPED",
+            "reasons": [
+                {
+                    "code": "REMOVED_BY_AUTHORITY",
+                    "at": "2020-06-03T10:00:00+07:00",
+                    "effective_on": "2020-06-01",
+                    "authority": "KEMENSOS",
+                    "actor": "kemensos",
+                    "decree_ref": "KEP-1",
+                    "event_id": "5b0f8a52-2d7e-5c61-9d0e-3f1a2b4c5d6e",
+                    "text": "Dihapus dari daftar oleh KEMENSOS",
+                }
+            ],
+            "next_steps": ["Ajukan sanggahan ke Dinas Sosial"],
+        }
+    },
+)
+def explain_household(
+    ctx: Ctx,
+    principal: Caller,
+    no_kk: NoKKPath,
+    program: Annotated[str | None, QueryParameter(max_length=40, required=False)] = None,
+    from_tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
+    to_tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
+    lang: Annotated[Literal["id", "en"], QueryParameter(description="id (Indonesian) or en")] = "id",
+    min_position: MinPosition = None,
+) -> ExplainRead:
+    """The events that made the difference between two tahap, who decided them, and what to do next."""
+    from salur_cases.projections.explain import explain  # noqa: PLC0415
+    from salur_cases.projections.queries import household_read  # noqa: PLC0415
+
+    no_kk = parse_no_kk(no_kk)
+    ctx.positions.wait(ctx.runtime, min_position)
+    if principal.role is Role.KELURAHAN:
+        view = household_read(ctx.runtime, no_kk)
+        if view is None:
+            raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
+        check_kelurahan(principal, kelurahan_of_view(view))
+    answer = explain(ctx.runtime, no_kk, program=program, from_tahap=from_tahap, to_tahap=to_tahap, lang=lang)
+    return typed(answer, ExplainRead)
+
+
+@post(
+    "/lookup",
+    guards=[allow(*READERS)],
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="lookupByNik",
+    summary="The household a NIK belongs to",
+    tags=["households"],
+    responses=problem_responses(401, 403, 404, 422),
+    opt={"example": {"no_kk": EXAMPLE_NO_KK, "household": HOUSEHOLD_EXAMPLE}},
+)
+def lookup(
+    ctx: Ctx,
+    principal: Caller,
+    data: Annotated[LookupRequest, Body(examples=[Example(summary="a NIK", value={"nik": EXAMPLE_NIK})])],
+    min_position: MinPosition = None,
+) -> LookupRead:
+    """Find a person's household by NIK (in the body, so the NIK stays out of URLs and logs)."""
+    from salur_cases.projections.queries import household_read, lookup_nik  # noqa: PLC0415
+
+    nik = parse_nik(data.nik)
+    ctx.positions.wait(ctx.runtime, min_position)
+    no_kk = lookup_nik(ctx.runtime, nik)
+    view = household_read(ctx.runtime, no_kk) if no_kk else None
+    if no_kk is None or view is None:
+        raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household has this NIK")
+    check_kelurahan(principal, kelurahan_of_view(view))
+    return typed({"no_kk": no_kk, "household": view}, LookupRead)
+
+
+# --- decisions on one household -----------------------------------------------------------------
+
+
+@post(
+    "/households/{no_kk:str}/population-matches",
+    guards=_guard_write(Role.DUKCAPIL),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="recordPopulationMatch",
+    summary="Record a padan result",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def record_population_match(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        PopulationMatchCreate,
+        Body(examples=[Example(summary="matched", value={"result": "MATCHED", "checked_on": "2020-05-02"})]),
+    ],
+) -> Response[HouseholdRead]:
+    """Record a padan result decided by Disdukcapil."""
+    outcome = ctx.runtime.app.record_padan(
+        parse_no_kk(no_kk),
+        data.result,
+        data.checked_on,
+        principal.actor,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/verval",
+    guards=_guard_write(Role.DINSOS, Role.KELURAHAN),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="decideVerval",
+    summary="Record a verval decision",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def decide_verval(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        VervalCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="eligible",
+                    value={
+                        "decision": "ELIGIBLE",
+                        "reason": "terdampak",
+                        "officer": "petugas-1",
+                        "decided_on": "2020-04-24",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Record an officer's verval decision (LAYAK = ELIGIBLE, TIDAK_LAYAK = INELIGIBLE)."""
+    no_kk = _household_in_scope(ctx, principal, no_kk)
+    outcome = ctx.runtime.app.decide_verval(
+        no_kk,
+        data.decision,
+        data.reason,
+        data.officer,
+        data.decided_on,
+        principal.actor,
+        effective_on=data.effective_on,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/removals",
+    guards=_guard_write(Role.DINSOS),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="removeHousehold",
+    summary="Remove a household from a program from a tahap on",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def remove(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        RemovalCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="cleansed by Kemensos",
+                    value={
+                        "program": "BST_KEMENSOS",
+                        "tahap": 6,
+                        "authority": "KEMENSOS",
+                        "reason": "tidak padan",
+                        "decree_ref": "KEP-1",
+                        "effective_on": "2020-06-01",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Record a removal by an authority; it applies to its tahap and every later one until a reinstatement."""
+    outcome = ctx.runtime.app.remove(
+        parse_no_kk(no_kk),
+        data.program,
+        data.tahap,
+        data.authority,
+        data.reason,
+        data.decree_ref,
+        principal.actor,
+        effective_on=data.effective_on,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/reinstatements",
+    guards=_guard_write(Role.DINSOS),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="reinstateHousehold",
+    summary="Undo a removal from a tahap on",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def reinstate(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        ReinstatementCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="objection upheld",
+                    value={
+                        "program": "BST_KEMENSOS",
+                        "tahap": 6,
+                        "authority": "DINSOS",
+                        "reason": "sanggahan diterima",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Record a reinstatement; 409 NOT_REMOVED when there is no removal to undo."""
+    outcome = ctx.runtime.app.reinstate(
+        parse_no_kk(no_kk),
+        data.program,
+        data.tahap,
+        data.authority,
+        data.reason,
+        principal.actor,
+        effective_on=data.effective_on,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/transfers",
+    guards=_guard_write(Role.DINSOS),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="transferHousehold",
+    summary="Transfer a household to another program",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def transfer(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        TransferCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="to Kemensos BLT",
+                    value={
+                        "from_program": "WALIKOTA",
+                        "from_tahap": 2,
+                        "to_program": "BST_KEMENSOS",
+                        "authority": "DINSOS",
+                        "reason": "kuota kota habis",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Take the household out of ``from_program`` from ``from_tahap`` on, naming ``to_program``."""
+    outcome = ctx.runtime.app.transfer(
+        parse_no_kk(no_kk),
+        data.from_program,
+        data.from_tahap,
+        data.to_program,
+        data.authority,
+        data.reason,
+        principal.actor,
+        effective_on=data.effective_on,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/corrections",
+    guards=_guard_write(Role.DINSOS),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="correctHousehold",
+    summary="Correct one field, with evidence",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def correct(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        CorrectionCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="the RT",
+                    value={"field": "address.rt", "new_value": "004", "evidence": "KK terbaru"},
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Correct a field (``members[0].nik``, ``address.rt``, ...); the old value and the evidence are kept."""
+    outcome = ctx.runtime.app.correct(
+        parse_no_kk(no_kk),
+        data.field,
+        data.new_value,
+        data.evidence,
+        principal.actor,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/member-moves",
+    guards=_guard_write(Role.DINSOS),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="moveMember",
+    summary="Move a member to another household",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def move_member(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        MemberMoveCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="moved out",
+                    value={
+                        "nik": EXAMPLE_NIK,
+                        "to_no_kk": "3271031503200002",
+                        "reason": "pindah KK",
+                        "evidence": "KK baru",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Move a person out of this household and into another, with their NIK's claim."""
+    outcome = ctx.runtime.app.move_member(
+        parse_no_kk(no_kk),
+        parse_nik(data.nik),
+        parse_no_kk(data.to_no_kk, "to_no_kk"),
+        data.reason,
+        data.evidence,
+        principal.actor,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+@post(
+    "/households/{no_kk:str}/complaints",
+    guards=_guard_write(Role.DINSOS, Role.KELURAHAN),
+    sync_to_thread=True,
+    status_code=201,
+    operation_id="fileComplaint",
+    summary="File an aduan",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": {"complaint_id": "4f3c2a1b" * 4}},
+)
+def file_complaint(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    data: Annotated[
+        ComplaintCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="not paid",
+                    value={"channel": "WHATSAPP", "text": "bantuan tahap 2 belum diterima"},
+                )
+            ]
+        ),
+    ],
+) -> Response[ComplaintCreated]:
+    """Record an aduan; answers its id."""
+    no_kk = _household_in_scope(ctx, principal, no_kk)
+    complaint_id, outcome = ctx.runtime.app.file_complaint(
+        no_kk, data.channel, data.text, principal.actor, expected_version=expected_version(request)
+    )
+    ctx.positions.wrote(outcome.position)
+    version = outcome.household.version if outcome.household else None
+    return Response(
+        typed({"complaint_id": complaint_id}, ComplaintCreated),
+        status_code=201,
+        headers=write_headers(outcome.position, version),
+    )
+
+
+@post(
+    "/households/{no_kk:str}/complaints/{complaint_id:str}/resolution",
+    guards=_guard_write(Role.DINSOS),
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="resolveComplaint",
+    summary="Answer an aduan",
+    tags=["households"],
+    response_headers=WRITE_HEADERS,
+    responses=WRITE_PROBLEMS,
+    opt={"example": HOUSEHOLD_EXAMPLE},
+)
+def resolve_complaint(
+    ctx: Ctx,
+    principal: Caller,
+    request: Request[Any, Any, Any],
+    no_kk: NoKKPath,
+    complaint_id: Annotated[str, PathParameter(max_length=64)],
+    data: Annotated[
+        ComplaintResolutionCreate,
+        Body(
+            examples=[
+                Example(summary="paid again", value={"outcome": "RESOLVED", "note": "sudah dibayar ulang"})
+            ]
+        ),
+    ],
+) -> Response[HouseholdRead]:
+    """Record the answer to an aduan."""
+    outcome = ctx.runtime.app.resolve_complaint(
+        parse_no_kk(no_kk),
+        complaint_id,
+        data.outcome,
+        data.note,
+        principal.actor,
+        expected_version=expected_version(request),
+    )
+    return household_answer(ctx, outcome)
+
+
+ROUTES = [
+    propose_household,
+    read_household,
+    household_events,
+    explain_household,
+    lookup,
+    record_population_match,
+    decide_verval,
+    remove,
+    reinstate,
+    transfer,
+    correct,
+    move_member,
+    file_complaint,
+    resolve_complaint,
+]

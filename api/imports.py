@@ -1,0 +1,96 @@
+"""File imports over HTTP: the importer of ``salur import``, with the file in the multipart field ``file``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from litestar import Response, post
+from litestar.datastructures import ResponseHeader, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter, QueryParameter
+
+from salur_cases.api.auth import allow
+from salur_cases.api.common import Caller, Ctx, typed, write_headers
+from salur_cases.api.problems import ApiProblem, problem_responses
+from salur_cases.api.schemas import ImportRead
+from salur_cases.domain.vocabulary import Role
+
+
+class ImportKind(StrEnum):
+    """What a file holds (CONTRACT.md's import kinds)."""
+
+    REGISTRATIONS = "registrations"
+    POPULATION = "population"
+    VERVAL = "verval"
+    ROSTER = "roster"
+    CLEANSING = "cleansing"
+    PAYMENTS = "payments"
+
+
+@dataclass
+class ImportUpload:
+    """A CSV or XLSX file (first sheet), with a header row."""
+
+    file: UploadFile
+
+
+@post(
+    "/imports/{kind:str}",
+    guards=[allow(Role.DINSOS, Role.DUKCAPIL)],
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="importFile",
+    summary="Import a CSV or XLSX file",
+    tags=["imports"],
+    response_headers=[
+        ResponseHeader(
+            name="X-Salur-Position",
+            documentation_only=True,
+            description="the store's last position after the import",
+        )
+    ],
+    responses=problem_responses(401, 403, 422),
+    opt={
+        "example": {
+            "import_id": "c0ffee00" * 8,
+            "rows": 2,
+            "accepted": 1,
+            "rejected": [
+                {
+                    "row": 3,
+                    "column": "nik",
+                    "code": "BAD_NIK",
+                    "message": "NIK must have exactly 16 digits, got 15",
+                }
+            ],
+            "warnings": [],
+            "already_imported": False,
+        }
+    },
+)
+def import_file(
+    ctx: Ctx,
+    principal: Caller,
+    kind: Annotated[ImportKind, PathParameter(description="what the file holds")],
+    data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    dry_run: Annotated[
+        bool, QueryParameter(required=False, description="check every row, write nothing")
+    ] = False,
+) -> Response[ImportRead]:
+    """Import a file of one kind (Disdukcapil only ``population``); answers the per-row report."""
+    from salur_cases.intake.importer import KIND_ROLES, import_file  # noqa: PLC0415 - intake loads lazily
+
+    if principal.role not in KIND_ROLES[str(kind)]:
+        raise ApiProblem(403, f"the {principal.role} role may not import {kind}")
+    content = data.file.file.read()
+    report = import_file(
+        ctx.runtime, str(kind), data.file.filename or f"{kind}.csv", content, principal.actor, dry_run=dry_run
+    )
+    position = None if dry_run else ctx.runtime.app.recorder.max_notification_id()
+    ctx.positions.wrote(position)
+    return Response(typed(report.to_json(), ImportRead), headers=write_headers(position))
+
+
+ROUTES = [import_file]

@@ -1,0 +1,67 @@
+"""The access log: one structlog line per request, with a request id and no identifier in clear.
+
+``X-Request-ID`` is honoured when it looks like an id (else one is generated) and returned on every
+answer; it is bound to structlog's context, so every line logged while serving the request carries it.
+Path segments of 16 digits or more (a NIK or No. KK) are blanked, and the query string is not logged.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from salur_cases.logging import get_logger
+
+__all__ = ["AccessLogMiddleware", "mask_path"]
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+_IDENTIFIER = re.compile(r"\d{16,}")
+
+log = get_logger("salur_cases.api.access")
+
+
+def mask_path(path: str) -> str:
+    """The path with every run of 16 or more digits blanked."""
+    return _IDENTIFIER.sub(lambda m: "*" * len(m.group(0)), path)
+
+
+class AccessLogMiddleware:
+    """ASGI middleware: request id in and out, one access-log line out."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, then log it."""
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*(message.get("headers") or []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                log.info(
+                    "request",
+                    method=scope.get("method", ""),
+                    path=mask_path(scope["path"]),
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )

@@ -1,0 +1,382 @@
+"""Programs and their tahap: define, open, allocate, pay, certify, and read a roster."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.spec import Example
+from litestar.params import Body, PathParameter
+
+from salur_cases.api.auth import allow
+from salur_cases.api.common import (
+    AsOf,
+    Caller,
+    Ctx,
+    Cursor,
+    Limit,
+    MinPosition,
+    parse_as_of,
+    typed,
+    write_headers,
+)
+from salur_cases.api.problems import problem_responses
+from salur_cases.api.schemas import (
+    EXAMPLE_NO_KK,
+    AllocationCreate,
+    AllocationRead,
+    CertificationRead,
+    PaymentsCreate,
+    PaymentsRead,
+    ProgramCreate,
+    ProgramRead,
+    RosterPage,
+    TahapCreate,
+    TahapRead,
+)
+from salur_cases.application import Rejection
+from salur_cases.commands import PaymentItem, parse_no_kk, parse_time
+from salur_cases.domain.errors import InvalidCommand
+from salur_cases.domain.program import Program, Tahap
+from salur_cases.domain.vocabulary import Role
+
+POSITION_HEADER = ResponseHeader(
+    name="X-Salur-Position", documentation_only=True, description="the position of the write's last event"
+)
+Code = Annotated[str, PathParameter(max_length=40, description="program code")]
+Number = Annotated[int, PathParameter(ge=1, le=1000, description="tahap number")]
+
+_TAHAP_EXAMPLE = {
+    "program": "WALIKOTA",
+    "number": 1,
+    "starts_on": "2020-04-27",
+    "ends_on": "2020-05-26",
+    "quota": 19904,
+    "amount_idr": 500000,
+    "budget_ceiling_idr": 9952000000,
+    "decree_ref": "027.45-312",
+    "assigned": 0,
+    "certified": False,
+}
+
+
+def program_view(program: Program) -> dict[str, Any]:
+    """A program as the API shows it."""
+    return {
+        "code": program.code,
+        "name": program.name,
+        "budget_source": str(program.budget_source),
+        "group": str(program.group),
+        "tahap": [tahap_view(program.code, t) for _, t in sorted(program.tahap.items())],
+    }
+
+
+def tahap_view(code: str, tahap: Tahap) -> dict[str, Any]:
+    """A tahap as the API shows it."""
+    return {
+        "program": code,
+        "number": tahap.number,
+        "starts_on": tahap.starts_on.isoformat(),
+        "ends_on": tahap.ends_on.isoformat(),
+        "quota": tahap.quota,
+        "amount_idr": tahap.amount_idr,
+        "budget_ceiling_idr": tahap.budget_ceiling_idr,
+        "decree_ref": tahap.decree_ref,
+        "assigned": tahap.assigned,
+        "certified": tahap.certified,
+    }
+
+
+def _issues(items: list[Rejection]) -> list[dict[str, Any]]:
+    return [{"index": r.index, "code": str(r.code), "message": r.message, "field": r.field} for r in items]
+
+
+@post(
+    "/programs",
+    guards=[allow(Role.ADMIN, Role.DINSOS)],
+    sync_to_thread=True,
+    status_code=201,
+    operation_id="defineProgram",
+    summary="Define an aid program",
+    tags=["programs"],
+    response_headers=[POSITION_HEADER],
+    responses=problem_responses(401, 403, 409, 422),
+    opt={
+        "example": {
+            "code": "WALIKOTA",
+            "name": "Bantuan Walikota",
+            "budget_source": "APBD_KOTA",
+            "group": "NON_DTKS",
+            "tahap": [],
+        }
+    },
+)
+def define_program(
+    ctx: Ctx,
+    principal: Caller,
+    data: Annotated[
+        ProgramCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="the mayor's aid",
+                    value={
+                        "code": "WALIKOTA",
+                        "name": "Bantuan Walikota",
+                        "budget_source": "APBD_KOTA",
+                        "group": "NON_DTKS",
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[ProgramRead]:
+    """Define a program; 409 PROGRAM_EXISTS when its code is taken."""
+    program, written = ctx.runtime.app.define_program(
+        data.code, data.name, data.budget_source, data.group, principal.actor
+    )
+    ctx.positions.wrote(written.position)
+    return Response(
+        typed(program_view(program), ProgramRead), status_code=201, headers=write_headers(written.position)
+    )
+
+
+@post(
+    "/programs/{code:str}/tahap",
+    guards=[allow(Role.ADMIN, Role.DINSOS)],
+    sync_to_thread=True,
+    status_code=201,
+    operation_id="openTahap",
+    summary="Open a tahap of a program",
+    tags=["programs"],
+    response_headers=[POSITION_HEADER],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    opt={"example": _TAHAP_EXAMPLE},
+)
+def open_tahap(
+    ctx: Ctx,
+    principal: Caller,
+    code: Code,
+    data: Annotated[
+        TahapCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="tahap I",
+                    value={
+                        k: v
+                        for k, v in _TAHAP_EXAMPLE.items()
+                        if k not in {"program", "assigned", "certified"}
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[TahapRead]:
+    """Open a tahap with its period, quota, amount, budget ceiling and decree."""
+    tahap, written = ctx.runtime.app.open_tahap(
+        code,
+        data.number,
+        data.starts_on,
+        data.ends_on,
+        data.quota,
+        data.amount_idr,
+        data.budget_ceiling_idr,
+        data.decree_ref,
+        principal.actor,
+    )
+    ctx.positions.wrote(written.position)
+    return Response(
+        typed(tahap_view(code.strip().upper(), tahap), TahapRead),
+        status_code=201,
+        headers=write_headers(written.position),
+    )
+
+
+@post(
+    "/programs/{code:str}/tahap/{n:int}/allocations",
+    guards=[allow(Role.DINSOS)],
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="allocateTahap",
+    summary="Allocate a tahap's seats",
+    tags=["programs"],
+    response_headers=[POSITION_HEADER],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    opt={"example": {"assigned": 19904, "left_out": 1200, "cutoff": 19904, "warnings": []}},
+)
+def allocate(
+    ctx: Ctx,
+    principal: Caller,
+    code: Code,
+    n: Number,
+    data: Annotated[
+        AllocationCreate,
+        Body(
+            description="`{}` for the city's rule, or `authority` and `no_kk` for an outside complete list",
+            examples=[
+                Example(summary="the city's rule", value={}),
+                Example(
+                    summary="Kemensos' roster", value={"authority": "KEMENSOS", "no_kk": [EXAMPLE_NO_KK]}
+                ),
+            ],
+        ),
+    ],
+) -> Response[AllocationRead]:
+    """Assign seats by the city's rule, or record an outside authority's roster (facts, with warnings)."""
+    app = ctx.runtime.app
+    if data.authority is None and data.no_kk is None:
+        outcome = app.allocate(code, n, principal.actor)
+    elif data.authority is None or data.no_kk is None:
+        missing = "authority" if data.authority is None else "no_kk"
+        raise InvalidCommand(missing, "an outside list needs both authority and no_kk")
+    else:
+        no_kks = [parse_no_kk(k, f"no_kk[{i}]") for i, k in enumerate(data.no_kk)]
+        outcome = app.allocate_roster(code, n, data.authority, no_kks, principal.actor)
+    ctx.positions.wrote(outcome.position)
+    body = {
+        "assigned": outcome.assigned,
+        "left_out": outcome.left_out,
+        "cutoff": outcome.cutoff,
+        "warnings": _issues(outcome.warnings),
+    }
+    return Response(typed(body, AllocationRead), headers=write_headers(outcome.position))
+
+
+@post(
+    "/programs/{code:str}/tahap/{n:int}/payments",
+    guards=[allow(Role.DINSOS)],
+    sync_to_thread=True,
+    status_code=200,
+    operation_id="recordPayments",
+    summary="Record payments of a tahap",
+    tags=["programs"],
+    response_headers=[POSITION_HEADER],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    opt={
+        "example": {
+            "accepted": 1,
+            "rejected": [
+                {"index": 1, "code": "NOT_ASSIGNED", "message": "the household holds no seat in this tahap"}
+            ],
+            "warnings": [],
+        }
+    },
+)
+def record_payments(
+    ctx: Ctx,
+    principal: Caller,
+    code: Code,
+    n: Number,
+    data: Annotated[
+        PaymentsCreate,
+        Body(
+            examples=[
+                Example(
+                    summary="one payment",
+                    value={
+                        "items": [
+                            {
+                                "no_kk": EXAMPLE_NO_KK,
+                                "amount_idr": 500000,
+                                "paid_at": "2020-05-02T10:00:00+07:00",
+                                "status": "PAID",
+                                "reference": "POS-1",
+                            }
+                        ]
+                    },
+                )
+            ]
+        ),
+    ],
+) -> Response[PaymentsRead]:
+    """Record the city's payments; an item a rule refuses is listed in ``rejected`` and the others stand."""
+    items = [
+        PaymentItem(
+            parse_no_kk(item.no_kk, f"items[{i}].no_kk"),
+            item.amount_idr,
+            parse_time(item.paid_at, f"items[{i}].paid_at"),
+            item.status,
+            item.reference,
+        )
+        for i, item in enumerate(data.items)
+    ]
+    outcome = ctx.runtime.app.record_payments(code, n, items, principal.actor, as_fact=False)
+    ctx.positions.wrote(outcome.position)
+    body = {
+        "accepted": outcome.accepted,
+        "rejected": _issues(outcome.rejected),
+        "warnings": _issues(outcome.warnings),
+    }
+    return Response(typed(body, PaymentsRead), headers=write_headers(outcome.position))
+
+
+@post(
+    "/programs/{code:str}/tahap/{n:int}/certification",
+    guards=[allow(Role.DINSOS)],
+    sync_to_thread=True,
+    status_code=201,
+    operation_id="certifyTahap",
+    summary="Certify a tahap's roster",
+    tags=["programs"],
+    response_headers=[POSITION_HEADER],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    opt={
+        "example": {
+            "roster_hash": "9f2c" + "0" * 60,
+            "households": 19904,
+            "chain_head": {"position": 812345, "hash": "ab12" + "0" * 60},
+        }
+    },
+)
+def certify(
+    ctx: Ctx,
+    principal: Caller,
+    code: Code,
+    n: Number,
+    data: Annotated[dict[str, Any] | None, Body(examples=[Example(summary="no fields", value={})])] = None,
+) -> Response[CertificationRead]:
+    """Fix the roster: its hash, its size and the chain head it was fixed at; 409 TAHAP_CERTIFIED after."""
+    if data:
+        raise InvalidCommand(sorted(data)[0], "is not a field of a certification (send {})")
+    digest, households, head, written = ctx.runtime.app.certify(code, n, principal.actor)
+    ctx.positions.wrote(written.position)
+    body = {"roster_hash": digest, "households": households, "chain_head": head}
+    return Response(typed(body, CertificationRead), status_code=201, headers=write_headers(written.position))
+
+
+@get(
+    "/programs/{code:str}/tahap/{n:int}/roster",
+    guards=[allow(Role.DINSOS, Role.INSPECTOR)],
+    sync_to_thread=True,
+    operation_id="readRoster",
+    summary="A tahap's roster",
+    tags=["programs"],
+    responses=problem_responses(401, 403, 404, 422),
+    opt={
+        "example": {
+            "items": [{"no_kk": EXAMPLE_NO_KK, "state": "PAID", "amount_idr": 500000}],
+            "next_cursor": None,
+        }
+    },
+)
+def read_roster(
+    ctx: Ctx,
+    code: Code,
+    n: Number,
+    as_of: AsOf = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> RosterPage:
+    """The households holding a seat in the tahap (as recorded at ``as_of``), with their state and amount."""
+    from salur_cases.projections.queries import roster  # noqa: PLC0415
+
+    moment = parse_as_of(as_of)
+    ctx.positions.wait(ctx.runtime, min_position)
+    items, next_cursor = roster(ctx.runtime, code, n, as_of=moment, limit=limit, cursor=cursor)
+    return typed({"items": items, "next_cursor": next_cursor}, RosterPage)
+
+
+ROUTES = [define_program, open_tahap, allocate, record_payments, certify, read_roster]

@@ -1,0 +1,333 @@
+"""Benchmark of the HTTP API under load: POST /api/v1/lookup and GET /api/v1/households/{no_kk}/explain.
+
+Runs with no arguments against PostgreSQL (SALUR_DATABASE_URL when it is PostgreSQL, else
+SALUR_TEST_DATABASE_URL, in schema `bench_api_load`). A store with fewer than 100,000 households is
+first filled through the application's bulk commands: 110,000 households of two members proposed by
+their kelurahan, an outside authority's rosters for two tahap of BST_KEMENSOS (60,000 households, then
+60,000 of which 10,000 new: 10,000 of tahap 1's are left out), tahap 1 paid. Then `salur serve`
+runs on loopback and a separate process drives it over keep-alive connections, a bounded number of
+requests per endpoint: lookups of random members' NIKs, and explanations of tahap 1 -> 2 for random
+households on the rosters. Prints requests/s, p50 and p99 of each, and ends with one JSON line.
+Targets: lookup >= 1,000 requests/s with p99 < 25 ms; explain p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from typing import Any
+
+HOUSEHOLDS = 110_000
+MIN_HOUSEHOLDS = 100_000
+ROSTER_1 = range(60_000)
+ROSTER_2 = range(10_000, 70_000)
+LOOKUPS = 12_000
+EXPLAINS = 3_000
+CONNECTIONS = 16
+WARMUP = 500
+LOOKUP_RPS_TARGET = 1_000.0
+LOOKUP_P99_MS = 25.0
+EXPLAIN_P99_MS = 50.0
+SCHEMA = "bench_api_load"
+PROGRAM = "BST_KEMENSOS"
+KEYS = {
+    "SALUR_ID_KEY": "bench-api-id-key-0123456789abcdef0123456789ab",
+    "SALUR_SECRET_KEY": "bench-api-secret-key-0123456789abcdef01234567",
+}
+
+
+def no_kk(n: int) -> str:
+    """Household n's No. KK: kecamatan, issue date (a block of 59,994 households per day), serial."""
+    kec, serial, block = n % 6 + 1, n // 6 % 9999 + 1, n // 59_994
+    return f"32710{kec}{block + 1:02d}0315{serial:04d}"
+
+
+def nik(n: int, member: int) -> str:
+    """Member ``member`` (0 or 1; 1 is a woman) of household n."""
+    kec, serial, block = n % 6 + 1, n // 6 % 9999 + 1, n // 59_994
+    return f"32710{kec}{block + 1 + 40 * member:02d}{member + 1:02d}{70 + 5 * member:02d}{serial:04d}"
+
+
+def database_url() -> str:
+    """The PostgreSQL URL, with the benchmark's schema."""
+    configured = os.environ.get("SALUR_DATABASE_URL", "").strip()
+    if configured.startswith("postgres"):
+        return configured
+    base = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or "postgresql://127.0.0.1:5432/test"
+    return f"{base}?schema={SCHEMA}"
+
+
+def environment() -> dict[str, str]:
+    """The server's and the builder's environment."""
+    return {**os.environ, "SALUR_DATABASE_URL": database_url(), "SALUR_LOG_FORMAT": "json", **KEYS}
+
+
+# --- the data ----------------------------------------------------------------------------------------
+
+
+def prepare() -> int:
+    """Make sure the store holds the benchmark's households and the projections are caught up; their count."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from salur_cases.projections.migrate import upgrade  # noqa: PLC0415
+    from salur_cases.projections.runner import catch_up  # noqa: PLC0415
+    from salur_cases.runtime import Runtime  # noqa: PLC0415
+    from salur_cases.settings import load_settings  # noqa: PLC0415
+
+    runtime = Runtime(load_settings(environment()))
+    try:
+        upgrade(runtime)
+        with runtime.engine.connect() as conn:
+            households = int(conn.execute(text("SELECT count(*) FROM household")).scalar() or 0)
+        if households < MIN_HOUSEHOLDS:
+            if runtime.app.recorder.max_notification_id():
+                runtime.close()
+                _drop_schema()
+                runtime = Runtime(load_settings(environment()))
+                upgrade(runtime)
+            _build(runtime)
+        started = time.perf_counter()
+        catch_up(runtime)
+        print(f"projections caught up in {time.perf_counter() - started:.1f} s", flush=True)
+        with runtime.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM household")).scalar() or 0)
+    finally:
+        runtime.close()
+
+
+def _drop_schema() -> None:
+    import psycopg  # noqa: PLC0415
+
+    from salur_cases.runtime import split_schema  # noqa: PLC0415
+
+    url, schema = split_schema(database_url())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _build(runtime: Any) -> None:
+    from salur_cases import wilayah  # noqa: PLC0415
+    from salur_cases.commands import Actor, PaymentItem, parse_proposal, parse_time  # noqa: PLC0415
+    from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, Role  # noqa: PLC0415
+
+    app = runtime.app
+    started = time.perf_counter()
+    by_kecamatan = {
+        k.code: [x for x in wilayah.all_kelurahan() if x.kecamatan == k] for k in wilayah.all_kecamatan()
+    }
+    kecamatans = sorted(by_kecamatan)
+    kelurahan = Actor("operator-kelurahan", Role.KELURAHAN)
+    for start in range(0, HOUSEHOLDS, 5000):
+        proposals = []
+        for n in range(start, min(HOUSEHOLDS, start + 5000)):
+            kec = kecamatans[n % 6]
+            kel = by_kecamatan[kec][n // 6 % len(by_kecamatan[kec])]
+            proposals.append(
+                parse_proposal(
+                    {
+                        "no_kk": no_kk(n),
+                        "source": {"kind": "KELURAHAN"},
+                        "address": {"kecamatan": kec, "kelurahan": kel.code, "rw": "01", "rt": "02"},
+                        "members": [
+                            {"nik": nik(n, 0), "name": f"Kepala {n}", "relationship": "KEPALA KELUARGA"},
+                            {"nik": nik(n, 1), "name": f"Istri {n}", "relationship": "ISTRI"},
+                        ],
+                    }
+                )
+            )
+        outcome = app.register_many(proposals, kelurahan)
+        assert not outcome.rejected, outcome.rejected[:3]
+    print(f"{HOUSEHOLDS} households proposed in {time.perf_counter() - started:.1f} s", flush=True)
+    kemensos = Actor("kemensos", Role.DINSOS)
+    app.define_program(PROGRAM, "BST Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, kemensos)
+    for number, (starts, ends) in enumerate(
+        ((date(2020, 5, 1), date(2020, 5, 31)), (date(2020, 6, 1), date(2020, 6, 30))), start=1
+    ):
+        app.open_tahap(
+            PROGRAM, number, starts, ends, 60_000, 600_000, 36_000_000_000, f"KEP-BST-{number}", kemensos
+        )
+    app.allocate_roster(PROGRAM, 1, "KEMENSOS", [no_kk(n) for n in ROSTER_1], kemensos)
+    paid_at = parse_time("2020-05-15T10:00", "paid_at")
+    items = [PaymentItem(no_kk(n), 600_000, paid_at, PaymentStatus.PAID, f"POS-{n}") for n in ROSTER_1]
+    app.record_payments(PROGRAM, 1, items, kemensos, as_fact=True)
+    app.allocate_roster(PROGRAM, 2, "KEMENSOS", [no_kk(n) for n in ROSTER_2], kemensos)
+    events = app.recorder.max_notification_id()
+    print(f"store built: {events} events in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+# --- the load ----------------------------------------------------------------------------------------
+
+
+async def _drive(
+    port: int, requests: list[tuple[str, str, bytes]], connections: int
+) -> tuple[float, list[float], int]:
+    """Send every request over ``connections`` keep-alive connections; (seconds, latencies in ms, errors)."""
+    queue: asyncio.Queue[tuple[str, str, bytes]] = asyncio.Queue()
+    for request in requests:
+        queue.put_nowait(request)
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while not queue.empty():
+                method, path_and_headers, body = queue.get_nowait()
+                sent = time.perf_counter()
+                writer.write(
+                    f"{method} {path_and_headers}Content-Length: {len(body)}\r\n\r\n".encode() + body
+                )
+                status_line = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                latencies.append((time.perf_counter() - sent) * 1000)
+                if not status_line.startswith(b"HTTP/1.1 200"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return time.perf_counter() - started, latencies, errors
+
+
+def drive(port: int, token: str, households: int, out: Any) -> None:
+    """The load process: warm up, then a bounded run per endpoint; results on ``out``."""
+    rng = random.Random(2020)
+    head = (
+        f" HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+    )
+    lookups = [
+        (
+            "POST",
+            "/api/v1/lookup" + head,
+            json.dumps({"nik": nik(rng.randrange(households), rng.randrange(2))}).encode(),
+        )
+        for _ in range(LOOKUPS + WARMUP)
+    ]
+    on_rosters = range(ROSTER_1.start, ROSTER_2.stop)
+    explains = [
+        (
+            "GET",
+            f"/api/v1/households/{no_kk(rng.choice(on_rosters))}/explain?program={PROGRAM}&from_tahap=1&to_tahap=2"
+            + head,
+            b"",
+        )
+        for _ in range(EXPLAINS + WARMUP)
+    ]
+    asyncio.run(_drive(port, lookups[:WARMUP] + explains[:WARMUP], CONNECTIONS))
+    results = {}
+    for name, requests in (("lookup", lookups[WARMUP:]), ("explain", explains[WARMUP:])):
+        seconds, latencies, errors = asyncio.run(_drive(port, requests, CONNECTIONS))
+        latencies.sort()
+        results[name] = {
+            "requests": len(latencies),
+            "errors": errors,
+            "seconds": round(seconds, 2),
+            "rps": round(len(latencies) / seconds, 1),
+            "p50_ms": round(statistics.median(latencies), 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        }
+    out.put(results)
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if server.poll() is not None:
+            raise SystemExit("salur serve exited")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("salur serve did not become ready")
+
+
+def main() -> int:
+    """Build (once), serve, drive, report."""
+    from salur_cases.api.auth import Principal, issue_token  # noqa: PLC0415
+    from salur_cases.domain.vocabulary import Role  # noqa: PLC0415
+
+    households = prepare()
+    print(f"{households} households in {SCHEMA}", flush=True)
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "salur_cases", "serve", "--port", str(port)],
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_ready(port, server)
+        token = issue_token(KEYS["SALUR_SECRET_KEY"].encode(), Principal("bench", Role.DINSOS), 3600)
+        context = multiprocessing.get_context("spawn")
+        out = context.Queue()
+        driver = context.Process(target=drive, args=(port, token, min(households, HOUSEHOLDS), out))
+        driver.start()
+        results = out.get(timeout=1800)
+        driver.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    for name, figures in results.items():
+        print(
+            f"{name:8} {figures['requests']:6} requests in {figures['seconds']:6.2f} s: "
+            f"{figures['rps']:8.1f} req/s, "
+            f"p50 {figures['p50_ms']:6.2f} ms, p99 {figures['p99_ms']:6.2f} ms, {figures['errors']} errors"
+        )
+    lookup, explain = results["lookup"], results["explain"]
+    ok = (
+        households >= MIN_HOUSEHOLDS
+        and lookup["errors"] == explain["errors"] == 0
+        and lookup["rps"] >= LOOKUP_RPS_TARGET
+        and lookup["p99_ms"] < LOOKUP_P99_MS
+        and explain["p99_ms"] < EXPLAIN_P99_MS
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "api_load",
+                "households": households,
+                "connections": CONNECTIONS,
+                "lookup_rps": lookup["rps"],
+                "lookup_p50_ms": lookup["p50_ms"],
+                "lookup_p99_ms": lookup["p99_ms"],
+                "explain_rps": explain["rps"],
+                "explain_p50_ms": explain["p50_ms"],
+                "explain_p99_ms": explain["p99_ms"],
+                "errors": lookup["errors"] + explain["errors"],
+                "ok": ok,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
