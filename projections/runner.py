@@ -79,10 +79,11 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
 
 def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
+    recorder = runtime.app.recorder  # opened before the batch takes SQLite's write lock, never inside it
     with runtime.engine.connect() as conn, _planned_each_time(conn):
         position = _begin(conn)
         notifications = [
-            n for n in runtime.app.recorder.select_notifications(position + 1, size) if n.id > position
+            n for n in recorder.select_notifications(position + 1, size) if n.id > position
         ]
         if not notifications:
             conn.rollback()
