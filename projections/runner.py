@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -82,9 +82,7 @@ def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
     recorder = runtime.app.recorder  # opened before the batch takes SQLite's write lock, never inside it
     with runtime.engine.connect() as conn, _planned_each_time(conn):
         position = _begin(conn)
-        notifications = [
-            n for n in recorder.select_notifications(position + 1, size) if n.id > position
-        ]
+        notifications = [n for n in recorder.select_notifications(position + 1, size) if n.id > position]
         if not notifications:
             conn.rollback()
             return 0, position
@@ -97,12 +95,31 @@ def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
 
 
 def catch_up(runtime: Runtime, size: int | None = None) -> int:
-    """Apply every pending event, a batch per transaction; return the position reached."""
+    """Apply every pending event, a batch per transaction; return the position reached.
+
+    After a large catch-up the tables' statistics are refreshed (ANALYZE), so the planner does not
+    keep plans made for the nearly empty tables of a new database.
+    """
     size = size or batch_size()
+    total = 0
     while True:
         applied, position = _apply_batch(runtime, size)
+        total += applied
         if applied == 0:
+            if total >= ANALYZE_AFTER:
+                _analyze(runtime)
             return position
+
+
+ANALYZE_AFTER = 50_000
+"""Events applied in one catch-up after which the read models' statistics are refreshed."""
+
+
+def _analyze(runtime: Runtime) -> None:
+    with runtime.engine.connect() as conn:
+        for table in t.metadata.sorted_tables:
+            conn.execute(text(f'ANALYZE "{table.name}"'))
+        conn.commit()
 
 
 def position(runtime: Runtime) -> int:
