@@ -227,9 +227,8 @@ def test_tracking_and_process_recorders_work_from_the_factory(app: Application[u
     _assert_valid_chain(_all_rows(app))
 
 
+@pytest.mark.parametrize("store_env", ["postgres"], indirect=True)  # SQLite has no live subscription
 def test_postgres_subscription_receives_new_events(app: Application[uuid.UUID]) -> None:
-    if "POSTGRES_DBNAME" not in app.env:
-        pytest.skip("SQLite has no live subscription")
     app.save(Household("before"))
     received = []
     with app.recorder.subscribe(gt=1) as subscription:
