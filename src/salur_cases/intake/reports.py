@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.padan import fold_name
@@ -71,20 +71,26 @@ def program_table(runtime: Runtime) -> ProgramTable:
     """The program table from the read models (bring them up to date first)."""
     from salur_cases.projections import tables as t  # noqa: PLC0415
 
-    ledger, returned = t.payment_ledger, t.payment_ledger.alias("returned")
-    later_return = exists().where(
-        and_(
-            returned.c.household_id == ledger.c.household_id,
-            returned.c.program == ledger.c.program,
-            returned.c.tahap == ledger.c.tahap,
-            returned.c.status == "RETURNED",
-            returned.c.position > ledger.c.position,
+    ledger = t.payment_ledger
+    latest = (
+        select(
+            ledger.c.program,
+            ledger.c.household_id,
+            ledger.c.status,
+            func.row_number()
+            .over(
+                partition_by=(ledger.c.household_id, ledger.c.program, ledger.c.tahap),
+                order_by=ledger.c.position.desc(),
+            )
+            .label("newest"),
         )
+        .where(ledger.c.status.in_(("PAID", "RETURNED")))
+        .subquery("latest")
     )
-    paid = (
-        select(ledger.c.program, ledger.c.household_id, t.programs.c.group)
-        .join(t.programs, t.programs.c.code == ledger.c.program)
-        .where(ledger.c.status == "PAID", ~later_return)
+    paid = (  # a PAID stands when the newest PAID-or-RETURNED report of its tahap is a PAID
+        select(latest.c.program, latest.c.household_id, t.programs.c.group)
+        .join(t.programs, t.programs.c.code == latest.c.program)
+        .where(latest.c.newest == 1, latest.c.status == "PAID")
         .subquery("paid")
     )
     with runtime.engine.connect() as conn:
