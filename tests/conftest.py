@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +48,12 @@ def _unreachable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unreachable: {reason}")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[PgTarget]:
-    """A fresh schema in the SALUR_TEST_DATABASE_URL database, dropped (CASCADE) after the test."""
+@contextmanager
+def fresh_pg_schema() -> Iterator[PgTarget]:
+    """A fresh schema in the SALUR_TEST_DATABASE_URL database, dropped (CASCADE) afterwards.
+
+    For fixtures of any scope; an unreachable server skips, or fails under SALUR_REQUIRE_POSTGRES=1.
+    """
     import psycopg  # noqa: PLC0415 - only tests that need PostgreSQL import the driver
 
     url = _test_database_url()
@@ -64,6 +68,13 @@ def postgres_url() -> Iterator[PgTarget]:
     finally:
         with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[PgTarget]:
+    """A fresh schema for one test."""
+    with fresh_pg_schema() as target:
+        yield target
 
 
 @pytest.fixture

@@ -8,15 +8,12 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
@@ -36,6 +33,7 @@ from salur_cases.projections.queries import household_events
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
+from tests.conftest import fresh_pg_schema
 
 DINSOS = Actor("Ibu Rina (Dinsos)", Role.DINSOS)
 KEYS = {
@@ -161,24 +159,14 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield runtime
         runtime.close()
         return
-    url = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or "postgresql://127.0.0.1:5432/test"
-    schema = f"x_{secrets.token_hex(5)}"
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError as exc:
-        if os.environ.get("SALUR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL required but unreachable: {type(exc).__name__}")
-        pytest.skip("PostgreSQL unreachable")
-    runtime = Runtime(load_settings({"SALUR_DATABASE_URL": f"{url}?schema={schema}", **KEYS}))
-    try:
-        upgrade(runtime)
-        build_story(runtime)
-        yield runtime
-    finally:
-        runtime.close()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_pg_schema() as pg:
+        runtime = Runtime(load_settings({"SALUR_DATABASE_URL": f"{pg.url}?schema={pg.schema}", **KEYS}))
+        try:
+            upgrade(runtime)
+            build_story(runtime)
+            yield runtime
+        finally:
+            runtime.close()
 
 
 def both(world: Runtime, i: int, *args: Any) -> tuple[dict[str, Any], dict[str, Any]]:

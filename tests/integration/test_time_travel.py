@@ -8,13 +8,10 @@ and reinstated. H4 is never allocated (left out by quota).
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-import psycopg
 import pytest
 
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
@@ -43,6 +40,7 @@ from salur_cases.projections.queries import (
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
+from tests.conftest import fresh_pg_schema
 
 DINSOS = Actor("officer", Role.DINSOS)
 KEYS = {
@@ -149,24 +147,14 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield runtime
         runtime.close()
         return
-    base = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or "postgresql://127.0.0.1:5432/test"
-    schema = f"tt_{secrets.token_hex(5)}"
-    try:
-        with psycopg.connect(base, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError as exc:
-        if os.environ.get("SALUR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL required but unreachable: {type(exc).__name__}")
-        pytest.skip("PostgreSQL unreachable")
-    runtime = Runtime(load_settings({"SALUR_DATABASE_URL": f"{base}?schema={schema}", **KEYS}))
-    try:
-        upgrade(runtime)
-        build_story(runtime)
-        yield runtime
-    finally:
-        runtime.close()
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_pg_schema() as pg:
+        runtime = Runtime(load_settings({"SALUR_DATABASE_URL": f"{pg.url}?schema={pg.schema}", **KEYS}))
+        try:
+            upgrade(runtime)
+            build_story(runtime)
+            yield runtime
+        finally:
+            runtime.close()
 
 
 def states(view: dict[str, Any] | None) -> dict[tuple[str, int], str]:
