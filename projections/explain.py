@@ -189,7 +189,7 @@ def _read(
     runtime: Runtime, hid: str, program: str | None
 ) -> tuple[list[Item], dict[str, dict[int, TahapInfo]]]:
     tl, pt = t.timeline, t.program_tahap
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         rows = conn.execute(
             select(
                 tl.c.position,

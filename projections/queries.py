@@ -120,7 +120,7 @@ def roster(
         query = query.where(r.c.assigned_at <= as_wib(as_of))
     if cursor:
         query = query.where(r.c.household_id > cursor)
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         rows = [dict(x._mapping) for x in conn.execute(query.order_by(r.c.household_id).limit(limit + 1))]
         page, more = rows[:limit], len(rows) > limit
         states = {row["household_id"]: row["state"] for row in page}
@@ -174,7 +174,7 @@ def payments(
     if tahap is not None:
         query = query.where(ledger.c.tahap == tahap)
     moment = as_wib(as_of) if as_of is not None else None
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         if moment is not None:
             query = query.where(ledger.c.recorded_at <= moment)
         rows = [dict(x._mapping) for x in conn.execute(query)]
@@ -247,7 +247,7 @@ def household_events(
         .order_by(tl.c.position)
         .limit(limit + 1)
     )
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         rows = list(conn.execute(query))
     page = rows[:limit]
     return [event_item(r) for r in page], (str(page[-1].position) if len(rows) > limit else None)
@@ -256,7 +256,7 @@ def household_events(
 def feed(runtime: Runtime, after: int = 0, limit: int = 50) -> tuple[list[Item], int]:
     """Every event in commit order after position `after`; and the position to ask after next."""
     tl = t.timeline
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         rows = list(
             conn.execute(select(tl).where(tl.c.position > after).order_by(tl.c.position).limit(limit))
         )
@@ -270,7 +270,7 @@ def lookup_nik(runtime: Runtime, nik: str) -> str | None:
     """The No. KK of the household a NIK belongs to now, if any."""
     p, h = t.person_index, t.household
     key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         value = conn.execute(
             select(h.c.no_kk).join(p, p.c.household_id == h.c.household_id).where(p.c.nik_hash == key)
         ).scalar()
@@ -291,7 +291,7 @@ def public_status(runtime: Runtime, nik: str, name: str) -> Item:
     except ValueError:
         return dict(NOT_FOUND)
     name_key = keyed_hex(runtime.settings.id_key, "name", fold_name(name))
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         person = conn.execute(select(p).where(p.c.nik_hash == key)).first()
         if person is None or person.name_hash != name_key:
             return dict(NOT_FOUND)

@@ -61,6 +61,12 @@ class Runtime:
         return create_engine(url, connect_args=options, pool_size=10, max_overflow=10)
 
     @cached_property
+    def reader(self) -> Engine:
+        """The same engine for reads that need no transaction: autocommit saves the BEGIN and the
+        ROLLBACK round trips around every query (what the API's lookups and explanations pay most)."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @cached_property
     def app(self) -> SalurApplication:
         """The application service over the event store, matching against the loaded population extract."""
         from salur_cases.application import SalurApplication  # noqa: PLC0415 - heavy import, on demand
