@@ -525,17 +525,7 @@ class SalurApplication(Application[UUID]):
         household = self.household(no_kk)
         if not household.city_proposed:
             raise Refusal(RefusalCode.NOT_ELIGIBLE, "the household has no proposal by the city")
-        household.assign(
-            program.code,
-            number,
-            tahap.starts_on,
-            tahap.ends_on,
-            tahap.amount_idr,
-            str(program.budget_source),
-            tahap.decree_ref,
-            actor.name,
-            actor.role,
-        )
+        _seat(household, program, tahap, actor)
         program.commit_seats(number, [str(household.id)], actor.name, actor.role)
         outcome = HouseholdOutcome(household=household)
         self._save(outcome, household, program)
@@ -614,18 +604,7 @@ class SalurApplication(Application[UUID]):
             for offset, household in enumerate(chunk):
                 rank = already + start + offset + 1
                 if start + offset < seats:
-                    household.assign(
-                        code,
-                        number,
-                        tahap.starts_on,
-                        tahap.ends_on,
-                        tahap.amount_idr,
-                        str(program.budget_source),
-                        tahap.decree_ref,
-                        actor.name,
-                        actor.role,
-                        rank=rank,
-                    )
+                    _seat(household, program, tahap, actor, rank=rank)
                     winners.append(str(household.id))
                 else:
                     household.leave_out(
@@ -706,18 +685,7 @@ class SalurApplication(Application[UUID]):
                 trial.created += 1
             if (code, number) in household.seats:
                 continue
-            warnings = household.assign(
-                code,
-                number,
-                tahap.starts_on,
-                tahap.ends_on,
-                tahap.amount_idr,
-                str(program.budget_source),
-                tahap.decree_ref,
-                actor.name,
-                actor.role,
-                authority=authority,
-            )
+            warnings = _seat(household, program, tahap, actor, authority=authority)
             trial.warnings.extend(Rejection(start + offset, w, _WARNING_TEXT.get(w, w)) for w in warnings)
             winners.append(str(hid))
         if tahap.assigned + len(winners) > tahap.quota:
@@ -1065,6 +1033,31 @@ class SalurApplication(Application[UUID]):
         outcome = HouseholdOutcome(household=household)
         self._save(outcome, household, *others)
         return outcome
+
+
+def _seat(
+    household: Household,
+    program: Program,
+    tahap: Tahap,
+    actor: Actor,
+    *,
+    authority: str | None = None,
+    rank: int | None = None,
+) -> list[str]:
+    """Give the household a seat in this tahap of the program (see `Household.assign`)."""
+    return household.assign(
+        program.code,
+        tahap.number,
+        tahap.starts_on,
+        tahap.ends_on,
+        tahap.amount_idr,
+        str(program.budget_source),
+        tahap.decree_ref,
+        actor.name,
+        actor.role,
+        authority=authority,
+        rank=rank,
+    )
 
 
 def _authority_source(authority: str) -> Any:
