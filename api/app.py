@@ -7,6 +7,7 @@ idempotency store and the OpenAPI document (``/schema``, ``/schema/openapi.json`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar import Litestar, Router
@@ -28,10 +29,11 @@ from litestar.openapi.spec import (
 
 from salur_cases.api import households, imports, inspection, programs, public
 from salur_cases.api.common import DEPENDENCIES, require_if_match
-from salur_cases.api.context import ApiContext, TokenBucket
+from salur_cases.api.context import ApiContext, RateLimit
 from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
+from salur_cases.api.shared import Board
 from salur_cases.runtime import Runtime
 
 __all__ = ["API_VERSION", "create_app"]
@@ -51,9 +53,23 @@ problem details. Household writes need `If-Match` with the household's `ETag`; e
 """
 
 
-def create_app(runtime: Runtime, *, public_per_minute: float = 20, public_burst: int = 10) -> Litestar:
-    """The API over ``runtime``; the citizen self-check allows a burst, then a rate per client address."""
-    ctx = ApiContext(runtime, public_limit=TokenBucket(per_minute=public_per_minute, burst=public_burst))
+def create_app(
+    runtime: Runtime,
+    *,
+    public_per_minute: float = 20,
+    public_burst: int = 10,
+    board: Board | None = None,
+    on_shutdown: Sequence[Callable[[], object]] = (),
+) -> Litestar:
+    """The API over ``runtime``; the citizen self-check allows a burst, then a rate per client address.
+
+    ``board`` is what the server's workers share (positions written, rate limits); alone, a private one.
+    """
+    ctx = ApiContext(
+        runtime,
+        board=board or Board.private(),
+        public_limit=RateLimit(per_minute=public_per_minute, burst=public_burst),
+    )
     api = Router(
         "/api/v1",
         route_handlers=[*programs.ROUTES, *households.ROUTES, *imports.ROUTES, *inspection.ROUTES],
@@ -92,6 +108,7 @@ def create_app(runtime: Runtime, *, public_per_minute: float = 20, public_burst:
         ),
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
+        on_shutdown=list(on_shutdown),
         debug=False,
     )
     _finish_openapi(app)

@@ -1,14 +1,12 @@
-"""What the API's handlers share in one process: the runtime, read-your-writes positions, a rate limiter."""
+"""What the API's handlers share: the runtime, read-your-writes positions, the self-check's rate limit."""
 
 from __future__ import annotations
 
-import math
-import threading
+import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from salur_cases.api.shared import Board
 from salur_cases.runtime import Runtime
 
 READ_WAIT_SECONDS = 5.0
@@ -16,70 +14,75 @@ READ_WAIT_SECONDS = 5.0
 
 
 class Positions:
-    """Read-your-writes: the last position written here, and the highest the projections are known to hold."""
+    """Read-your-writes over the server's board: the last position written, the highest known applied."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.written = 0
-        self.reached = 0
+    def __init__(self, board: Board) -> None:
+        self.board = board
 
     def wrote(self, position: int | None) -> None:
         """Remember a write's last position."""
-        if position:
-            with self._lock:
-                self.written = max(self.written, position)
+        if position and position > self.board.written:
+            self.board.raise_positions(written=position)
 
     def wait(self, runtime: Runtime, wanted: int | None) -> bool:
-        """Wait (at most 5 s) for the projections to hold ``wanted`` (default: the last write here)."""
-        target = self.written if wanted is None else wanted
-        if target <= self.reached:
+        """Wait (at most 5 s) for the projections to hold ``wanted`` (default: the server's last write)."""
+        target = self._pending(runtime, wanted)
+        if target is None:
             return True
-        if wanted is not None:  # a position nobody wrote yet cannot be waited for
-            target = min(target, runtime.app.recorder.max_notification_id() or 0)
         from salur_cases.projections.queries import wait_for_position  # noqa: PLC0415 - projections load lazily
 
         if not wait_for_position(runtime, target, timeout=READ_WAIT_SECONDS):
             return False
-        with self._lock:
-            self.reached = max(self.reached, target)
+        self.board.raise_positions(reached=target)
         return True
 
+    async def reach(self, runtime: Runtime, wanted: int | None) -> bool:
+        """``wait`` for a handler on the event loop: it sleeps without holding the loop."""
+        target = self._pending(runtime, wanted)
+        if target is None:
+            return True
+        from salur_cases.projections.queries import WAIT_STEP  # noqa: PLC0415 - projections load lazily
+        from salur_cases.projections.runner import position  # noqa: PLC0415
 
-class TokenBucket:
-    """A token bucket per key (a client's address): ``burst`` requests at once, refilled at ``per_minute``."""
+        deadline = time.monotonic() + READ_WAIT_SECONDS
+        while position(runtime) < target:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(WAIT_STEP)
+        self.board.raise_positions(reached=target)
+        return True
 
-    def __init__(
-        self,
-        per_minute: float,
-        burst: int,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.clock = clock
-        self.max_keys = max_keys
-        self._lock = threading.Lock()
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+    def _pending(self, runtime: Runtime, wanted: int | None) -> int | None:
+        """The position still to wait for; None when the projections are known to hold it."""
+        target = self.board.written if wanted is None else wanted
+        if target <= self.board.reached:
+            return None
+        if wanted is not None:  # a position nobody wrote yet cannot be waited for
+            target = min(target, runtime.app.recorder.max_notification_id() or 0)
+        return target
 
-    def take(self, key: str) -> int:
-        """0 when a request may pass (and takes a token), else the whole seconds until one may."""
-        now = self.clock()
-        with self._lock:
-            tokens, then = self._buckets.pop(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.rate)
-            wait = 0 if tokens >= 1 else max(1, math.ceil((1 - tokens) / self.rate))
-            self._buckets[key] = (tokens - 1 if wait == 0 else tokens, now)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-        return wait
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The self-check's budget per client address: ``burst`` requests at once, refilled at ``per_minute``."""
+
+    per_minute: float = 20
+    burst: int = 10
+
+    def take(self, board: Board, client: str) -> int:
+        """0 when ``client`` may pass (and takes a token), else the whole seconds until it may."""
+        return board.take(client, self.per_minute, self.burst)
 
 
 @dataclass
 class ApiContext:
-    """The process-wide state of one API app."""
+    """The state of one API app: its runtime, and the board it shares with the server's other workers."""
 
     runtime: Runtime
-    positions: Positions = field(default_factory=Positions)
-    public_limit: TokenBucket = field(default_factory=lambda: TokenBucket(per_minute=20, burst=10))
+    board: Board = field(default_factory=Board.private)
+    public_limit: RateLimit = field(default_factory=RateLimit)
     max_ready_lag: int = 1000
+    positions: Positions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.positions = Positions(self.board)

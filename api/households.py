@@ -178,7 +178,6 @@ def propose_household(
 @get(
     "/households/{no_kk:str}",
     guards=[allow(*READERS)],
-    sync_to_thread=True,
     operation_id="readHousehold",
     summary="A household, now or as of a moment",
     tags=["households"],
@@ -186,7 +185,7 @@ def propose_household(
     responses=problem_responses(401, 403, 404, 422),
     opt={"example": HOUSEHOLD_EXAMPLE},
 )
-def read_household(
+async def read_household(
     ctx: Ctx,
     principal: Caller,
     no_kk: NoKKPath,
@@ -201,7 +200,7 @@ def read_household(
 
     no_kk = parse_no_kk(no_kk)
     moment = parse_as_of(as_of)
-    ctx.positions.wait(ctx.runtime, min_position)
+    await ctx.positions.reach(ctx.runtime, min_position)
     view = household_read(ctx.runtime, no_kk, as_of=moment, effective_on=effective_on)
     if view is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
@@ -257,7 +256,6 @@ def household_events(
 @get(
     "/households/{no_kk:str}/explain",
     guards=[allow(*READERS)],
-    sync_to_thread=True,
     operation_id="explainHousehold",
     summary="Why a household's aid changed",
     tags=["households"],
@@ -285,7 +283,7 @@ def household_events(
         }
     },
 )
-def explain_household(
+async def explain_household(
     ctx: Ctx,
     principal: Caller,
     no_kk: NoKKPath,
@@ -300,7 +298,7 @@ def explain_household(
     from salur_cases.projections.queries import household_read  # noqa: PLC0415
 
     no_kk = parse_no_kk(no_kk)
-    ctx.positions.wait(ctx.runtime, min_position)
+    await ctx.positions.reach(ctx.runtime, min_position)
     if principal.role is Role.KELURAHAN:
         view = household_read(ctx.runtime, no_kk)
         if view is None:
@@ -313,7 +311,6 @@ def explain_household(
 @post(
     "/lookup",
     guards=[allow(*READERS)],
-    sync_to_thread=True,
     status_code=200,
     operation_id="lookupByNik",
     summary="The household a NIK belongs to",
@@ -321,23 +318,22 @@ def explain_household(
     responses=problem_responses(401, 403, 404, 422),
     opt={"example": {"no_kk": EXAMPLE_NO_KK, "household": HOUSEHOLD_EXAMPLE}},
 )
-def lookup(
+async def lookup(
     ctx: Ctx,
     principal: Caller,
     data: Annotated[LookupRequest, Body(examples=[Example(summary="a NIK", value={"nik": EXAMPLE_NIK})])],
     min_position: MinPosition = None,
 ) -> LookupRead:
     """Find a person's household by NIK (in the body, so the NIK stays out of URLs and logs)."""
-    from salur_cases.projections.queries import household_read, lookup_nik  # noqa: PLC0415
+    from salur_cases.projections.queries import household_of_nik  # noqa: PLC0415
 
     nik = parse_nik(data.nik)
-    ctx.positions.wait(ctx.runtime, min_position)
-    no_kk = lookup_nik(ctx.runtime, nik)
-    view = household_read(ctx.runtime, no_kk) if no_kk else None
-    if no_kk is None or view is None:
+    await ctx.positions.reach(ctx.runtime, min_position)
+    view = household_of_nik(ctx.runtime, nik)
+    if view is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household has this NIK")
     check_kelurahan(principal, kelurahan_of_view(view))
-    return typed({"no_kk": no_kk, "household": view}, LookupRead)
+    return typed({"no_kk": view["no_kk"], "household": view}, LookupRead)
 
 
 # --- decisions on one household -----------------------------------------------------------------

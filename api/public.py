@@ -36,11 +36,11 @@ from salur_cases.logging import get_logger
 log = get_logger(__name__)
 
 
-def rate_limited(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+async def rate_limited(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
     """A guard: 429 with ``Retry-After`` when this client address has used its requests."""
     ctx: ApiContext = connection.app.state["ctx"]
     client = connection.client.host if connection.client else "unknown"
-    wait = ctx.public_limit.take(client)
+    wait = ctx.public_limit.take(ctx.board, client)
     if wait:
         raise ApiProblem(
             429,

@@ -2,34 +2,55 @@
 
 It refuses to start on a database whose schema is not at the code's migrations (run ``salur db
 upgrade``), brings the projections up to date first, then serves while a background thread follows
-new events (``run_forever``).
+new events (``run_forever``). On PostgreSQL it serves from several worker processes (``--workers``,
+by default one per CPU), which share read-your-writes positions and rate limits through a ``Board``;
+the projections are followed once, by the serving process. SQLite has a single writer: one process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
+from pathlib import Path
 
 import uvicorn
+from litestar import Litestar
 
 from salur_cases.api.app import create_app
+from salur_cases.api.shared import BOARD_ENV, Board
+from salur_cases.domain.errors import InvalidCommand
 from salur_cases.logging import get_logger
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
-__all__ = ["serve", "serve_command"]
+__all__ = ["default_workers", "serve", "serve_command", "worker_app"]
 
 EXIT_OUT_OF_DATE = 1
 
 log = get_logger(__name__)
 
 
-def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8000) -> None:
+def default_workers(runtime: Runtime) -> int:
+    """One worker per CPU on PostgreSQL; one on SQLite."""
+    return (os.cpu_count() or 1) if runtime.settings.is_postgres else 1
+
+
+def worker_app() -> Litestar:
+    """A worker's app (uvicorn's factory): its own runtime, and the board its server named."""
+    runtime = Runtime(get_settings())
+    return create_app(runtime, board=Board.attach(os.environ[BOARD_ENV]), on_shutdown=[runtime.close])
+
+
+def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
     """Serve the API on ``host:port`` until interrupted; raises SchemaOutOfDate on an old schema."""
     from salur_cases.projections.migrate import ensure_current  # noqa: PLC0415 - projections load lazily
     from salur_cases.projections.runner import catch_up, run_forever  # noqa: PLC0415
 
+    workers = default_workers(runtime) if workers is None else workers
+    if workers < 1 or (workers > 1 and not runtime.settings.is_postgres):
+        raise InvalidCommand("--workers", "must be at least 1, and 1 on SQLite (a single writer)")
     ensure_current(runtime)
     runtime.app  # noqa: B018 - open the event store before the runner locks the read side (SQLite)
     catch_up(runtime)
@@ -38,30 +59,38 @@ def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8000) -> None:
         target=run_forever, args=(runtime, stop), name="salur-projections", daemon=True
     )
     follower.start()
+    options = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+    }
+    board_path = None
     try:
-        config = uvicorn.Config(
-            create_app(runtime),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-        )
-        log.info("serving", host=host, port=port)
-        uvicorn.Server(config).run()
+        log.info("serving", host=host, port=port, workers=workers)
+        if workers == 1:
+            uvicorn.Server(uvicorn.Config(create_app(runtime), **options)).run()  # type: ignore[arg-type]
+        else:
+            _, board_path = Board.create()
+            os.environ[BOARD_ENV] = board_path  # the workers are spawned with this environment
+            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     finally:
         stop.set()
         follower.join(timeout=10)
+        if board_path is not None:
+            os.environ.pop(BOARD_ENV, None)
+            Path(board_path).unlink(missing_ok=True)
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """``salur serve [--host] [--port]``."""
+    """``salur serve [--host] [--port] [--workers]``."""
     from salur_cases.projections.migrate import SchemaOutOfDate  # noqa: PLC0415
 
     runtime = Runtime(get_settings())
     try:
-        serve(runtime, args.host, args.port)
+        serve(runtime, args.host, args.port, getattr(args, "workers", None))
     except SchemaOutOfDate as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_OUT_OF_DATE

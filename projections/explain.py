@@ -206,26 +206,25 @@ def _read(
         events = [dict(r._mapping) for r in rows]
         if not events:
             raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
-        if (
-            program is not None
-            and conn.execute(select(t.programs.c.code).where(t.programs.c.code == program)).first() is None
-        ):
-            raise Refusal(RefusalCode.UNKNOWN_PROGRAM, f"no program {program}")
         opened: dict[str, dict[int, TahapInfo]] = {}
         for r in conn.execute(
             select(
-                pt.c.program,
+                t.programs.c.code,
                 pt.c.tahap,
                 pt.c.starts_on,
                 pt.c.ends_on,
                 pt.c.opened_at,
                 pt.c.opened_event_id,
                 pt.c.decree_ref,
-            )
+            ).outerjoin(pt, pt.c.program == t.programs.c.code)
         ):
-            opened.setdefault(r.program, {})[r.tahap] = TahapInfo(
-                r.tahap, r.starts_on, r.ends_on, r.opened_at, r.opened_event_id, r.decree_ref
-            )
+            tahap = opened.setdefault(r.code, {})
+            if r.tahap is not None:
+                tahap[r.tahap] = TahapInfo(
+                    r.tahap, r.starts_on, r.ends_on, r.opened_at, r.opened_event_id, r.decree_ref
+                )
+    if program is not None and program not in opened:
+        raise Refusal(RefusalCode.UNKNOWN_PROGRAM, f"no program {program}")
     return events, opened
 
 

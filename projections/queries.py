@@ -8,11 +8,13 @@ page with opaque cursors that never carry a No. KK or NIK.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 
 from salur_cases.commands import parse_nik, parse_no_kk
@@ -78,7 +80,38 @@ def household_read(
     (and payments) effective on or before `effective_on`; None when it did not exist then."""
     app = runtime.app
     hid = app.household_id(parse_no_kk(no_kk))
-    events: list[Any] = [app.mapper.to_domain_event(s) for s in app.recorder.select_events(hid)]
+    return _fold(runtime, app.recorder.select_events(hid), as_of, effective_on)
+
+
+def household_of_nik(runtime: Runtime, nik: str) -> dict[str, Any] | None:
+    """The view of the household a NIK belongs to now (None when none), in one round trip: the person
+    index (a read model) joined to that household's events in the store, folded as `household_read`."""
+    key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
+    table = cast("Any", runtime.app.recorder).events_table_name  # both of our recorders name it
+    if runtime.settings.is_postgres:
+        sql = (
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM person_index p "  # noqa: S608
+            f"JOIN {table} e ON e.originator_id = CAST(p.household_id AS uuid) "
+            "WHERE p.nik_hash = %s ORDER BY e.originator_version"
+        )
+    else:  # the SQLite store keeps ids as 32 hex digits
+        sql = (
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM person_index p "  # noqa: S608
+            f"JOIN {table} e ON e.originator_id = replace(p.household_id, '-', '') "
+            "WHERE p.nik_hash = ? ORDER BY e.originator_version"
+        )
+    with runtime.reader.connect() as conn:
+        rows = conn.exec_driver_sql(sql, (key,)).all()
+    return _fold(runtime, [StoredEvent(UUID(str(r[0])), r[1], r[2], bytes(r[3])) for r in rows])
+
+
+def _fold(
+    runtime: Runtime,
+    stored: Sequence[StoredEvent],
+    as_of: datetime | None = None,
+    effective_on: date | None = None,
+) -> dict[str, Any] | None:
+    events: list[Any] = [runtime.app.mapper.to_domain_event(s) for s in stored]
     if as_of is not None:
         moment = as_wib(as_of)
         events = [e for e in events if e.timestamp <= moment]

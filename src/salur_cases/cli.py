@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     serve = commands.add_parser("serve", help="run the HTTP API and the projection catch-up it needs")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (default: one per CPU on PostgreSQL, 1 on SQLite)"
+    )
     serve.set_defaults(run=_handler("salur_cases.api.server:serve_command"))
 
     demo = commands.add_parser("demo", help="build the Kota Bogor 2020 scenario and print the program table")

@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,8 @@ from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
-from tests.builders import no_kk_of
+from tests.builders import name_of, nik_of, no_kk_of, proposal_data
+from tests.conftest import PgTarget
 
 COMMITTED = Path(__file__).resolve().parents[2] / "api" / "openapi.json"
 
@@ -144,16 +147,9 @@ def _get(url: str, token: str | None = None, body: dict[str, Any] | None = None)
         return error.code, error.read()
 
 
-@pytest.mark.slow
-def test_salur_serve_runs_the_api_and_follows_the_projections(
-    tmp_path: Path, env_keys: dict[str, str]
-) -> None:
-    env = {
-        **os.environ,
-        **env_keys,
-        "SALUR_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-        "SALUR_LOG_FORMAT": "json",
-    }
+@contextmanager
+def served(env: dict[str, str], log: Path, *options: str) -> Iterator[tuple[str, str]]:
+    """``salur serve`` on a migrated database, as a process: its base URL and a dinsos token."""
     run = [sys.executable, "-m", "salur_cases"]
     assert subprocess.run([*run, "db", "upgrade"], env=env, capture_output=True, check=False).returncode == 0
     token = (
@@ -164,31 +160,86 @@ def test_salur_serve_runs_the_api_and_follows_the_projections(
         .splitlines()[-1]
     )
     port = _free_port()
-    log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [*run, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+            [*run, "serve", "--port", str(port), *options], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(150):
             try:
                 if _get(f"{base}/health/live")[0] == 200:
                     break
             except OSError:
                 time.sleep(0.2)
-        from tests.builders import proposal_data  # noqa: PLC0415
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
+
+@pytest.mark.slow
+def test_salur_serve_runs_the_api_and_follows_the_projections(
+    tmp_path: Path, env_keys: dict[str, str]
+) -> None:
+    env = {
+        **os.environ,
+        **env_keys,
+        "SALUR_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "SALUR_LOG_FORMAT": "json",
+    }
+    log = tmp_path / "serve.log"
+    with served(env, log) as (base, token):
         status, _ = _get(f"{base}/api/v1/households", token, proposal_data(1))
         assert status == 201
         status, body = _get(f"{base}/api/v1/households/{no_kk_of(1)}/events", token)
         assert status == 200
         assert json.loads(body)["items"], body  # read-your-writes through the runner thread
         assert _get(f"{base}/health/ready")[0] == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     access = [line for line in lines if line.get("logger") == "salur_cases.api.access"]
     assert any(line["path"] == "/api/v1/households/****************/events" for line in access), access
     assert no_kk_of(1) not in log.read_text()
+
+
+@pytest.mark.slow
+def test_workers_of_one_server_share_read_your_writes_and_the_rate_limit(
+    tmp_path: Path, env_keys: dict[str, str], postgres_url: PgTarget
+) -> None:
+    env = {
+        **os.environ,
+        **env_keys,
+        "SALUR_DATABASE_URL": f"{postgres_url.url}?schema={postgres_url.schema}",
+        "SALUR_LOG_FORMAT": "json",
+    }
+    with served(env, tmp_path / "serve.log", "--workers", "2") as (base, token):
+        for n in range(1, 6):  # each request on a new connection, to either worker
+            assert _get(f"{base}/api/v1/households", token, proposal_data(n))[0] == 201
+            status, body = _get(f"{base}/api/v1/households/{no_kk_of(n)}/events", token)
+            assert status == 200
+            assert json.loads(body)["items"], body  # the worker that did not write waited too
+            status, body = _get(f"{base}/api/v1/lookup", token, {"nik": nik_of(n, 1)})
+            assert (status, json.loads(body)["no_kk"]) == (200, no_kk_of(n))
+        asks = [
+            _get(f"{base}/api/v1/public/status", body={"nik": nik_of(1), "name": name_of(1)})[0]
+            for _ in range(14)
+        ]
+    assert asks.count(200) == 10  # the burst is the server's, not each worker's
+    assert set(asks[10:]) == {429}
+
+
+def test_serve_refuses_several_workers_on_sqlite(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    env_keys: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    for name, value in {**env_keys, "SALUR_DATABASE_URL": f"sqlite:///{tmp_path / 'one.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    reset_settings_cache()
+    try:
+        assert main(["serve", "--port", "1", "--workers", "2"]) == 2
+        assert main(["serve", "--port", "1", "--workers", "0"]) == 2
+    finally:
+        reset_settings_cache()
+    assert "--workers" in capsys.readouterr().err
