@@ -16,6 +16,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -108,7 +109,20 @@ def authenticate(secret: bytes, authorization: str | None, now: float | None = N
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("a bearer token is required")
-    parts = token.strip().split(".")
+    principal, expires = _verified(secret, token.strip())
+    if expires <= (time.time() if now is None else now):
+        raise NotAuthorizedException("the token has expired")
+    return principal
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: bytes, token: str) -> tuple[Principal, int]:
+    """A token's principal and expiry, once its signature and claims check out.
+
+    A client sends the same token with every request: the checks run once per token (refusals are
+    not cached), the expiry at every use.
+    """
+    parts = token.split(".")
     if len(parts) != 3:  # noqa: PLR2004 - header.payload.signature
         raise NotAuthorizedException("the token is malformed")
     try:
@@ -122,7 +136,7 @@ def authenticate(secret: bytes, authorization: str | None, now: float | None = N
     if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
         raise NotAuthorizedException("the token is malformed")
     exp = claims.get("exp")
-    if not isinstance(exp, int) or exp <= (time.time() if now is None else now):
+    if not isinstance(exp, int):
         raise NotAuthorizedException("the token has expired")
     try:
         role = Role(str(claims.get("role")))
@@ -133,7 +147,7 @@ def authenticate(secret: bytes, authorization: str | None, now: float | None = N
         raise NotAuthorizedException("the token's claims are not valid")
     if role is Role.KELURAHAN and not isinstance(kelurahan, str):
         raise NotAuthorizedException("a kelurahan token names its kelurahan")
-    return Principal(subject, role, kelurahan if role is Role.KELURAHAN else None)
+    return Principal(subject, role, kelurahan if role is Role.KELURAHAN else None), exp
 
 
 def allow(*roles: Role) -> Any:

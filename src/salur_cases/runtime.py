@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, event
@@ -45,9 +45,19 @@ class Runtime:
     @cached_property
     def engine(self) -> Engine:
         """SQLAlchemy engine for the read models (same database as the event store)."""
+        return self._create_engine()
+
+    @cached_property
+    def reader(self) -> Engine:
+        """An engine for reads that need no transaction. Its connections are born autocommit and are
+        not reset when they return to the pool: no BEGIN, ROLLBACK or isolation-level switch around
+        each query (what the API's lookups and explanations pay most)."""
+        return self._create_engine(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+
+    def _create_engine(self, **options: Any) -> Engine:
         url = to_sqlalchemy_url(split_schema(self.settings.database_url)[0])
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -57,14 +67,8 @@ class Runtime:
                 cursor.close()
 
             return engine
-        options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
-        return create_engine(url, connect_args=options, pool_size=10, max_overflow=10)
-
-    @cached_property
-    def reader(self) -> Engine:
-        """The same engine for reads that need no transaction: autocommit saves the BEGIN and the
-        ROLLBACK round trips around every query (what the API's lookups and explanations pay most)."""
-        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        search_path = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
+        return create_engine(url, connect_args=search_path, pool_size=10, max_overflow=10, **options)
 
     @cached_property
     def app(self) -> SalurApplication:
@@ -80,5 +84,6 @@ class Runtime:
         """Release connections."""
         if "app" in self.__dict__:
             self.app.close()
-        if "engine" in self.__dict__:
-            self.engine.dispose()
+        for engine in ("engine", "reader"):
+            if engine in self.__dict__:
+                self.__dict__[engine].dispose()
