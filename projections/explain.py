@@ -12,7 +12,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.projections import tables as t
@@ -185,39 +185,41 @@ def explain(
     return _answer(events[0]["data"]["no_kk"], program, from_tahap, to_tahap, outcome, reasons, lang)
 
 
+_TIMELINE = (
+    select(
+        t.timeline.c.position,
+        t.timeline.c.event_id,
+        t.timeline.c.type,
+        t.timeline.c.recorded_at,
+        t.timeline.c.effective_on,
+        t.timeline.c.actor,
+        t.timeline.c.data,
+    )
+    .where(t.timeline.c.aggregate_id == bindparam("hid"))
+    .order_by(t.timeline.c.position)
+)
+"""A household's timeline (built once: building a statement costs more than running a cached one)."""
+_TAHAP = select(
+    t.programs.c.code,
+    t.program_tahap.c.tahap,
+    t.program_tahap.c.starts_on,
+    t.program_tahap.c.ends_on,
+    t.program_tahap.c.opened_at,
+    t.program_tahap.c.opened_event_id,
+    t.program_tahap.c.decree_ref,
+).outerjoin(t.program_tahap, t.program_tahap.c.program == t.programs.c.code)
+"""Every program, with the tahap it opened."""
+
+
 def _read(
     runtime: Runtime, hid: str, program: str | None
 ) -> tuple[list[Item], dict[str, dict[int, TahapInfo]]]:
-    tl, pt = t.timeline, t.program_tahap
     with runtime.reader.connect() as conn:
-        rows = conn.execute(
-            select(
-                tl.c.position,
-                tl.c.event_id,
-                tl.c.type,
-                tl.c.recorded_at,
-                tl.c.effective_on,
-                tl.c.actor,
-                tl.c.data,
-            )
-            .where(tl.c.aggregate_id == hid)
-            .order_by(tl.c.position)
-        )
-        events = [dict(r._mapping) for r in rows]
+        events = [dict(r._mapping) for r in conn.execute(_TIMELINE, {"hid": hid})]
         if not events:
             raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
         opened: dict[str, dict[int, TahapInfo]] = {}
-        for r in conn.execute(
-            select(
-                t.programs.c.code,
-                pt.c.tahap,
-                pt.c.starts_on,
-                pt.c.ends_on,
-                pt.c.opened_at,
-                pt.c.opened_event_id,
-                pt.c.decree_ref,
-            ).outerjoin(pt, pt.c.program == t.programs.c.code)
-        ):
+        for r in conn.execute(_TAHAP):
             tahap = opened.setdefault(r.code, {})
             if r.tahap is not None:
                 tahap[r.tahap] = TahapInfo(
