@@ -42,6 +42,7 @@ from salur_cases.domain.vocabulary import (
     ProgramGroup,
     VervalDecision,
 )
+from salur_cases.held import HeldAggregates
 from salur_cases.identifiers import keyed_uuid
 from salur_cases.logging import get_logger
 from salur_cases.settings import Settings
@@ -52,6 +53,8 @@ log = get_logger(__name__)
 
 CHUNK = 1000
 """Households per transaction in bulk commands."""
+HELD = 250_000
+"""Households a process keeps as it last saved them in a bulk command (see `salur_cases.held`)."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -182,6 +185,7 @@ class SalurApplication(Application[UUID]):
         self.settings = settings
         self.schema = schema
         self.population: PopulationLookup = population or NoPopulation()
+        self.held = HeldAggregates(HELD)
         super().__init__(env)
 
     def construct_transcoder(self) -> Transcoder:
@@ -240,22 +244,32 @@ class SalurApplication(Application[UUID]):
         return cast("Household", self.repository.get(UUID(claim.household_id)))
 
     def _load_many(self, ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
-        """Load the aggregates among `ids` that exist, reading all their events in one query."""
-        loaded: dict[UUID, Aggregate] = {}
-        for stored in self.chained.select_events_many(list(dict.fromkeys(ids))):
+        """Load the aggregates among `ids` that exist, in order: those held at their stored version as
+        they are, the others by reading all their events in one query."""
+        wanted = list(dict.fromkeys(ids))
+        loaded = self.held.take(wanted)
+        if loaded:
+            stored_versions = self.chained.max_originator_versions(list(loaded))
+            loaded = {i: a for i, a in loaded.items() if stored_versions.get(i) == a.version}
+        for stored in self.chained.select_events_many([i for i in wanted if i not in loaded]):
             event = self.mapper.to_domain_event(stored)
             key = UUID(str(stored.originator_id))
             loaded[key] = cast("Aggregate", event.mutate(loaded.get(key)))  # type: ignore[attr-defined]
-        return loaded
+        return {i: loaded[i] for i in wanted if i in loaded}
 
-    def _save(self, written: Written, *aggregates: Aggregate | None) -> None:
-        """Save the aggregates' new events in one transaction; remember the last position written."""
+    def _save(self, written: Written, *aggregates: Aggregate | None, hold: bool = False) -> None:
+        """Save the aggregates' new events in one transaction; remember the last position written.
+
+        `hold` keeps the saved households for the next bulk command: only for aggregates that are
+        not handed back to a caller (who might read them while another command changes them).
+        """
         events = [e for a in aggregates if a is not None for e in a.collect_events()]
-        if not events:
-            return
-        positions = self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
-        if positions:
-            written.position = max(written.position or 0, positions[-1])
+        if events:
+            positions = self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
+            if positions:
+                written.position = max(written.position or 0, positions[-1])
+        if hold:
+            self.held.hold(a for a in aggregates if isinstance(a, Household))
 
     # --- programs -------------------------------------------------------------------------------
 
@@ -343,7 +357,7 @@ class SalurApplication(Application[UUID]):
             trial = BulkOutcome()
             try:
                 aggregates = self._propose_all(start, chunk, actor, trial)
-                self._save(trial, *aggregates)
+                self._save(trial, *aggregates, hold=True)
                 break
             except IntegrityError:
                 if len(chunk) > 1 and attempt >= 1:
@@ -462,7 +476,7 @@ class SalurApplication(Application[UUID]):
         for household in households:
             self._match(household, extract, "EXTRACT", actor)
         trial = Written()
-        self._save(trial, *households)
+        self._save(trial, *households, hold=True)
         outcome.accepted += len(households)
         outcome.position = trial.position or outcome.position
 
@@ -488,7 +502,8 @@ class SalurApplication(Application[UUID]):
     ) -> BulkOutcome:
         """Record many verval decisions: (no_kk, decision, reason, officer, decided_on, effective_on)."""
         outcome = BulkOutcome()
-        bulk.run_chunks(self, "_verval_chunk", list(_chunks(items)), actor, outcome)
+        for start, chunk in _chunks(items):
+            self._verval_chunk(start, chunk, actor, outcome)
         return outcome
 
     @_retrying
@@ -512,7 +527,7 @@ class SalurApplication(Application[UUID]):
                 decision, reason, officer, decided_on, effective_on, actor.name, actor.role
             )
             trial.accepted += 1
-        self._save(trial, *loaded.values())
+        self._save(trial, *loaded.values(), hold=True)
         outcome.merge(trial)
 
     # --- allocation -----------------------------------------------------------------------------
@@ -611,7 +626,7 @@ class SalurApplication(Application[UUID]):
                         code, number, "QUOTA_EXHAUSTED", actor.name, actor.role, rank=rank, cutoff=cutoff
                     )
             program.commit_seats(number, winners, actor.name, actor.role)
-            self._save(outcome, program, *chunk)
+            self._save(outcome, program, *chunk, hold=True)
             outcome.assigned += len(winners)
             outcome.left_out += len(chunk) - len(winners)
         for _, failing_chunk in _chunks(failing):
@@ -619,7 +634,7 @@ class SalurApplication(Application[UUID]):
                 household.leave_out(
                     code, number, str(code_failed), actor.name, actor.role, other_program=other
                 )
-            self._save(outcome, *(h for h, _, _ in failing_chunk))
+            self._save(outcome, *(h for h, _, _ in failing_chunk), hold=True)
             outcome.left_out += len(failing_chunk)
 
     def allocate_roster(
@@ -691,7 +706,7 @@ class SalurApplication(Application[UUID]):
         if tahap.assigned + len(winners) > tahap.quota:
             trial.warnings.append(Rejection(start, "QUOTA_FULL", "the roster exceeds the tahap's quota"))
         program.commit_seats(number, winners, actor.name, actor.role, authority=authority)
-        self._save(trial, program, *loaded.values())
+        self._save(trial, program, *loaded.values(), hold=True)
         listed.update(seen)
         outcome.assigned += len(winners)
         outcome.created += trial.created
@@ -722,7 +737,7 @@ class SalurApplication(Application[UUID]):
                 code, number, "NOT_IN_SOURCE_LIST", actor.name, actor.role, authority=authority
             )
         trial = Written()
-        self._save(trial, *dropped)
+        self._save(trial, *dropped, hold=True)
         outcome.left_out += len(dropped)
         outcome.position = trial.position or outcome.position
 
@@ -791,7 +806,7 @@ class SalurApplication(Application[UUID]):
                 continue
             trial.warnings.extend(Rejection(start + offset, w, _WARNING_TEXT.get(w, w)) for w in warnings)
             trial.accepted += 1
-        self._save(trial, *loaded.values())
+        self._save(trial, *loaded.values(), hold=True)
         outcome.accepted += trial.accepted
         outcome.rejected.extend(trial.rejected)
         outcome.warnings.extend(trial.warnings)
@@ -864,7 +879,7 @@ class SalurApplication(Application[UUID]):
                 trial.rejected.append(Rejection(start + offset, refusal.code, refusal.message))
                 continue
             trial.accepted += 1
-        self._save(trial, *loaded.values())
+        self._save(trial, *loaded.values(), hold=True)
         outcome.merge(trial)
 
     @_retrying

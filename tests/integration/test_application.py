@@ -229,3 +229,25 @@ def test_a_population_table_that_is_not_there_yet_means_no_extract_is_loaded(run
     app = runtime.app
     app.register(proposal(1), KELURAHAN)
     assert app.household(no_kk_of(1)).padan is None
+
+
+def test_a_bulk_command_decides_on_what_another_application_wrote_since_it_held_the_households(
+    app: SalurApplication, store_url: StoreTarget, env_keys: dict[str, str]
+) -> None:
+    register_eligible(app, [1, 2])
+    decide = [(no_kk_of(2), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 4), None)]
+    app.decide_verval_many(decide, DINSOS)
+    app.allocate("WALIKOTA", 1, DINSOS)
+    assert app.household(no_kk_of(2)).left_out[("WALIKOTA", 1)] == "NOT_ELIGIBLE"
+
+    other = runtime_for(store_url.url, store_url.schema, env_keys)
+    try:
+        other.app.decide_verval(
+            no_kk_of(2), VervalDecision.ELIGIBLE, "aduan diterima", "petugas", date(2020, 5, 6), DINSOS
+        )
+    finally:
+        other.close()
+    outcome = app.allocate("WALIKOTA", 1, DINSOS)
+
+    assert outcome.assigned == 1
+    assert ("WALIKOTA", 1) in app.household(no_kk_of(2)).seats

@@ -1,0 +1,31 @@
+"""Held aggregates: taken by one command at a time, the least recently saved dropped first."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+from salur_cases.held import HeldAggregates
+
+
+class Thing(Aggregate):
+    """An aggregate with nothing to it."""
+
+
+def test_a_held_aggregate_is_taken_once_then_it_is_the_takers_alone() -> None:
+    held = HeldAggregates(maxsize=10)
+    first, second = Thing(), Thing()
+    held.hold([first, second])
+
+    assert held.take([first.id]) == {first.id: first}
+    assert held.take([first.id, second.id]) == {second.id: second}
+    assert held.take([first.id, second.id]) == {}
+
+
+def test_when_full_the_least_recently_saved_aggregates_go_first() -> None:
+    held = HeldAggregates(maxsize=2)
+    old, middle, new = Thing(), Thing(), Thing()
+    held.hold([old, middle])
+    held.hold([old])  # saved again: now the most recent
+    held.hold([new])
+
+    assert set(held.take([old.id, middle.id, new.id])) == {old.id, new.id}
