@@ -13,14 +13,18 @@ applied exactly once. A rebuild empties the tables with TRUNCATE (transactional 
 
 Live mode (`run_forever`) catches up, then waits: on PostgreSQL for the store's NOTIFY (the
 channel eventsourcing's recorder notifies on every insert, with a timeout), on SQLite by polling.
+`following` runs live mode in a separate process while a long write goes on (the demo), so the
+projections use another core and the catch-up after the write is short.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
 from sqlalchemy import Connection, select, text, update
@@ -31,6 +35,7 @@ from salur_cases.logging import get_logger
 from salur_cases.projections import tables as t
 from salur_cases.projections.projector import BatchProjection
 from salur_cases.runtime import Runtime
+from salur_cases.settings import Settings
 
 log = get_logger(__name__)
 
@@ -153,7 +158,11 @@ def rebuild(runtime: Runtime) -> int:
     return catch_up(runtime)
 
 
-def run_forever(runtime: Runtime, stop: threading.Event) -> None:
+Stop = threading.Event | ProcessEvent
+"""What tells live mode to stop: an event of this process, or one shared with the process that started it."""
+
+
+def run_forever(runtime: Runtime, stop: Stop) -> None:
     """Keep the read models up to date until `stop` is set (errors are logged and retried)."""
     if runtime.settings.is_postgres:
         _listen_loop(runtime, stop)
@@ -161,6 +170,32 @@ def run_forever(runtime: Runtime, stop: threading.Event) -> None:
     while not stop.is_set():
         _catch_up_logged(runtime)
         stop.wait(POLL_SECONDS)
+
+
+@contextmanager
+def following(settings: Settings) -> Iterator[None]:
+    """Keep the read models up to date in another process while the block runs (PostgreSQL only:
+    SQLite has one writer at a time, so there the block runs alone)."""
+    if not settings.is_postgres:
+        yield
+        return
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    follower = context.Process(target=_follow, args=(settings, stop), name="salur-projections")
+    follower.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        follower.join()
+
+
+def _follow(settings: Settings, stop: ProcessEvent) -> None:
+    runtime = Runtime(settings)
+    try:
+        run_forever(runtime, stop)
+    finally:
+        runtime.close()
 
 
 def _catch_up_logged(runtime: Runtime) -> bool:
@@ -172,7 +207,7 @@ def _catch_up_logged(runtime: Runtime) -> bool:
     return True
 
 
-def _listen_loop(runtime: Runtime, stop: threading.Event) -> None:
+def _listen_loop(runtime: Runtime, stop: Stop) -> None:
     from psycopg.sql import SQL, Identifier  # noqa: PLC0415 - PostgreSQL only
 
     recorder: Any = runtime.app.recorder

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import io
 import sys
 import time
@@ -91,6 +92,8 @@ class Story:
         rows: Sequence[Sequence[object]],
         actor: Actor = DINSOS,
     ) -> ImportReport:
+        gc.collect()  # what survives (the scenario, held households) outlives the import: never walk it again
+        gc.freeze()
         report = import_file(self.runtime, kind, f"{name}.csv", _csv(header, rows), actor)
         rejected = len({p.row for p in report.rejected})
         self.say(
@@ -418,7 +421,7 @@ def demo_command(args: argparse.Namespace) -> int:
     """`salur demo`: migrate, build, print the program table (exit 1 if it differs from the intended one)."""
     from salur_cases.intake.reports import compare, program_table, render_table  # noqa: PLC0415
     from salur_cases.projections.migrate import upgrade  # noqa: PLC0415
-    from salur_cases.projections.runner import catch_up  # noqa: PLC0415
+    from salur_cases.projections.runner import catch_up, following  # noqa: PLC0415
 
     if args.scale <= 0:
         raise InvalidCommand("--scale", "must be more than 0")
@@ -429,7 +432,8 @@ def demo_command(args: argparse.Namespace) -> int:
             raise InvalidCommand("database", "already holds events: the demo builds into a new database")
         started = time.perf_counter()
         print(f"Kota Bogor 2020 at scale {args.scale} (seed {args.seed})")
-        scenario = build(runtime, args.scale, args.seed)
+        with following(runtime.settings):
+            scenario = build(runtime, args.scale, args.seed)
         events = runtime.app.recorder.max_notification_id() or 0
         written = time.perf_counter() - started
         catch_up(runtime)
