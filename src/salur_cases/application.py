@@ -978,6 +978,8 @@ class SalurApplication(Application[UUID]):
             current = household.address.to_data() if household.address else {}
             resolved = parse_address({**current, attribute: value}, "new_value")
             value = getattr(resolved, attribute)
+        if value == old:
+            raise InvalidCommand("new_value", "is the current value: nothing to correct")
         household.correct(field_path, old, value, evidence, actor.name, actor.role)
         return self._saved(household, *claims)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from salur_cases.domain.errors import RefusalCode, StaleVersion
+from salur_cases.domain.errors import InvalidCommand, RefusalCode, StaleVersion
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
 from salur_cases.views import household_view
 from tests.builders import (
@@ -251,3 +251,13 @@ def test_a_bulk_command_decides_on_what_another_application_wrote_since_it_held_
 
     assert outcome.assigned == 1
     assert ("WALIKOTA", 1) in app.household(no_kk_of(2)).seats
+
+
+def test_a_correction_to_the_current_value_is_refused_and_writes_nothing(app: SalurApplication) -> None:
+    app.register(proposal(1), KELURAHAN)
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(InvalidCommand):
+        app.correct(no_kk_of(1), "members[1].nik", nik_of(1, 1), "KK scan", DINSOS)
+
+    assert app.recorder.max_notification_id() == before
