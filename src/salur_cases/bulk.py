@@ -10,6 +10,7 @@ own application on the same store, and record events at the caller's scenario mo
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ def _start_worker(parent: SalurApplication) -> None:
     from salur_cases.application import SalurApplication  # noqa: PLC0415 - forked worker, avoids a cycle
 
     global _worker_app  # noqa: PLW0603 - one application per worker process
+    gc.freeze()  # the parent's heap (the file being imported, ...): never walked by this process's collector
     after_fork = getattr(parent.population, "after_fork", None)
     if after_fork is not None:
         after_fork()
