@@ -347,7 +347,8 @@ class SalurApplication(Application[UUID]):
     def register_many(self, proposals: Sequence[Proposal], actor: Actor) -> BulkOutcome:
         """Record many proposals, a chunk of households per transaction; refused ones are reported."""
         outcome = BulkOutcome()
-        bulk.run_chunks(self, "_register_chunk", list(_chunks(proposals)), actor, outcome)
+        size = bulk.chunk_size(len(proposals), CHUNK, bulk.worker_count(self))
+        bulk.run_chunks(self, "_register_chunk", list(_chunks(proposals, size)), actor, outcome)
         return outcome
 
     def _register_chunk(

@@ -36,6 +36,16 @@ def worker_count(app: SalurApplication) -> int:
     return min(4, os.cpu_count() or 1) if app.settings.is_postgres else 1
 
 
+def chunk_size(count: int, largest: int, workers: int) -> int:
+    """Items per chunk, at most `largest`: in worker processes, a number of chunks every worker gets
+    as many of (the pool's last round is not left to one worker while the others wait)."""
+    chunks = -(-count // largest)
+    if workers <= 1 or chunks < MIN_CHUNKS:
+        return largest
+    chunks += -chunks % workers
+    return -(-count // chunks)
+
+
 def run_chunks(
     app: SalurApplication,
     method: str,
