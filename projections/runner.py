@@ -191,6 +191,7 @@ def following(settings: Settings) -> Iterator[None]:
 
 
 def _follow(settings: Settings, stop: ProcessEvent) -> None:
+    os.nice(10)  # the writer it follows comes first: the projections catch up when a core is free
     runtime = Runtime(settings)
     try:
         run_forever(runtime, stop)
