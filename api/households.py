@@ -95,8 +95,27 @@ HOUSEHOLD_EXAMPLE: dict[str, Any] = {
 _UNKNOWN = "no household with this No. KK"
 
 
-def _guard_write(*roles: Role) -> list[Any]:
-    return [allow(*roles), require_if_match]
+def _household_write(
+    path: str,
+    *roles: Role,
+    operation_id: str,
+    summary: str,
+    status_code: int = 200,
+    example: Any = HOUSEHOLD_EXAMPLE,
+) -> Any:
+    """A decision on one household: ``roles`` may make it, with ``If-Match``; it answers the household."""
+    return post(
+        path,
+        guards=[allow(*roles), require_if_match],
+        sync_to_thread=True,
+        status_code=status_code,
+        operation_id=operation_id,
+        summary=summary,
+        tags=["households"],
+        response_headers=WRITE_HEADERS,
+        responses=WRITE_PROBLEMS,
+        opt={"example": example},
+    )
 
 
 def _household_in_scope(ctx: Ctx, principal: Caller, no_kk: str) -> str:
@@ -339,17 +358,11 @@ async def lookup(
 # --- decisions on one household -----------------------------------------------------------------
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/population-matches",
-    guards=_guard_write(Role.DUKCAPIL),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DUKCAPIL,
     operation_id="recordPopulationMatch",
     summary="Record a padan result",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def record_population_match(
     ctx: Ctx,
@@ -372,17 +385,12 @@ def record_population_match(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/verval",
-    guards=_guard_write(Role.DINSOS, Role.KELURAHAN),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
+    Role.KELURAHAN,
     operation_id="decideVerval",
     summary="Record a verval decision",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def decide_verval(
     ctx: Ctx,
@@ -421,17 +429,11 @@ def decide_verval(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/removals",
-    guards=_guard_write(Role.DINSOS),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
     operation_id="removeHousehold",
     summary="Remove a household from a program from a tahap on",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def remove(
     ctx: Ctx,
@@ -472,17 +474,11 @@ def remove(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/reinstatements",
-    guards=_guard_write(Role.DINSOS),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
     operation_id="reinstateHousehold",
     summary="Undo a removal from a tahap on",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def reinstate(
     ctx: Ctx,
@@ -520,17 +516,11 @@ def reinstate(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/transfers",
-    guards=_guard_write(Role.DINSOS),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
     operation_id="transferHousehold",
     summary="Transfer a household to another program",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def transfer(
     ctx: Ctx,
@@ -570,17 +560,11 @@ def transfer(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/corrections",
-    guards=_guard_write(Role.DINSOS),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
     operation_id="correctHousehold",
     summary="Correct one field, with evidence",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def correct(
     ctx: Ctx,
@@ -611,17 +595,11 @@ def correct(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/member-moves",
-    guards=_guard_write(Role.DINSOS),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
     operation_id="moveMember",
     summary="Move a member to another household",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def move_member(
     ctx: Ctx,
@@ -658,17 +636,14 @@ def move_member(
     return household_answer(ctx, outcome)
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/complaints",
-    guards=_guard_write(Role.DINSOS, Role.KELURAHAN),
-    sync_to_thread=True,
-    status_code=201,
+    Role.DINSOS,
+    Role.KELURAHAN,
     operation_id="fileComplaint",
     summary="File an aduan",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": {"complaint_id": "4f3c2a1b" * 4}},
+    status_code=201,
+    example={"complaint_id": "4f3c2a1b" * 4},
 )
 def file_complaint(
     ctx: Ctx,
@@ -701,17 +676,11 @@ def file_complaint(
     )
 
 
-@post(
+@_household_write(
     "/households/{no_kk:str}/complaints/{complaint_id:str}/resolution",
-    guards=_guard_write(Role.DINSOS),
-    sync_to_thread=True,
-    status_code=200,
+    Role.DINSOS,
     operation_id="resolveComplaint",
     summary="Answer an aduan",
-    tags=["households"],
-    response_headers=WRITE_HEADERS,
-    responses=WRITE_PROBLEMS,
-    opt={"example": HOUSEHOLD_EXAMPLE},
 )
 def resolve_complaint(
     ctx: Ctx,
