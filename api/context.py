@@ -79,7 +79,7 @@ class ApiContext:
     """The state of one API app: its runtime, and the board it shares with the server's other workers."""
 
     runtime: Runtime
-    board: Board = field(default_factory=Board.private)
+    board: Board
     public_limit: RateLimit = field(default_factory=RateLimit)
     max_ready_lag: int = 1000
     positions: Positions = field(init=False)

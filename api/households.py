@@ -102,7 +102,7 @@ def _household_write(
     summary: str,
     status_code: int = 200,
     example: Any = HOUSEHOLD_EXAMPLE,
-) -> Any:
+) -> post:
     """A decision on one household: ``roles`` may make it, with ``If-Match``; it answers the household."""
     return post(
         path,
