@@ -5,7 +5,9 @@ concurrency (see `salur_cases.application`), so chunks may run in several proces
 chunks that touch the same aggregate conflict, and the loser retries on fresh state. PostgreSQL
 serialises the inserts themselves (a table lock keeps commit order equal to position order); the
 Python work of building and encoding events runs in parallel. Workers are forked, each opening its
-own application on the same store, and record events at the caller's scenario moment.
+own application on the same store, and record events at the caller's scenario moment. The jobs are
+inherited with the fork, so a task sent to a worker is only the job's index, never the pickled chunk;
+a job's answer brings back the households it saved, which the caller then holds (`salur_cases.held`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from typing import TYPE_CHECKING, Any
 from salur_cases.domain import clock
 
 if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+
     from salur_cases.application import BulkOutcome, SalurApplication
     from salur_cases.commands import Actor
 
 _worker_app: SalurApplication | None = None
+_jobs: Sequence[tuple[int, Sequence[Any]]] = ()
+"""The running bulk command's jobs, set before the workers fork (they read it, never the parent)."""
 MIN_CHUNKS = 4
 """Fewer chunks than this run in the caller's process: forking would cost more than it saves."""
 
@@ -59,12 +65,18 @@ def run_chunks(
         for start, chunk in jobs:
             getattr(app, method)(start, chunk, actor, outcome)
         return
+    global _jobs  # noqa: PLW0603 - handed to the forked workers with their memory
     moment = clock.frozen_moment()
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_start_worker, initargs=(app,)) as pool:
-        tasks = [(method, start, chunk, actor, moment) for start, chunk in jobs]
-        for part in pool.imap_unordered(_run_job, tasks):
-            outcome.merge(part)
+    _jobs = jobs
+    try:
+        with context.Pool(workers, initializer=_start_worker, initargs=(app,)) as pool:
+            tasks = [(method, index, actor, moment) for index in range(len(jobs))]
+            for part, saved in pool.imap_unordered(_run_job, tasks):
+                outcome.merge(part)
+                app.held.hold(saved)
+    finally:
+        _jobs = ()
     outcome.rejected.sort(key=lambda r: r.index)
     outcome.warnings.sort(key=lambda r: r.index)
 
@@ -80,14 +92,15 @@ def _start_worker(parent: SalurApplication) -> None:
     _worker_app = SalurApplication(parent.settings, schema=parent.schema, population=parent.population)
 
 
-def _run_job(task: tuple[str, int, Sequence[Any], Actor, datetime | None]) -> BulkOutcome:
+def _run_job(task: tuple[str, int, Actor, datetime | None]) -> tuple[BulkOutcome, list[Aggregate]]:
     from salur_cases.application import BulkOutcome  # noqa: PLC0415
 
-    method, start, chunk, actor, moment = task
+    method, index, actor, moment = task
+    start, chunk = _jobs[index]
     if _worker_app is None:
         msg = "bulk worker started without its application"
         raise RuntimeError(msg)
     part = BulkOutcome()
     with clock.recording_at(moment) if moment else clock.wall_clock():
         getattr(_worker_app, method)(start, chunk, actor, part)
-    return part
+    return part, _worker_app.held.drain()

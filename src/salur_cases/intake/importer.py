@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from eventsourcing.application import AggregateNotFoundError
-from sqlalchemy import Connection, String, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, String, any_, bindparam, func, select, update
 
 from salur_cases import wilayah
 from salur_cases.commands import Actor, PaymentItem, Proposal, RemovalItem, parse_source
@@ -43,6 +42,7 @@ from salur_cases.intake.tables import imports
 from salur_cases.intake.values import parse_day, parse_moment, parse_tahap
 from salur_cases.projections import tables as t
 from salur_cases.projections.runner import catch_up
+from salur_cases.store.pglist import joined
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -677,10 +677,10 @@ def _households_holding(ctx: Context, nik_hashes: Sequence[str]) -> set[str]:
     )
     with ctx.runtime.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            wanted = bindparam("hashes", type_=ARRAY(String))
+            wanted = func.string_to_array(bindparam("hashes", type_=String), ",")
             query = holder.where(t.person_index.c.nik_hash == any_(wanted))
             for batch in _batches(nik_hashes, 50_000):
-                found.update(conn.execute(query, {"hashes": list(batch)}).scalars())
+                found.update(conn.execute(query, {"hashes": joined(batch)}).scalars())
             return found
         for batch in _batches(nik_hashes, 500):
             found.update(conn.execute(holder.where(t.person_index.c.nik_hash.in_(list(batch)))).scalars())

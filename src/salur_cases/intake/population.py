@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Engine, String, any_, bindparam, exists, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Engine, exists, select
 
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.identifiers import keyed_hex
 from salur_cases.intake.tables import population_extract as px
+from salur_cases.store.pglist import SPLIT, joined
 
 LOOKUP_CHUNK = 5000
+_BY_HASHES = (
+    "SELECT nik_hash, no_kk, name, birth_date, status, ektp, in_city FROM population_extract "  # noqa: S608
+    f"WHERE nik_hash = ANY({SPLIT})"
+)
 
 
 class PopulationTable:
@@ -20,6 +25,7 @@ class PopulationTable:
     def __init__(self, engine: Engine, id_key: bytes) -> None:
         self.engine = engine
         self.id_key = id_key
+        self._loaded = False
 
     def after_fork(self) -> None:
         """In a forked worker: drop the parent's pooled connections without closing them."""
@@ -30,12 +36,15 @@ class PopulationTable:
         return keyed_hex(self.id_key, "nik", nik)
 
     def loaded(self) -> bool:
-        """Whether any extract rows exist (a database without the table has none)."""
-        try:
-            with self.engine.connect() as conn:
-                return bool(conn.execute(select(exists().select_from(px))).scalar())
-        except Exception:
-            return False
+        """Whether any extract rows exist (a database without the table has none); once there, the
+        extract stays (imports only add to it), so that is asked no more."""
+        if not self._loaded:
+            try:
+                with self.engine.connect() as conn:
+                    self._loaded = bool(conn.execute(select(exists().select_from(px))).scalar())
+            except Exception:
+                return False
+        return self._loaded
 
     def records(self, niks: Collection[str]) -> Mapping[str, PopulationRecord]:
         """The extract's records for these NIKs."""
@@ -44,16 +53,17 @@ class PopulationTable:
         keys = list(wanted)
         with self.engine.connect() as conn:
             postgres = conn.dialect.name == "postgresql"
-            by_array = select(px).where(px.c.nik_hash == any_(bindparam("keys", type_=ARRAY(String))))
             for start in range(0, len(keys), LOOKUP_CHUNK):
                 chunk = keys[start : start + LOOKUP_CHUNK]
-                if postgres:  # one array parameter: far cheaper to send than thousands of IN parameters
-                    rows = conn.execute(by_array, {"keys": chunk})
+                rows: Sequence[Sequence[Any]]
+                if postgres:  # one text parameter: far cheaper to send than thousands of values
+                    driver: Any = conn.connection.driver_connection
+                    with driver.cursor(binary=True) as cursor:
+                        rows = cursor.execute(_BY_HASHES, [joined(chunk)], prepare=True).fetchall()
                 else:
-                    rows = conn.execute(select(px).where(px.c.nik_hash.in_(chunk)))
-                for row in rows:
-                    nik = wanted[row.nik_hash]
-                    found[nik] = PopulationRecord(
-                        nik, row.no_kk, row.name, row.birth_date, row.status, row.ektp, row.in_city
-                    )
+                    columns = (px.c.nik_hash, px.c.no_kk, px.c.name, px.c.birth_date, px.c.status, px.c.ektp)
+                    rows = conn.execute(select(*columns, px.c.in_city).where(px.c.nik_hash.in_(chunk))).all()
+                for nik_hash, no_kk, name, birth_date, status, ektp, in_city in rows:
+                    nik = wanted[nik_hash]
+                    found[nik] = PopulationRecord(nik, no_kk, name, birth_date, status, ektp, in_city)
         return found

@@ -4,6 +4,9 @@ Use with ``PERSISTENCE_MODULE=salur_cases.store.postgres`` (see :mod:`salur_case
 The events table is the library's plus ``chain_hash bytea NOT NULL``; ``notification_id`` is a plain
 ``bigint`` (no sequence) assigned here, under the library's ``LOCK TABLE ... IN EXCLUSIVE MODE``,
 as the last id + 1, so ids are gap-free and commit order equals id order.
+
+Reads of many rows (events, notifications, ids) take plain tuples in PostgreSQL's binary format:
+no dict per row, no hex text for the states, and uuids arrive as uuids.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from uuid import UUID
 
 import eventsourcing.persistence as es_persistence
 import eventsourcing.postgres as es_postgres
-from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, ProgrammingError
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Composed, Identifier
 
 from salur_cases.store.chain import GENESIS, ChainRow, link_hash
+from salur_cases.store.pglist import SPLIT, joined
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.utils import Environment, EnvType
     from psycopg import Cursor
-    from psycopg.rows import DictRow
+    from psycopg.rows import DictRow, TupleRow
 
 _COPY_TYPES = ["bigint", "uuid", "bigint", "text", "bytea", "bytea"]
 
@@ -68,18 +73,22 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         ).format(table=table)
         # One index probe per id (a semi-join, a backward scan for the last version): far cheaper
         # than collecting every row of every aggregate with `= ANY` and grouping them.
+        ids = SQL(SPLIT + "::uuid[]")  # one text parameter (salur_cases.store.pglist)
         self.select_existing_ids_statement = SQL(
-            "SELECT id AS originator_id FROM unnest(%s::uuid[]) AS id "
+            "SELECT id AS originator_id FROM unnest({ids}) AS id "
             "WHERE EXISTS (SELECT FROM {table} WHERE originator_id = id)"
-        ).format(table=table)
+        ).format(table=table, ids=ids)
         self.select_max_versions_statement = SQL(
-            "SELECT id AS originator_id, last.version FROM unnest(%s::uuid[]) AS id, LATERAL "
+            "SELECT id AS originator_id, last.version FROM unnest({ids}) AS id, LATERAL "
             "(SELECT MAX(originator_version) AS version FROM {table} WHERE originator_id = id) AS last "
             "WHERE last.version IS NOT NULL"
-        ).format(table=table)
+        ).format(table=table, ids=ids)
         self.select_events_many_statement = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {table} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            "WHERE originator_id = ANY({ids}) ORDER BY originator_id, originator_version"
+        ).format(table=table, ids=ids)
+        self.select_notifications_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
         ).format(table=table)
         self.select_chain_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash "
@@ -122,39 +131,66 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         return list(range(first, position + 1))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """Up to ``limit`` notifications from ``start`` (to ``stop``), optionally of some topics only."""
+        conditions: list[Composed | SQL] = []
+        params: list[Any] = []
+        if start is not None:
+            conditions.append(SQL("notification_id >= %s" if inclusive_of_start else "notification_id > %s"))
+            params.append(start)
+        if stop is not None:
+            conditions.append(SQL("notification_id <= %s"))
+            params.append(stop)
+        if topics:
+            conditions.append(SQL("topic = ANY(%s)"))
+            params.append(list(topics))
+        statement = self.select_notifications_statement
+        if conditions:
+            statement = SQL("{} WHERE {}").format(statement, SQL(" AND ").join(conditions))
+        statement = SQL("{} ORDER BY notification_id LIMIT %s").format(statement)
+        params.append(limit)
+        return [
+            Notification(id=n, originator_id=i, originator_version=v, topic=topic, state=state)
+            for n, i, v, topic, state in self._rows(statement, params)
+        ]
+
+    def _rows(self, statement: Composed, params: Sequence[Any]) -> list[TupleRow]:
+        """All rows of a prepared read, as tuples in the binary format."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
+            curs.execute(statement, params, prepare=True)
+            return curs.fetchall()
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def existing_originator_ids(self, ids: Sequence[UUID]) -> set[UUID]:
         """Return those of ``ids`` that have at least one stored event."""
         if not ids:
             return set()
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_existing_ids_statement, (list(ids),), prepare=True)
-            return {row["originator_id"] for row in curs.fetchall()}
+        return {i for (i,) in self._rows(self.select_existing_ids_statement, (joined(ids),))}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def max_originator_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """Return the highest stored version of each of ``ids`` that has events."""
         if not ids:
             return {}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_max_versions_statement, (list(ids),), prepare=True)
-            return {row["originator_id"]: row["version"] for row in curs.fetchall()}
+        return dict(self._rows(self.select_max_versions_statement, (joined(ids),)))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Return every stored event of ``ids`` in one query, ordered by aggregate and version."""
         if not ids:
             return []
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_events_many_statement, (list(ids),), prepare=True)
-            return [
-                es_persistence.StoredEvent(
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
+        return [
+            es_persistence.StoredEvent(originator_id=i, originator_version=v, topic=topic, state=state)
+            for i, v, topic, state in self._rows(self.select_events_many_statement, (joined(ids),))
+        ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:
