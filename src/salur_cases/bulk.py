@@ -6,8 +6,7 @@ chunks that touch the same aggregate conflict, and the loser retries on fresh st
 serialises the inserts themselves (a table lock keeps commit order equal to position order); the
 Python work of building and encoding events runs in parallel. Workers are forked, each opening its
 own application on the same store, and record events at the caller's scenario moment. The jobs are
-inherited with the fork, so a task sent to a worker is only the job's index, never the pickled chunk;
-a job's answer brings back the households it saved, which the caller then holds (`salur_cases.held`).
+inherited with the fork, so a task sent to a worker is only the job's index, never the pickled chunk.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from typing import TYPE_CHECKING, Any
 from salur_cases.domain import clock
 
 if TYPE_CHECKING:
-    from eventsourcing.domain import Aggregate
-
     from salur_cases.application import BulkOutcome, SalurApplication
     from salur_cases.commands import Actor
 
@@ -72,9 +69,8 @@ def run_chunks(
     try:
         with context.Pool(workers, initializer=_start_worker, initargs=(app,)) as pool:
             tasks = [(method, index, actor, moment) for index in range(len(jobs))]
-            for part, saved in pool.imap_unordered(_run_job, tasks):
+            for part in pool.imap_unordered(_run_job, tasks):
                 outcome.merge(part)
-                app.held.hold(saved)
     finally:
         _jobs = ()
     outcome.rejected.sort(key=lambda r: r.index)
@@ -92,7 +88,7 @@ def _start_worker(parent: SalurApplication) -> None:
     _worker_app = SalurApplication(parent.settings, schema=parent.schema, population=parent.population)
 
 
-def _run_job(task: tuple[str, int, Actor, datetime | None]) -> tuple[BulkOutcome, list[Aggregate]]:
+def _run_job(task: tuple[str, int, Actor, datetime | None]) -> BulkOutcome:
     from salur_cases.application import BulkOutcome  # noqa: PLC0415
 
     method, index, actor, moment = task
@@ -103,4 +99,4 @@ def _run_job(task: tuple[str, int, Actor, datetime | None]) -> tuple[BulkOutcome
     part = BulkOutcome()
     with clock.recording_at(moment) if moment else clock.wall_clock():
         getattr(_worker_app, method)(start, chunk, actor, part)
-    return part, _worker_app.held.drain()
+    return part

@@ -3,10 +3,8 @@
 A command takes a held aggregate out (it is then the command's alone, never shared between threads)
 and the application holds it again only after saving it. Whoever takes checks each one against the
 store's current version: one written elsewhere since (another process, a bulk worker) is replayed
-from the store instead. A bulk worker hands what it held back to the process that forked it (see
-`salur_cases.bulk`), so the next command there need not replay what the workers wrote. Nothing here
-weakens optimistic concurrency: a save still conflicts on (id, version) when another writer got
-there first, and an aggregate whose save failed is never held.
+from the store instead. Nothing here weakens optimistic concurrency: a save still conflicts on
+(id, version) when another writer got there first, and an aggregate whose save failed is never held.
 """
 
 from __future__ import annotations
@@ -40,10 +38,3 @@ class HeldAggregates:
                 self._items[aggregate.id] = aggregate
             while len(self._items) > self.maxsize:
                 self._items.popitem(last=False)
-
-    def drain(self) -> list[Aggregate]:
-        """Remove and return every held aggregate, least recently saved first."""
-        with self._lock:
-            items = list(self._items.values())
-            self._items.clear()
-        return items
