@@ -12,7 +12,8 @@ objects and per-row SQL:
   cipher or a compressor configured does it go through the application's mapper.
 - PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
   COPYed straight in; rows that may exist are COPYed into a temporary staging table and upserted
-  with one INSERT ... ON CONFLICT DO UPDATE. Existing rows are loaded with one `= ANY(...)` query.
+  with one INSERT ... ON CONFLICT DO UPDATE. Existing rows are loaded with one query of an index
+  probe per id, the ids travelling as one text (`salur_cases.store.pglist`).
 - SQLite: one executemany of the driver with values converted by the columns' own SQLAlchemy types
   (exactly what SQLAlchemy would store), without its per-statement compilation.
 """
@@ -39,6 +40,7 @@ from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.eventlog import EVENT_NAMESPACE, event_type, record_of
 from salur_cases.identifiers import keyed_hex
 from salur_cases.projections import tables as t
+from salur_cases.store.pglist import SPLIT, joined
 from salur_cases.store.transcoder import MsgspecTranscoder
 
 if TYPE_CHECKING:
@@ -290,6 +292,49 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
         _write(conn, table, rows, None)
 
 
+def update_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """Update some columns of `rows` (all with the same keys, all there already) by primary key.
+
+    PostgreSQL: COPY into a temporary table of just those columns, then one UPDATE ... FROM it.
+    SQLite: one executemany of the UPDATE.
+    """
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key]
+    columns, values = _values(conn, table, rows)
+    changed = [c for c in columns if c not in keys]
+    if conn.dialect.name != "postgresql":
+        sets = ", ".join(f'"{c}" = ?' for c in changed)
+        where = " AND ".join(f'"{k}" = ?' for k in keys)
+        order = [columns.index(c) for c in [*changed, *keys]]
+        driver: Any = conn.connection.driver_connection
+        driver.executemany(
+            f'UPDATE "{table.name}" SET {sets} WHERE {where}',  # noqa: S608 - the table's own names
+            ([value[i] for i in order] for value in values),
+        )
+        return
+    names = SQL(", ").join(Identifier(c) for c in columns)
+    target, stage = Identifier(table.name), Identifier(f"stage_update_{table.name}")
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA"
+            ).format(stage, names, target)
+        )
+        with cursor.copy(SQL("COPY {} ({}) FROM STDIN").format(stage, names)) as copy:
+            for value in values:
+                copy.write_row(value)
+        cursor.execute(
+            SQL("UPDATE {} AS t SET {} FROM {} AS s WHERE {}").format(
+                target,
+                SQL(", ").join(SQL("{0} = s.{0}").format(Identifier(c)) for c in changed),
+                stage,
+                SQL(" AND ").join(SQL("t.{0} = s.{0}").format(Identifier(k)) for k in keys),
+            )
+        )
+        cursor.execute(SQL("DELETE FROM {}").format(stage))
+
+
 def _write(conn: Connection, table: Table, rows: Sequence[Row], keys: list[str] | None) -> None:
     columns, values = _values(conn, table, rows)
     if conn.dialect.name == "postgresql":
@@ -344,7 +389,7 @@ def _json_loads(data: bytes | bytearray | memoryview | str) -> Any:
 
 
 def select_in(conn: Connection, table: Table, column: str, ids: Iterable[str]) -> list[Row]:
-    """Rows whose `column` is one of `ids` (PostgreSQL: one `= ANY` query; SQLite: in chunks)."""
+    """Rows whose `column` is one of `ids` (PostgreSQL: one query; SQLite: in chunks)."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
@@ -352,10 +397,11 @@ def select_in(conn: Connection, table: Table, column: str, ids: Iterable[str]) -
         driver: Any = conn.connection.driver_connection
         with driver.cursor(row_factory=dict_row) as cursor:
             set_json_loads(_json_loads, cursor)
-            query = SQL("SELECT * FROM {} WHERE {} = ANY(%s)").format(
-                Identifier(table.name), Identifier(column)
-            )
-            return list(cursor.execute(query, [wanted]))
+            query = SQL(  # an index probe per id: `= ANY` may scan the whole table instead
+                "SELECT r.* FROM unnest({}) AS wanted(id), LATERAL "
+                "(SELECT * FROM {} AS x WHERE x.{} = wanted.id OFFSET 0) AS r"
+            ).format(SQL(SPLIT), Identifier(table.name), Identifier(column))
+            return list(cursor.execute(query, [joined(wanted)]))
     rows: list[Row] = []
     for chunk in _chunks(wanted, LOAD_CHUNK):
         result = conn.execute(select(table).where(table.c[column].in_(chunk)))
@@ -418,6 +464,8 @@ class BatchProjection:
         self.person_holders: dict[str, set[str]] = {}
         self.statuses: dict[tuple[str, str, int], Row] = {}
         self.dirty_households: set[str] = set()
+        self.new_members: set[str] = set()
+        """Households whose member list changed in the batch: the others are written without it."""
         self.stored_seats: set[tuple[str, str, int]] = set()
         self.created: set[str] = set()
         self.dirty_seats: set[tuple[str, str, int]] = set()
@@ -552,6 +600,7 @@ class BatchProjection:
         self._set_members(record.aggregate_id, row, [member_entry(self.id_key, m) for m in data["members"]])
 
     def _set_members(self, hid: str, row: Row, members: list[Row]) -> None:
+        self.new_members.add(hid)
         kept = {m["nik_hash"] for m in members}
         for old in row["members"]:
             key = old["nik_hash"]
@@ -792,7 +841,10 @@ class BatchProjection:
         upsert(conn, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
         households = sorted(self.dirty_households)
         insert_rows(conn, t.household, [self.households[h].row for h in households if h in self.created])
-        upsert(conn, t.household, [self.households[h].row for h in households if h not in self.created])
+        existing = [self.households[h].row for h in households if h not in self.created]
+        upsert(conn, t.household, [r for r in existing if r["household_id"] in self.new_members])
+        unchanged = [r for r in existing if r["household_id"] not in self.new_members]
+        update_rows(conn, t.household, [{k: v for k, v in r.items() if k != "members"} for r in unchanged])
         gone = [k for k, v in self.persons.items() if v is None]
         deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
         if deletes:

@@ -545,6 +545,24 @@ def test_a_database_before_upgrade_is_refused_naming_the_command(
     runtime.close()
 
 
+def test_the_tables_rewritten_at_every_event_leave_room_for_in_place_updates(
+    postgres_url: Any, env_keys: dict[str, str]
+) -> None:
+    runtime = runtime_for(target_url(postgres_url), env_keys)
+    with psycopg.connect(postgres_url.url, autocommit=True) as conn:
+        options = dict(
+            conn.execute(
+                "SELECT c.relname, c.reloptions FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+                [postgres_url.schema],
+            ).fetchall()
+        )
+    runtime.close()
+    for table in ("household", "household_status", "tahap_roster"):
+        assert options[table] == ["fillfactor=70"], table
+    assert options["timeline"] is None  # appended to, never rewritten: full pages
+
+
 def test_salur_db_upgrade_runs_from_any_directory(
     tmp_path: Path, env_keys: dict[str, str], store_url: Any
 ) -> None:
@@ -561,7 +579,7 @@ def test_salur_db_upgrade_runs_from_any_directory(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "projections_0001" in result.stdout
+    assert "projections_0002" in result.stdout
     runtime = Runtime(load_settings(env))
     ensure_current(runtime)
     runtime.close()

@@ -14,9 +14,12 @@ from salur_cases.store.pglist import SPLIT, joined
 
 LOOKUP_CHUNK = 5000
 _BY_HASHES = (
-    "SELECT nik_hash, no_kk, name, birth_date, status, ektp, in_city FROM population_extract "  # noqa: S608
-    f"WHERE nik_hash = ANY({SPLIT})"
+    f"SELECT p.* FROM unnest({SPLIT}) AS wanted(nik_hash), LATERAL "  # noqa: S608
+    "(SELECT nik_hash, no_kk, name, birth_date, status, ektp, in_city FROM population_extract AS x "
+    "WHERE x.nik_hash = wanted.nik_hash OFFSET 0) AS p"
 )
+"""One index probe per NIK (OFFSET 0 keeps the planner from turning it into a join): with `= ANY`,
+PostgreSQL scans the whole extract for a few thousand NIKs once it has hundreds of thousands of rows."""
 
 
 class PopulationTable:
