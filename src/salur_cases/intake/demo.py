@@ -92,9 +92,7 @@ class Story:
         rows: Sequence[Sequence[object]],
         actor: Actor = DINSOS,
     ) -> ImportReport:
-        # What survives (the scenario, held households) outlives the import: never walk it again. Only
-        # the young generations are collected first: a full collection walks every held household.
-        gc.collect(1)
+        gc.collect()  # what survives (the scenario, held households) outlives the import: never walk it again
         gc.freeze()
         report = import_file(self.runtime, kind, f"{name}.csv", _csv(header, rows), actor)
         rejected = len({p.row for p in report.rejected})
