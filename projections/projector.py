@@ -256,9 +256,11 @@ def _converters(conn: Connection, table: Table, columns: Sequence[str]) -> list[
     return out
 
 
-def _values(conn: Connection, table: Table, rows: Sequence[Row]) -> tuple[list[str], Iterator[Sequence[Any]]]:
-    """The rows' column names and their values as the driver takes them."""
-    columns = list(rows[0])
+def _values(
+    conn: Connection, table: Table, rows: Sequence[Row], columns: list[str] | None = None
+) -> tuple[list[str], Iterator[Sequence[Any]]]:
+    """The column names (`columns`, else all the rows' keys) and the rows' values as the driver takes them."""
+    columns = columns or list(rows[0])
     getter = itemgetter(*columns)
     converters = _converters(conn, table, columns)
 
@@ -292,8 +294,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
         _write(conn, table, rows, None)
 
 
-def update_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
-    """Update some columns of `rows` (all with the same keys, all there already) by primary key.
+def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: list[str]) -> None:
+    """Update `columns` of `rows` (all there already; `columns` include the primary key) by primary key.
 
     PostgreSQL: COPY into a temporary table of just those columns, then one UPDATE ... FROM it.
     SQLite: one executemany of the UPDATE.
@@ -301,7 +303,7 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
     if not rows:
         return
     keys = [c.name for c in table.primary_key]
-    columns, values = _values(conn, table, rows)
+    columns, values = _values(conn, table, rows, columns)
     changed = [c for c in columns if c not in keys]
     if conn.dialect.name != "postgresql":
         sets = ", ".join(f'"{c}" = ?' for c in changed)
@@ -844,7 +846,7 @@ class BatchProjection:
         existing = [self.households[h].row for h in households if h not in self.created]
         upsert(conn, t.household, [r for r in existing if r["household_id"] in self.new_members])
         unchanged = [r for r in existing if r["household_id"] not in self.new_members]
-        update_rows(conn, t.household, [{k: v for k, v in r.items() if k != "members"} for r in unchanged])
+        update_rows(conn, t.household, unchanged, [c.name for c in t.household.c if c.name != "members"])
         gone = [k for k, v in self.persons.items() if v is None]
         deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
         if deletes:

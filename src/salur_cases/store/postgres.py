@@ -195,19 +195,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:
         """Return up to ``limit`` rows from notification id ``start`` on, in notification order."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_chain_statement, (start, limit), prepare=True)
-            return [
-                ChainRow(
-                    row["notification_id"],
-                    row["originator_id"],
-                    row["originator_version"],
-                    row["topic"],
-                    bytes(row["state"]),
-                    bytes(row["chain_hash"]),
-                )
-                for row in curs.fetchall()
-            ]
+        return [ChainRow(*row) for row in self._rows(self.select_chain_statement, (start, limit))]
 
 
 class ChainedPostgresProcessRecorder(es_postgres.PostgresProcessRecorder, ChainedPostgresApplicationRecorder):
