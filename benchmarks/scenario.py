@@ -8,6 +8,10 @@ compared with Table 2 scaled (each row round(count x scale)). Target (issue 5): 
 and 2 GiB RSS at scale 1.0, with the table equal to Table 2 (project goal: 60 s); `ok` checks the same
 limits at any --scale given.
 
+The machines this runs on differ in speed per core (the same code took 222 s on one 2-core machine of
+this project and 430 s on another), so the JSON line also gives `cpu_reference_s`: the best of three
+runs of a fixed pure-Python loop (10 million additions), to tell a slower machine from slower code.
+
 Usage: python benchmarks/scenario.py [--scale 1.0] [--seed 2020] [--only postgres|sqlite] [--timeout S]
 """
 
@@ -90,6 +94,18 @@ def run_demo(url: str, scale: float, seed: int, timeout: float) -> dict[str, Any
     }
 
 
+def cpu_reference() -> float:
+    """Seconds for 10 million additions in a Python loop, best of three (the machine's speed per core)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 2)
+
+
 def postgres(scale: float, seed: int, timeout: float) -> dict[str, Any]:
     """A run on a fresh schema of SALUR_TEST_DATABASE_URL's database (dropped afterwards)."""
     base = os.environ.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL
@@ -118,6 +134,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3600.0, help="per run, seconds")
     args = parser.parse_args()
     results: dict[str, Any] = {}
+    reference = cpu_reference()
+    print(f"cpu reference: {reference} s for 10 million additions in a Python loop", flush=True)
     for name, runner in (("postgres", postgres), ("sqlite", sqlite)):
         if args.only in (None, name):
             print(f"--- {name}: salur demo --scale {args.scale} --seed {args.seed}", flush=True)
@@ -136,6 +154,7 @@ def main() -> int:
                 "seed": args.seed,
                 "target_s": TARGET_S,
                 "goal_s": GOAL_S,
+                "cpu_reference_s": reference,
                 **{
                     f"{name}_{key}": value
                     for name, r in results.items()
