@@ -390,23 +390,33 @@ def _json_loads(data: bytes | bytearray | memoryview | str) -> Any:
     return msgspec.json.decode(data)
 
 
-def select_in(conn: Connection, table: Table, column: str, ids: Iterable[str]) -> list[Row]:
-    """Rows whose `column` is one of `ids` (PostgreSQL: one query; SQLite: in chunks)."""
+def select_in(
+    conn: Connection, table: Table, column: str, ids: Iterable[str], columns: Sequence[str] | None = None
+) -> list[Row]:
+    """Rows (all their columns, or only `columns`) whose `column` is one of `ids` (PostgreSQL: one
+    query; SQLite: in chunks)."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
+    names = list(columns) if columns is not None else [c.name for c in table.c]
     if conn.dialect.name == "postgresql":
         driver: Any = conn.connection.driver_connection
         with driver.cursor(row_factory=dict_row) as cursor:
             set_json_loads(_json_loads, cursor)
             query = SQL(  # an index probe per id: `= ANY` may scan the whole table instead
                 "SELECT r.* FROM unnest({}) AS wanted(id), LATERAL "
-                "(SELECT * FROM {} AS x WHERE x.{} = wanted.id OFFSET 0) AS r"
-            ).format(SQL(SPLIT), Identifier(table.name), Identifier(column))
+                "(SELECT {} FROM {} AS x WHERE x.{} = wanted.id OFFSET 0) AS r"
+            ).format(
+                SQL(SPLIT),
+                SQL(", ").join(Identifier(n) for n in names),
+                Identifier(table.name),
+                Identifier(column),
+            )
             return list(cursor.execute(query, [joined(wanted)]))
     rows: list[Row] = []
+    chosen = [table.c[n] for n in names]
     for chunk in _chunks(wanted, LOAD_CHUNK):
-        result = conn.execute(select(table).where(table.c[column].in_(chunk)))
+        result = conn.execute(select(*chosen).where(table.c[column].in_(chunk)))
         rows.extend(dict(r._mapping) for r in result)
     return rows
 
@@ -448,6 +458,17 @@ _SEAT_TOPICS = frozenset(
         "salur:household.Transferred",
     }
 )
+
+_MEMBER_TOPICS = frozenset(
+    {
+        "salur:household.MembersRecorded",
+        "salur:household.Corrected",
+        "salur:household.MemberMovedOut",
+        "salur:household.MemberMovedIn",
+    }
+)
+"""Events that read or replace a household's member list: only their households are loaded with it."""
+_NO_MEMBERS = [c.name for c in t.household.c if c.name != "members"]
 
 
 class BatchProjection:
@@ -512,6 +533,7 @@ class BatchProjection:
         created = self.created
         wanted: set[str] = set()
         seat_wanted: set[str] = set()
+        members_wanted: set[str] = set()
         for record in records:
             topic = record.topic
             if aggregate_kind(topic) != "household":
@@ -523,7 +545,11 @@ class BatchProjection:
                 wanted.add(hid)
                 if topic in _SEAT_TOPICS:
                     seat_wanted.add(hid)
-        for row in select_in(self.conn, t.household, "household_id", wanted):
+                elif topic in _MEMBER_TOPICS:
+                    members_wanted.add(hid)
+        for row in select_in(self.conn, t.household, "household_id", members_wanted):
+            self.households[row["household_id"]] = HouseholdState(row)
+        for row in select_in(self.conn, t.household, "household_id", wanted - members_wanted, _NO_MEMBERS):
             self.households[row["household_id"]] = HouseholdState(row)
         for row in select_in(self.conn, t.tahap_roster, "household_id", seat_wanted):
             self.households[row["household_id"]].seats[row["program"], row["tahap"]] = row
@@ -846,7 +872,7 @@ class BatchProjection:
         existing = [self.households[h].row for h in households if h not in self.created]
         upsert(conn, t.household, [r for r in existing if r["household_id"] in self.new_members])
         unchanged = [r for r in existing if r["household_id"] not in self.new_members]
-        update_rows(conn, t.household, unchanged, [c.name for c in t.household.c if c.name != "members"])
+        update_rows(conn, t.household, unchanged, _NO_MEMBERS)
         gone = [k for k, v in self.persons.items() if v is None]
         deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
         if deletes:
