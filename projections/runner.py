@@ -31,6 +31,7 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
 from salur_cases.projections import tables as t
 from salur_cases.projections.projector import BatchProjection
@@ -85,7 +86,7 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
 def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
     recorder = runtime.app.recorder  # opened before the batch takes SQLite's write lock, never inside it
-    with runtime.engine.connect() as conn, _planned_each_time(conn):
+    with runtime.engine.connect() as conn, _planned_each_time(conn), collector_paused():
         position = _begin(conn)
         notifications = [n for n in recorder.select_notifications(position + 1, size) if n.id > position]
         if not notifications:

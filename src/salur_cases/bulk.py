@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from salur_cases.collector import collector_paused
 from salur_cases.domain import clock
 
 if TYPE_CHECKING:
@@ -56,7 +57,19 @@ def run_chunks(
     actor: Actor,
     outcome: BulkOutcome,
 ) -> None:
-    """Run `app.<method>(start, chunk, actor, outcome)` for every job, in worker processes when worth it."""
+    """Run `app.<method>(start, chunk, actor, outcome)` for every job, in worker processes when worth it
+    (forked with the cyclic garbage collector paused, as it is here: `salur_cases.collector`)."""
+    with collector_paused():
+        _run_chunks(app, method, jobs, actor, outcome)
+
+
+def _run_chunks(
+    app: SalurApplication,
+    method: str,
+    jobs: Sequence[tuple[int, Sequence[Any]]],
+    actor: Actor,
+    outcome: BulkOutcome,
+) -> None:
     workers = worker_count(app)
     if workers <= 1 or len(jobs) < MIN_CHUNKS:
         for start, chunk in jobs:

@@ -30,6 +30,7 @@ from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import Connection, String, any_, bindparam, func, select, update
 
 from salur_cases import wilayah
+from salur_cases.collector import collector_paused
 from salur_cases.commands import Actor, PaymentItem, Proposal, RemovalItem, parse_source
 from salur_cases.domain.clock import now
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
@@ -1113,6 +1114,7 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@collector_paused()
 def import_file(
     runtime: Runtime,
     kind: str,
@@ -1126,6 +1128,7 @@ def import_file(
     """Import one file of `kind`; InvalidCommand (bad kind, unreadable file, missing column) writes nothing.
 
     `dry_run` checks every row and writes nothing. `progress` shows a progress bar (on a terminal).
+    Python's cyclic garbage collector is paused through the import (`salur_cases.collector`).
     """
     columns_of(kind)
     import_id = content_id(data)

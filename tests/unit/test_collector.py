@@ -1,0 +1,72 @@
+"""Bulk work runs with Python's cyclic garbage collector paused, and gives it back afterwards."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from salur_cases.application import BulkOutcome
+from salur_cases.bulk import run_chunks
+from salur_cases.collector import collector_paused
+from salur_cases.commands import Actor
+from salur_cases.domain.vocabulary import Role
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_the_collector_is_paused_in_the_block_and_running_after_it() -> None:
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_an_inner_block_leaves_the_collector_to_the_outermost() -> None:
+    with collector_paused():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    with collector_paused():
+        pass
+    assert not gc.isenabled()
+
+
+def test_the_collector_runs_again_after_a_block_that_failed() -> None:
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+
+
+class _Recorder:
+    """Stands in for the application: records whether the collector ran during each chunk."""
+
+    def __init__(self) -> None:
+        self.seen: list[bool] = []
+
+    def chunk(self, start: int, chunk: Sequence[Any], actor: Actor, outcome: BulkOutcome) -> None:  # noqa: ARG002
+        self.seen.append(gc.isenabled())
+        outcome.accepted += len(chunk)
+
+
+def test_a_bulk_command_runs_its_chunks_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALUR_BULK_WORKERS", "1")
+    app: Any = _Recorder()
+    outcome = BulkOutcome()
+    run_chunks(app, "chunk", [(0, [1, 2]), (2, [3])], Actor("dinsos.test", Role.DINSOS), outcome)
+    assert app.seen == [False, False]
+    assert outcome.accepted == 3
+    assert gc.isenabled()
