@@ -50,6 +50,7 @@ def chunk_size(count: int, largest: int, workers: int) -> int:
     return -(-count // chunks)
 
 
+@collector_paused()
 def run_chunks(
     app: SalurApplication,
     method: str,
@@ -59,17 +60,6 @@ def run_chunks(
 ) -> None:
     """Run `app.<method>(start, chunk, actor, outcome)` for every job, in worker processes when worth it
     (forked with the cyclic garbage collector paused, as it is here: `salur_cases.collector`)."""
-    with collector_paused():
-        _run_chunks(app, method, jobs, actor, outcome)
-
-
-def _run_chunks(
-    app: SalurApplication,
-    method: str,
-    jobs: Sequence[tuple[int, Sequence[Any]]],
-    actor: Actor,
-    outcome: BulkOutcome,
-) -> None:
     workers = worker_count(app)
     if workers <= 1 or len(jobs) < MIN_CHUNKS:
         for start, chunk in jobs:
