@@ -11,7 +11,8 @@ objects and per-row SQL:
   tagged format) into the values the fold needs and the JSON the timeline keeps; only with a
   cipher or a compressor configured does it go through the application's mapper.
 - PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
-  COPYed straight in; rows that may exist are COPYed into a temporary staging table and upserted
+  COPYed straight in, in the binary format (typed values: no text to format here or to parse in
+  the server); rows that may exist are COPYed into a temporary staging table and upserted
   with one INSERT ... ON CONFLICT DO UPDATE. Existing rows are loaded with one query of an index
   probe per id, the ids travelling as one text (`salur_cases.store.pglist`).
 - SQLite: one executemany of the driver with values converted by the columns' own SQLAlchemy types
@@ -24,6 +25,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -31,8 +33,9 @@ from uuid import UUID
 import msgspec
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
-from psycopg.types.json import set_json_loads
+from psycopg.types.json import set_json_dumps, set_json_loads
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.program import Program
@@ -45,6 +48,7 @@ from salur_cases.store.transcoder import MsgspecTranscoder
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper, Notification
+    from psycopg import Cursor
 
 Row = dict[str, Any]
 
@@ -323,9 +327,7 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: li
                 "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA"
             ).format(stage, names, target)
         )
-        with cursor.copy(SQL("COPY {} ({}) FROM STDIN").format(stage, names)) as copy:
-            for value in values:
-                copy.write_row(value)
+        _copy(cursor, stage, names, _pg_types(table, tuple(columns)), values)
         cursor.execute(
             SQL("UPDATE {} AS t SET {} FROM {} AS s WHERE {}").format(
                 target,
@@ -370,9 +372,7 @@ def _pg_write(
             cursor.execute(
                 SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(into, target)
             )
-        with cursor.copy(SQL("COPY {} ({}) FROM STDIN").format(into, names)) as copy:
-            for value in values:
-                copy.write_row(value)
+        _copy(cursor, into, names, _pg_types(table, tuple(columns)), values)
         if keys is None:
             return
         updates = SQL(", ").join(
@@ -384,6 +384,31 @@ def _pg_write(
             )
         )
         cursor.execute(SQL("DELETE FROM {}").format(into))
+
+
+@cache
+def _pg_types(table: Table, columns: tuple[str, ...]) -> list[str]:
+    """PostgreSQL type names of `columns` (`varchar`, `bigint`, `timestamp with time zone`, ...)."""
+    dialect = postgresql.dialect()
+    return [table.c[c].type.compile(dialect=dialect).partition("(")[0].lower() for c in columns]
+
+
+def _copy(
+    cursor: Cursor[Any], into: Identifier, names: Any, types: list[str], values: Iterable[Sequence[Any]]
+) -> None:
+    """COPY `values` into the `names` columns of `into` in the binary format.
+
+    JSON values arrive as text already (`_json_text`): the cursor's JSON dumper passes them as they are.
+    """
+    set_json_dumps(_as_is, cursor)
+    with cursor.copy(SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(into, names)) as copy:
+        copy.set_types(types)
+        for value in values:
+            copy.write_row(value)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _json_loads(data: bytes | bytearray | memoryview | str) -> Any:

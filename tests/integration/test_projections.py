@@ -563,6 +563,19 @@ def test_the_tables_rewritten_at_every_event_leave_room_for_in_place_updates(
     assert options["timeline"] is None  # appended to, never rewritten: full pages
 
 
+def test_read_model_sessions_never_compile_plans_with_llvm(
+    postgres_url: Any, env_keys: dict[str, str]
+) -> None:
+    runtime = runtime_for(target_url(postgres_url), env_keys)
+    try:
+        for engine in (runtime.engine, runtime.reader):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW jit").scalar_one() == "off"
+                assert conn.exec_driver_sql("SHOW search_path").scalar_one() == postgres_url.schema
+    finally:
+        runtime.close()
+
+
 def test_salur_db_upgrade_runs_from_any_directory(
     tmp_path: Path, env_keys: dict[str, str], store_url: Any
 ) -> None:
