@@ -6,6 +6,7 @@ Each test runs on SQLite and on a fresh PostgreSQL schema (the `store_url` fixtu
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -126,6 +127,19 @@ def test_registrations_good_file_registers_each_household_once(runtime: Runtime)
     assert report.import_id[:12] in household.sources[0].reference
     assert runtime.app.household(KK2).address is not None
     assert runtime.app.household(KK2).members[0].relationship == "KEPALA KELUARGA"
+
+
+def test_an_import_leaves_its_rows_to_reference_counting_not_to_the_cycle_collector(runtime: Runtime) -> None:
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # whatever a collection finds stays in gc.garbage
+    try:
+        assert register(runtime).accepted == len(GOOD_REGISTRATIONS)
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, importer.Row | importer.Sheet | importer.Layout)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert cyclic == []
 
 
 def test_a_bad_member_row_rejects_its_whole_household_and_never_stops_the_others(runtime: Runtime) -> None:

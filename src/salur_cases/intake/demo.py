@@ -93,8 +93,7 @@ class Story:
         rows: Sequence[Sequence[object]],
         actor: Actor = DINSOS,
     ) -> ImportReport:
-        gc.collect()  # the only collection (the story runs with the collector paused): cycles, if any
-        gc.freeze()  # what survives (held households, ...) outlives the import: never walk it again
+        gc.freeze()  # what is alive now (held households, ...) outlives the import: never walk it again
         report = import_file(self.runtime, kind, f"{name}.csv", _csv(header, rows), actor)
         rejected = len({p.row for p in report.rejected})
         self.say(

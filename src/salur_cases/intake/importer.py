@@ -62,8 +62,11 @@ KIND_ROLES: Mapping[str, frozenset[Role]] = {
 }
 """Who may import each kind: Dinsos every kind, Disdukcapil only `population`."""
 
-BATCH = 5000
-"""Rows (or households) per batch; removals, written one per transaction, go a fifth as many per batch."""
+BATCH = 20_000
+"""Rows (or households) per batch; removals, written one per transaction, go a fifth as many per batch.
+
+A batch is the unit of resumption (an interrupted import redoes at most one) and of the bulk worker
+processes' lifetime (`salur_cases.bulk` forks them per batch): large, so forking is rare."""
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -136,22 +139,22 @@ class RowError(Exception):
 class Row:
     """One data row, read by canonical column name; errors name the file's own header."""
 
-    __slots__ = ("cells", "number", "sheet")
+    __slots__ = ("cells", "layout", "number")
 
-    def __init__(self, sheet: Sheet, number: int, cells: list[str]) -> None:
-        self.sheet = sheet
+    def __init__(self, layout: Layout, number: int, cells: list[str]) -> None:
+        self.layout = layout
         self.number = number
         self.cells = cells
 
     def text(self, name: str) -> str:
         """The cell's text ("" when the column or the cell is absent)."""
-        index = self.sheet.positions.get(name)
+        index = self.layout.positions.get(name)
         return self.cells[index] if index is not None and index < len(self.cells) else ""  # read stripped
 
     def header(self, name: str) -> str:
         """The file's header of a column."""
-        index = self.sheet.positions.get(name)
-        return self.sheet.headers[index] if index is not None else name
+        index = self.layout.positions.get(name)
+        return self.layout.headers[index] if index is not None else name
 
     def fail(self, name: str, code: str, message: str) -> RowError:
         """An error on this row's column."""
@@ -236,32 +239,42 @@ class Row:
     def address(self) -> Address:
         """The kecamatan and kelurahan of Kota Bogor, or UNKNOWN_KELURAHAN naming which."""
         place = (self.required("kecamatan"), self.required("kelurahan"))
-        kelurahan = self.sheet.places.get(place)
+        kelurahan = self.layout.places.get(place)
         if kelurahan is None:
             try:
-                kelurahan = self.sheet.places[place] = wilayah.resolve_address(*place)
+                kelurahan = self.layout.places[place] = wilayah.resolve_address(*place)
             except wilayah.OutsideCity as e:
                 raise self.fail(e.field, "UNKNOWN_KELURAHAN", e.message) from None
         return Address(kelurahan.kecamatan.code, kelurahan.code, self.text("rw"), self.text("rt"))
 
 
 @dataclass
-class Sheet:
-    """A file's table with its columns located."""
+class Layout:
+    """A file's columns located, and the addresses its rows resolved so far."""
 
     kind: str
     headers: list[str]
     positions: dict[str, int]
-    rows: list[Row] = field(default_factory=list)
     places: dict[tuple[str, str], wilayah.Kelurahan] = field(default_factory=dict)
     """Addresses resolved so far (lists repeat the same few dozen kelurahan)."""
+
+
+@dataclass
+class Sheet:
+    """A file's table: its layout and its rows.
+
+    Rows point to the layout, never back to the sheet: a finished import's rows are freed as soon
+    as they are dropped, without a garbage cycle left for the cyclic collector (which bulk work
+    pauses, `salur_cases.collector`)."""
+
+    layout: Layout
+    rows: list[Row]
 
     @classmethod
     def of(cls, kind: str, table: Table) -> Sheet:
         """Locate the kind's columns (InvalidCommand naming a missing one) and wrap the rows."""
-        sheet = cls(kind, table.headers, map_headers(kind, table.headers))
-        sheet.rows = [Row(sheet, number, cells) for number, cells in table.rows]
-        return sheet
+        layout = Layout(kind, table.headers, map_headers(kind, table.headers))
+        return cls(layout, [Row(layout, number, cells) for number, cells in table.rows])
 
 
 # --- the steps of an import ---------------------------------------------------------------------
@@ -612,14 +625,14 @@ class Population:
         place = (row.text("kecamatan"), row.text("kelurahan"))
         code = None
         if place[1] and place[1] != "-":
-            if place not in row.sheet.places:
+            if place not in row.layout.places:
                 found = wilayah.kelurahan(place[1], place[0] or None)
                 if found is None:
                     raise row.fail(
                         "kelurahan", "UNKNOWN_KELURAHAN", "kelurahan is not a kelurahan of Kota Bogor"
                     )
-                row.sheet.places[place] = found
-            code = row.sheet.places[place].code
+                row.layout.places[place] = found
+            code = row.layout.places[place].code
         return {
             "nik": nik,
             "no_kk": no_kk,
@@ -797,7 +810,7 @@ class Roster:
                 continue
             seen.add((program, tahap, no_kk))
             groups.setdefault((program, tahap, authority), []).append((row.number, no_kk))
-        header = sheet.headers[sheet.positions["tahap"]]
+        header = sheet.layout.headers[sheet.layout.positions["tahap"]]
         return problems, [
             Step([n for n, _ in rows], partial(self._write, key=key, rows=rows, header=header))
             for key, rows in groups.items()
@@ -877,7 +890,7 @@ class Cleansing:
                 )
             except RowError as e:
                 problems.append(row.problem(e))
-        header = sheet.headers[sheet.positions["tahap"]]
+        header = sheet.layout.headers[sheet.layout.positions["tahap"]]
         return problems, [
             Step([i.row for i in batch], partial(self._write, items=batch, header=header))
             for batch in _batches(items, max(1, size // 5))
@@ -966,7 +979,7 @@ class Payments:
                 problems.append(row.problem(e))
                 continue
             groups.setdefault((program, tahap), []).append(_Payment(row.number, program, tahap, item))
-        header = sheet.headers[sheet.positions["tahap"]]
+        header = sheet.layout.headers[sheet.layout.positions["tahap"]]
         return problems, [
             Step([p.row for p in batch], partial(self._write, payments=batch, header=header))
             for payments in groups.values()
