@@ -467,10 +467,17 @@ class SalurApplication(Application[UUID]):
         return self._saved(household)
 
     def match_population(self, no_kks: Sequence[str], actor: Actor) -> BulkOutcome:
-        """Match registered households against the loaded extract (after a population import)."""
+        """Match registered households against the loaded extract (after a population import).
+
+        Only the ids with events are loaded (one cheap existence query per 5,000 first): an extract
+        loaded before the lists, as in 2020, names hundreds of thousands of families not registered yet.
+        """
         outcome = BulkOutcome()
         ids = [self.household_id(k) for k in no_kks]
-        for _, chunk in _chunks(ids):
+        registered: set[UUID] = set()
+        for _, part in _chunks(ids, 5000):
+            registered |= self.chained.existing_originator_ids(part)
+        for _, chunk in _chunks([i for i in ids if i in registered]):
             self._match_chunk(chunk, actor, outcome)
         return outcome
 

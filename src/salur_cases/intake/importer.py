@@ -564,6 +564,8 @@ POPULATION_STATUS = {
     "MOVED": "PINDAH",
 }
 _EXTRACT_COLUMNS = ("nik", "no_kk", "name", "birth_date", "status", "ektp", "kelurahan", "in_city")
+_EXTRACT_TYPES = ["varchar", "varchar", "varchar", "varchar", "date", "varchar", "bool", "varchar", "bool"]
+"""PostgreSQL types of nik_hash and `_EXTRACT_COLUMNS`, for a binary COPY (typed values, no text to parse)."""
 YES_NO = {
     "Y": "Y",
     "YA": "Y",
@@ -676,7 +678,8 @@ def _upsert_extract(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         return
     conn.exec_driver_sql("CREATE TEMPORARY TABLE extract_load (LIKE population_extract) ON COMMIT DROP")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY extract_load ({names}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY extract_load ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_EXTRACT_TYPES)
         for row in rows:
             copy.write_row(row)
     conn.exec_driver_sql(upsert.format(f"SELECT {names} FROM extract_load"))  # noqa: S608 - fixed column names
