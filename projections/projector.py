@@ -35,7 +35,6 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import set_json_dumps, set_json_loads
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql
 
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.program import Program
@@ -49,6 +48,7 @@ from salur_cases.store.transcoder import MsgspecTranscoder
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper, Notification
     from psycopg import Cursor
+    from sqlalchemy.engine import Dialect
 
 Row = dict[str, Any]
 
@@ -327,7 +327,7 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: li
                 "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA"
             ).format(stage, names, target)
         )
-        _copy(cursor, stage, names, _pg_types(table, tuple(columns)), values)
+        _copy(cursor, stage, names, _pg_types(conn.dialect, table, tuple(columns)), values)
         cursor.execute(
             SQL("UPDATE {} AS t SET {} FROM {} AS s WHERE {}").format(
                 target,
@@ -372,7 +372,7 @@ def _pg_write(
             cursor.execute(
                 SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(into, target)
             )
-        _copy(cursor, into, names, _pg_types(table, tuple(columns)), values)
+        _copy(cursor, into, names, _pg_types(conn.dialect, table, tuple(columns)), values)
         if keys is None:
             return
         updates = SQL(", ").join(
@@ -387,9 +387,8 @@ def _pg_write(
 
 
 @cache
-def _pg_types(table: Table, columns: tuple[str, ...]) -> list[str]:
+def _pg_types(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> list[str]:
     """PostgreSQL type names of `columns` (`varchar`, `bigint`, `timestamp with time zone`, ...)."""
-    dialect = postgresql.dialect()
     return [table.c[c].type.compile(dialect=dialect).partition("(")[0].lower() for c in columns]
 
 
