@@ -22,12 +22,6 @@ class PgTarget:
     url: str
     schema: str
 
-    @property
-    def url_with_schema(self) -> str:
-        """``url`` with ``options=-csearch_path=<schema>`` so every connection lands in the schema."""
-        separator = "&" if "?" in self.url else "?"
-        return f"{self.url}{separator}options=-csearch_path%3D{self.schema}"
-
 
 @dataclass(frozen=True)
 class StoreTarget:

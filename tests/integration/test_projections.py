@@ -563,15 +563,16 @@ def test_the_tables_rewritten_at_every_event_leave_room_for_in_place_updates(
     assert options["timeline"] is None  # appended to, never rewritten: full pages
 
 
-def test_read_model_sessions_never_compile_plans_with_llvm(
+def test_read_model_sessions_never_compile_plans_with_llvm_and_keep_the_urls_options(
     postgres_url: Any, env_keys: dict[str, str]
 ) -> None:
-    runtime = runtime_for(target_url(postgres_url), env_keys)
+    runtime = runtime_for(f"{target_url(postgres_url)}&options=-cstatement_timeout%3D54321", env_keys)
     try:
         for engine in (runtime.engine, runtime.reader):
             with engine.connect() as conn:
                 assert conn.exec_driver_sql("SHOW jit").scalar_one() == "off"
                 assert conn.exec_driver_sql("SHOW search_path").scalar_one() == postgres_url.schema
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "54321ms"
     finally:
         runtime.close()
 
