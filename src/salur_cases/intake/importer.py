@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from eventsourcing.application import AggregateNotFoundError
-from sqlalchemy import Connection, String, any_, bindparam, func, select, update
+from sqlalchemy import String, any_, bindparam, func, select, update
 
 from salur_cases import wilayah
 from salur_cases.collector import collector_paused
@@ -39,9 +39,10 @@ from salur_cases.domain.vocabulary import PaymentStatus, Role, VervalDecision
 from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK, keyed_hex, parse_rupiah
 from salur_cases.intake.columns import columns_of, map_headers
 from salur_cases.intake.readers import Table, read_table
-from salur_cases.intake.tables import imports
+from salur_cases.intake.tables import imports, population_extract
 from salur_cases.intake.values import parse_day, parse_moment, parse_tahap
 from salur_cases.projections import tables as t
+from salur_cases.projections.projector import upsert
 from salur_cases.projections.runner import catch_up
 from salur_cases.store.pglist import joined
 
@@ -563,9 +564,6 @@ POPULATION_STATUS = {
     "PINDAH": "PINDAH",
     "MOVED": "PINDAH",
 }
-_EXTRACT_COLUMNS = ("nik", "no_kk", "name", "birth_date", "status", "ektp", "kelurahan", "in_city")
-_EXTRACT_TYPES = ["varchar", "varchar", "varchar", "varchar", "date", "varchar", "bool", "varchar", "bool"]
-"""PostgreSQL types of nik_hash and `_EXTRACT_COLUMNS`, for a binary COPY (typed values, no text to parse)."""
 YES_NO = {
     "Y": "Y",
     "YA": "Y",
@@ -652,9 +650,8 @@ class Population:
             key = ctx.runtime.settings.id_key
             for r in records:
                 r["nik_hash"] = keyed_hex(key, "nik", r["nik"])
-            rows = [(r["nik_hash"], *(r[c] for c in _EXTRACT_COLUMNS)) for r in records]
             with ctx.runtime.engine.begin() as conn:
-                _upsert_extract(conn, rows)
+                upsert(conn, population_extract, records)  # each record holds exactly the table's columns
         return Outcome(accepted=len(records))
 
     @staticmethod
@@ -665,24 +662,6 @@ class Population:
             concerned = {r["no_kk"] for r in records} | _households_holding(ctx, hashes)
             ctx.app.match_population(sorted(concerned), ctx.actor)
         return Outcome()
-
-
-def _upsert_extract(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert or replace extract rows (nik_hash first): COPY through a temporary table on PostgreSQL."""
-    columns = ("nik_hash", *_EXTRACT_COLUMNS)
-    names = ", ".join(columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _EXTRACT_COLUMNS)
-    upsert = f"INSERT INTO population_extract ({names}) {{}} ON CONFLICT (nik_hash) DO UPDATE SET {updates}"
-    if conn.dialect.name != "postgresql":
-        conn.exec_driver_sql(upsert.format(f"VALUES ({', '.join('?' * len(columns))})"), list(rows))
-        return
-    conn.exec_driver_sql("CREATE TEMPORARY TABLE extract_load (LIKE population_extract) ON COMMIT DROP")
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY extract_load ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(_EXTRACT_TYPES)
-        for row in rows:
-            copy.write_row(row)
-    conn.exec_driver_sql(upsert.format(f"SELECT {names} FROM extract_load"))  # noqa: S608 - fixed column names
 
 
 def _households_holding(ctx: Context, nik_hashes: Sequence[str]) -> set[str]:
