@@ -68,10 +68,20 @@ JSONDoc: Any = JSON()
 HID = 36
 """Length of a household id (UUID text)."""
 
+
+def key(length: int) -> String:
+    """A text key (an id, a hash, a code): compared byte by byte on PostgreSQL (`COLLATE "C"`).
+
+    Keys are ASCII, so byte order is their order. The database's own collation (a locale, even
+    C.UTF-8) would compare them through the C library's strcoll in every index probe and insert.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 projection_position = Table(
     "projection_position",
     metadata,
-    Column("name", String(64), primary_key=True),
+    Column("name", key(64), primary_key=True),
     Column("position", BigInteger, nullable=False, comment="last notification id applied"),
     comment="how far each projection has applied the event store (committed with its rows)",
 )
@@ -79,11 +89,11 @@ projection_position = Table(
 household = Table(
     "household",
     metadata,
-    Column("household_id", String(HID), primary_key=True, comment="keyed HMAC UUID of the No. KK"),
-    Column("no_kk", String(16), nullable=False, unique=True),
+    Column("household_id", key(HID), primary_key=True, comment="keyed HMAC UUID of the No. KK"),
+    Column("no_kk", key(16), nullable=False, unique=True),
     Column("version", Integer, nullable=False),
     Column("kecamatan", String(20)),
-    Column("kelurahan", String(20)),
+    Column("kelurahan", key(20)),
     Column("first_source", String(40), nullable=False),
     Column("city_proposed", Boolean, nullable=False),
     Column("padan", String(20)),
@@ -101,8 +111,8 @@ Index("ix_household_kelurahan", household.c.kelurahan)
 person_index = Table(
     "person_index",
     metadata,
-    Column("nik_hash", String(64), primary_key=True, comment="keyed_hex(id_key, 'nik', NIK)"),
-    Column("household_id", String(HID), nullable=False, index=True),
+    Column("nik_hash", key(64), primary_key=True, comment="keyed_hex(id_key, 'nik', NIK)"),
+    Column("household_id", key(HID), nullable=False, index=True),
     Column("name_hash", String(64), nullable=False, comment="keyed_hex(id_key, 'name', NIK:folded name)"),
     Column("masked_name", String(200), nullable=False),
     comment="which household a NIK belongs to now",
@@ -111,11 +121,11 @@ person_index = Table(
 household_status = Table(
     "household_status",
     metadata,
-    Column("household_id", String(HID), primary_key=True),
-    Column("program", String(40), primary_key=True),
+    Column("household_id", key(HID), primary_key=True),
+    Column("program", key(40), primary_key=True),
     Column("tahap", Integer, primary_key=True),
     Column("no_kk", String(16), nullable=False),
-    Column("state", String(16), nullable=False, comment="seat state, or LEFT_OUT"),
+    Column("state", key(16), nullable=False, comment="seat state, or LEFT_OUT"),
     Column("amount_idr", BigInteger),
     Column("authority", String(200)),
     Column("left_out_code", String(40)),
@@ -136,9 +146,9 @@ Index(
 tahap_roster = Table(
     "tahap_roster",
     metadata,
-    Column("program", String(40), primary_key=True),
+    Column("program", key(40), primary_key=True),
     Column("tahap", Integer, primary_key=True),
-    Column("household_id", String(HID), primary_key=True),
+    Column("household_id", key(HID), primary_key=True),
     Column("no_kk", String(16), nullable=False),
     Column("amount_idr", BigInteger, nullable=False),
     Column("budget_source", String(20), nullable=False),
@@ -164,10 +174,10 @@ payment_ledger = Table(
     metadata,
     Column("position", BigInteger, primary_key=True, comment="notification id of the PaymentRecorded event"),
     Column("event_id", String(HID), nullable=False),
-    Column("household_id", String(HID), nullable=False),
+    Column("household_id", key(HID), nullable=False),
     Column("no_kk", String(16), nullable=False),
     Column("budget_source", String(20), nullable=False),
-    Column("program", String(40), nullable=False),
+    Column("program", key(40), nullable=False),
     Column("tahap", Integer, nullable=False),
     Column("amount_idr", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
@@ -193,11 +203,11 @@ withdrawal = Table(
     "withdrawal",
     metadata,
     Column("position", BigInteger, primary_key=True, comment="notification id of the removal or transfer"),
-    Column("event_id", String(HID), nullable=False),
-    Column("household_id", String(HID), nullable=False, index=True),
+    Column("event_id", key(HID), nullable=False),
+    Column("household_id", key(HID), nullable=False, index=True),
     Column("no_kk", String(16), nullable=False),
     Column("kind", String(16), nullable=False, comment="REMOVED or TRANSFERRED"),
-    Column("program", String(40), nullable=False),
+    Column("program", key(40), nullable=False),
     Column("tahap", Integer, nullable=False),
     Column("to_program", String(40)),
     Column("authority", String(200), nullable=False),
@@ -217,7 +227,7 @@ timeline = Table(
     metadata,
     Column("position", BigInteger, primary_key=True),
     Column("event_id", String(HID), nullable=False),
-    Column("aggregate_id", String(HID), nullable=False),
+    Column("aggregate_id", key(HID), nullable=False),
     Column("kind", String(16), nullable=False, comment="household, program or person"),
     Column("version", Integer, nullable=False),
     Column("type", String(64), nullable=False),
@@ -233,7 +243,7 @@ Index("ix_timeline_aggregate_id_position", timeline.c.aggregate_id, timeline.c.p
 programs = Table(
     "programs",
     metadata,
-    Column("code", String(40), primary_key=True),
+    Column("code", key(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("budget_source", String(20), nullable=False),
     Column("group", String(20), nullable=False),
@@ -245,7 +255,7 @@ programs = Table(
 program_tahap = Table(
     "program_tahap",
     metadata,
-    Column("program", String(40), primary_key=True),
+    Column("program", key(40), primary_key=True),
     Column("tahap", Integer, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("budget_source", String(20), nullable=False),

@@ -19,9 +19,10 @@ from typing import Any, cast
 
 import psycopg
 import pytest
+from alembic import command
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import String, select
 
 from salur_cases.application import SalurApplication
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
@@ -38,8 +39,9 @@ from salur_cases.domain.vocabulary import (
     VervalDecision,
 )
 from salur_cases.identifiers import keyed_hex
+from salur_cases.projections import schema
 from salur_cases.projections import tables as t
-from salur_cases.projections.migrate import SchemaOutOfDate, ensure_current, upgrade
+from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
 from salur_cases.projections.projector import fold_name, mask_name, wib_date
 from salur_cases.projections.runner import catch_up, rebuild, run_forever, status
 from salur_cases.runtime import Runtime
@@ -563,6 +565,46 @@ def test_the_tables_rewritten_at_every_event_leave_room_for_in_place_updates(
     assert options["timeline"] is None  # appended to, never rewritten: full pages
 
 
+def test_the_read_models_keys_compare_byte_by_byte_and_go_back_on_downgrade(
+    postgres_url: Any, env_keys: dict[str, str]
+) -> None:
+    def byte_order_columns() -> set[tuple[str, str]]:
+        with psycopg.connect(postgres_url.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND collation_name = 'C'",
+                [postgres_url.schema],
+            ).fetchall()
+        return {(table, column) for table, column in rows}
+
+    runtime = runtime_for(target_url(postgres_url), env_keys)
+    try:
+        keys = byte_order_columns()
+        assert ("timeline", "aggregate_id") in keys
+        assert ("person_index", "nik_hash") in keys
+        assert ("household", "household_id") in keys
+        assert ("population_extract", "nik_hash") in keys
+        assert ("timeline", "data") not in keys
+        assert ("household", "members") not in keys
+        indexed = {
+            (table.name, column.name)
+            for table in schema.metadata.sorted_tables
+            if table.name not in {"imports", "api_idempotency"}  # small tables, keyed once per import or call
+            for constraint in [table.primary_key, *table.indexes, *table.constraints]
+            for column in getattr(constraint, "columns", [])
+            if isinstance(column.type, String)
+        }
+        assert indexed <= keys, indexed - keys
+        with runtime.engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "projections@-1")
+            command.downgrade(alembic_config(conn), "intake@-1")
+        assert byte_order_columns() == set()
+        upgrade(runtime)
+        assert byte_order_columns() == keys
+    finally:
+        runtime.close()
+
+
 def test_read_model_sessions_never_compile_plans_with_llvm_and_keep_the_urls_options(
     postgres_url: Any, env_keys: dict[str, str]
 ) -> None:
@@ -593,7 +635,7 @@ def test_salur_db_upgrade_runs_from_any_directory(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "projections_0002" in result.stdout
+    assert "projections_0003" in result.stdout
     runtime = Runtime(load_settings(env))
     ensure_current(runtime)
     runtime.close()

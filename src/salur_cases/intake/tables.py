@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text
 
-from salur_cases.projections.tables import UTCDateTime, metadata
+from salur_cases.projections.tables import UTCDateTime, key, metadata
 
 population_extract = Table(
     "population_extract",
     metadata,
-    Column("nik_hash", String(64), primary_key=True, comment="keyed HMAC of the NIK (the lookup key)"),
+    Column("nik_hash", key(64), primary_key=True, comment="keyed HMAC of the NIK (the lookup key)"),
     Column("nik", String(16), nullable=False, comment="the NIK itself, for officers' near-miss suggestions"),
     Column("no_kk", String(16), nullable=False),
     Column("name", String(200), nullable=False),
