@@ -31,6 +31,7 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from salur_cases.bulk import cores_taken
 from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
 from salur_cases.projections import tables as t
@@ -176,7 +177,8 @@ def run_forever(runtime: Runtime, stop: Stop) -> None:
 @contextmanager
 def following(settings: Settings) -> Iterator[None]:
     """Keep the read models up to date in another process while the block runs (PostgreSQL only:
-    SQLite has one writer at a time, so there the block runs alone)."""
+    SQLite has one writer at a time, so there the block runs alone). The follower's core is not
+    given to bulk workers meanwhile (`salur_cases.bulk.cores_taken`)."""
     if not settings.is_postgres:
         yield
         return
@@ -185,7 +187,8 @@ def following(settings: Settings) -> Iterator[None]:
     follower = context.Process(target=_follow, args=(settings, stop), name="salur-projections")
     follower.start()
     try:
-        yield
+        with cores_taken(1):
+            yield
     finally:
         stop.set()
         follower.join()

@@ -7,6 +7,11 @@ serialises the inserts themselves (a table lock keeps commit order equal to posi
 Python work of building and encoding events runs in parallel. Workers are forked, each opening its
 own application on the same store, and record events at the caller's scenario moment. The jobs are
 inherited with the fork, so a task sent to a worker is only the job's index, never the pickled chunk.
+
+Cores given to other work are not the workers': while a projection follower runs beside the writer
+(`salur_cases.projections.runner.following`, the demo), it has a core of its own. On two cores that
+leaves one, so bulk commands then run in the caller's process, which also keeps the households they
+saved held for the next command (`SalurApplication.held`) instead of losing them with the workers.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,14 +36,30 @@ _jobs: Sequence[tuple[int, Sequence[Any]]] = ()
 """The running bulk command's jobs, set before the workers fork (they read it, never the parent)."""
 MIN_CHUNKS = 4
 """Fewer chunks than this run in the caller's process: forking would cost more than it saves."""
+_cores_taken = 0
+"""Cores this process has left to other work running beside it (`cores_taken`)."""
+
+
+@contextmanager
+def cores_taken(count: int) -> Iterator[None]:
+    """While the block runs, `count` cores belong to other work (a projection follower), not to workers."""
+    global _cores_taken  # noqa: PLW0603 - this process's own bookkeeping
+    _cores_taken += count
+    try:
+        yield
+    finally:
+        _cores_taken -= count
 
 
 def worker_count(app: SalurApplication) -> int:
-    """SALUR_BULK_WORKERS, else one per core on PostgreSQL (SQLite writes are serialised anyway)."""
+    """SALUR_BULK_WORKERS, else on PostgreSQL one per core not taken (at most 4); 1 on SQLite, whose
+    writes are serialised anyway."""
     configured = os.environ.get("SALUR_BULK_WORKERS", "").strip()
     if configured.isdigit():
         return max(1, int(configured))
-    return min(4, os.cpu_count() or 1) if app.settings.is_postgres else 1
+    if not app.settings.is_postgres:
+        return 1
+    return max(1, min(4, (os.cpu_count() or 1) - _cores_taken))
 
 
 def chunk_size(count: int, largest: int, workers: int) -> int:

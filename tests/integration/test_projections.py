@@ -7,6 +7,7 @@ domain itself. Rebuilds, the migrations, the CLI and the live runner are checked
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from sqlalchemy import String, select
 
 from salur_cases.application import SalurApplication
+from salur_cases.bulk import worker_count
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
 from salur_cases.domain.clock import WIB, recording_at
 from salur_cases.domain.errors import InvalidCommand, Refusal
@@ -43,7 +45,7 @@ from salur_cases.projections import schema
 from salur_cases.projections import tables as t
 from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
 from salur_cases.projections.projector import fold_name, mask_name, wib_date
-from salur_cases.projections.runner import catch_up, rebuild, run_forever, status
+from salur_cases.projections.runner import catch_up, following, rebuild, run_forever, status
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 
@@ -533,6 +535,21 @@ def test_two_runners_at_once_apply_every_event_once(story: Runtime, env_keys: di
 
 
 # --- migrations and the command line ----------------------------------------------------------
+
+
+def test_while_a_follower_projects_beside_the_writer_bulk_commands_leave_it_its_core(
+    postgres_url: Any, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SALUR_BULK_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    runtime = runtime_for(target_url(postgres_url), env_keys)
+    try:
+        assert worker_count(runtime.app) == 2
+        with following(runtime.settings):
+            assert worker_count(runtime.app) == 1
+        assert worker_count(runtime.app) == 2
+    finally:
+        runtime.close()
 
 
 def test_a_database_before_upgrade_is_refused_naming_the_command(

@@ -1,8 +1,14 @@
-"""How bulk commands cut their items into chunks for worker processes."""
+"""How many worker processes bulk commands use, and how they cut their items into chunks for them."""
 
 from __future__ import annotations
 
-from salur_cases.bulk import chunk_size
+import os
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from salur_cases.bulk import chunk_size, cores_taken, worker_count
 
 
 def test_chunks_for_workers_come_in_rounds_that_keep_every_worker_busy() -> None:
@@ -14,3 +20,29 @@ def test_chunks_for_workers_come_in_rounds_that_keep_every_worker_busy() -> None
 def test_work_done_in_the_callers_process_keeps_the_largest_chunks() -> None:
     assert chunk_size(5000, 1000, 1) == 1000
     assert chunk_size(2500, 1000, 2) == 1000  # 3 chunks: too few to fork workers for
+
+
+def _app(*, postgres: bool) -> Any:
+    return SimpleNamespace(settings=SimpleNamespace(is_postgres=postgres))
+
+
+def test_bulk_workers_get_the_cores_not_taken_by_work_beside_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SALUR_BULK_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert worker_count(_app(postgres=True)) == 2
+    with cores_taken(1):
+        assert worker_count(_app(postgres=True)) == 1  # the follower's core: the command runs in-process
+        with cores_taken(1):
+            assert worker_count(_app(postgres=True)) == 1
+    assert worker_count(_app(postgres=True)) == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    with cores_taken(1):
+        assert worker_count(_app(postgres=True)) == 4  # at most 4
+    assert worker_count(_app(postgres=False)) == 1
+
+
+def test_a_configured_number_of_bulk_workers_holds_beside_a_follower(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALUR_BULK_WORKERS", "3")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with cores_taken(1):
+        assert worker_count(_app(postgres=True)) == 3
