@@ -104,8 +104,8 @@ def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
 def catch_up(runtime: Runtime, size: int | None = None) -> int:
     """Apply every pending event, a batch per transaction; return the position reached.
 
-    After a large catch-up the tables' statistics are refreshed (ANALYZE), so the planner does not
-    keep plans made for the nearly empty tables of a new database.
+    After a large catch-up the statistics of the read models that changed are refreshed (ANALYZE),
+    so the planner does not keep plans made for the nearly empty tables of a new database.
     """
     size = size or batch_size()
     total = 0
@@ -114,18 +114,32 @@ def catch_up(runtime: Runtime, size: int | None = None) -> int:
         total += applied
         if applied == 0:
             if total >= ANALYZE_AFTER:
-                _analyze(runtime)
+                analyze(runtime)
             return position
 
 
 ANALYZE_AFTER = 50_000
-"""Events applied in one catch-up after which the read models' statistics are refreshed."""
+"""Events in one catch-up after which the changed read models are analysed."""
+ANALYZE_BASE, ANALYZE_FRACTION = 50, 0.1
+"""A read model is stale for the planner once its rows changed since its last ANALYZE exceed
+ANALYZE_BASE + ANALYZE_FRACTION x its rows: PostgreSQL's autovacuum defaults."""
 
 
-def _analyze(runtime: Runtime) -> None:
+def analyze(runtime: Runtime) -> None:
+    """ANALYZE the stale read models on PostgreSQL (autovacuum's rule, which a server run with
+    autovacuum off never applies: the tables that did not grow are left alone), every read model on
+    SQLite."""
+    names = [table.name for table in t.VIEW_TABLES]
     with runtime.engine.connect() as conn:
-        for table in t.metadata.sorted_tables:
-            conn.execute(text(f'ANALYZE "{table.name}"'))
+        if conn.dialect.name == "postgresql":
+            stale = text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND relname = ANY(:names) AND n_mod_since_analyze > :base + :fraction * n_live_tup"
+            )
+            bounds = {"names": names, "base": ANALYZE_BASE, "fraction": ANALYZE_FRACTION}
+            names = list(conn.execute(stale, bounds).scalars())
+        for name in names:
+            conn.execute(text(f'ANALYZE "{name}"'))
         conn.commit()
 
 

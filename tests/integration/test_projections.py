@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
@@ -45,7 +46,7 @@ from salur_cases.projections import schema
 from salur_cases.projections import tables as t
 from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
 from salur_cases.projections.projector import fold_name, mask_name, wib_date
-from salur_cases.projections.runner import catch_up, following, rebuild, run_forever, status
+from salur_cases.projections.runner import analyze, catch_up, following, rebuild, run_forever, status
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 
@@ -548,6 +549,52 @@ def test_while_a_follower_projects_beside_the_writer_bulk_commands_leave_it_its_
         with following(runtime.settings):
             assert worker_count(runtime.app) == 1
         assert worker_count(runtime.app) == 2
+    finally:
+        runtime.close()
+
+
+def test_statistics_are_refreshed_for_the_read_models_that_grew_and_only_those(
+    postgres_url: Any, env_keys: dict[str, str]
+) -> None:
+    def analyses() -> dict[str, int]:
+        with psycopg.connect(postgres_url.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE schemaname = %s",
+                [postgres_url.schema],
+            ).fetchall()
+        return dict(rows)
+
+    def counted(table: str, rows: int) -> None:
+        """Wait until the server's statistics count the rows written (backends report them lazily)."""
+        for _ in range(100):
+            with psycopg.connect(postgres_url.url, autocommit=True) as conn:
+                found = conn.execute(
+                    "SELECT n_mod_since_analyze FROM pg_stat_user_tables "
+                    "WHERE schemaname = %s AND relname = %s",
+                    [postgres_url.schema, table],
+                ).fetchone()
+            if found and found[0] >= rows:
+                return
+            time.sleep(0.1)
+        pytest.fail(f"{table}: the server never counted {rows} changed rows")
+
+    runtime = runtime_for(target_url(postgres_url), env_keys)
+    try:
+        with recording_at(START):
+            runtime.app.register_many([proposal(i) for i in range(120)], DINSOS)
+        catch_up(runtime)
+        runtime.close()  # its backends exit and report what they wrote
+        counted("household", 120)
+        counted("person_index", 240)
+        counted("timeline", 360)
+        runtime = runtime_for(target_url(postgres_url), env_keys)
+        before = analyses()
+        analyze(runtime)
+        after = analyses()
+        grew = {"household", "person_index", "timeline"}
+        assert {name for name in after if after[name] > before.get(name, 0)} == grew
+        analyze(runtime)  # nothing changed since
+        assert analyses() == after
     finally:
         runtime.close()
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from eventsourcing.application import AggregateNotFoundError
-from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy import String, any_, bindparam, func, select, text, update
 
 from salur_cases import wilayah
 from salur_cases.collector import collector_paused
@@ -657,6 +657,8 @@ class Population:
     @staticmethod
     def _match(ctx: Context, records: Sequence[dict[str, Any]]) -> Outcome:
         if not ctx.dry_run:
+            with ctx.runtime.engine.begin() as conn:  # fresh statistics for the planner (padan's lookups)
+                conn.execute(text(f'ANALYZE "{population_extract.name}"'))
             key = ctx.runtime.settings.id_key
             hashes = [r.get("nik_hash") or keyed_hex(key, "nik", r["nik"]) for r in records]
             concerned = {r["no_kk"] for r in records} | _households_holding(ctx, hashes)
