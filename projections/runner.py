@@ -127,8 +127,8 @@ ANALYZE_BASE + ANALYZE_FRACTION x its rows: PostgreSQL's autovacuum defaults."""
 
 def analyze(runtime: Runtime) -> None:
     """ANALYZE the stale read models on PostgreSQL (autovacuum's rule, which a server run with
-    autovacuum off never applies: the tables that did not grow are left alone), every read model on
-    SQLite."""
+    autovacuum off never applies: the tables that did not grow are left alone; it reads the server's
+    row counters, kept unless `track_counts` is turned off), every read model on SQLite."""
     names = [table.name for table in t.VIEW_TABLES]
     with runtime.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
