@@ -935,7 +935,7 @@ def test_health(api: Api) -> None:
 
 
 def test_the_access_log_has_a_request_id_and_no_identifier(
-    api: Api, capsys: pytest.CaptureFixture[str]
+    api: Api, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     configure_logging("json")
     capsys.readouterr()
@@ -947,9 +947,13 @@ def test_the_access_log_has_a_request_id_and_no_identifier(
     assert len(generated.headers["x-request-id"]) == 32
     api.client.post("/api/v1/lookup", json={"nik": nik_of(1)}, headers=api.auth("dinsos"))
     logged = capsys.readouterr().err
-    lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    # Each access line is one JSON object; another thread of the test process may have written to
+    # stderr just before it without a newline, so a line is read from its first brace.
+    lines = [json.loads(line[line.index("{") :]) for line in logged.splitlines() if "{" in line]
     access = [line for line in lines if line.get("logger") == "salur_cases.api.access"]
-    assert {"req-123", generated.headers["x-request-id"]} <= {line["request_id"] for line in access}
+    request_ids = {r.msg["request_id"] for r in caplog.records if r.name == "salur_cases.api.access"}
+    assert {"req-123", generated.headers["x-request-id"]} <= request_ids
+    assert {line["request_id"] for line in access} <= request_ids
     assert any(
         line["path"] == "/api/v1/households/****************" and line["status"] == 404 for line in access
     )
