@@ -53,7 +53,7 @@ JSON_LINES = "application/x-ndjson"
 )
 def audit_budget(ctx: Ctx, min_position: MinPosition = None) -> BudgetPage:
     """Quota, seats, payments and money per budget source, program and tahap."""
-    from salur_cases.audit.budget import budget_rows  # noqa: PLC0415 - audit loads lazily
+    from salur_cases.projections.audit.budget import budget_rows  # noqa: PLC0415 - audit loads lazily
 
     ctx.positions.wait(ctx.runtime, min_position)
     return typed({"items": list(budget_rows(ctx.runtime)), "next_cursor": None}, BudgetPage)
@@ -93,7 +93,7 @@ def audit_anomalies(
     min_position: MinPosition = None,
 ) -> AnomalyPage:
     """Anomalies, each with the events that show it."""
-    from salur_cases.audit.findings import anomalies  # noqa: PLC0415
+    from salur_cases.projections.audit.findings import anomalies  # noqa: PLC0415
 
     ctx.positions.wait(ctx.runtime, min_position)
     items, next_cursor = anomalies(ctx.runtime, code, limit, cursor)
@@ -119,7 +119,7 @@ def audit_anomalies(
 )
 def audit_verify(ctx: Ctx) -> VerifyRead:
     """Whether every stored event still hashes into the chain; the head to remember outside."""
-    from salur_cases.audit.verification import verify  # noqa: PLC0415
+    from salur_cases.projections.audit.verification import verify  # noqa: PLC0415
 
     return typed(verify(ctx.runtime), VerifyRead)
 
@@ -144,7 +144,7 @@ def audit_evidence(
     tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
 ) -> Stream:
     """A household's (``no_kk``) or a tahap's (``program`` and ``tahap``) events with their chain proof."""
-    from salur_cases.audit.evidence import evidence_lines  # noqa: PLC0415
+    from salur_cases.projections.audit.evidence import evidence_lines  # noqa: PLC0415
 
     lines = evidence_lines(
         ctx.runtime, no_kk=parse_no_kk(no_kk) if no_kk is not None else None, program=program, tahap=tahap

@@ -23,9 +23,9 @@ from contextlib import contextmanager
 
 import psycopg
 
-from salur_cases.audit import budget_rows, verify
-from salur_cases.audit.findings import find_all
-from salur_cases.intake.demo import build
+from salur_cases.demo.build import build
+from salur_cases.projections.audit import budget_rows, verify
+from salur_cases.projections.audit.findings import find_all
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime

@@ -31,7 +31,7 @@ from typing import Any
 
 import psycopg
 
-from salur_cases.intake.scenario import TABLE_2
+from salur_cases.demo.scenario import TABLE_2
 from salur_cases.settings import DEFAULT_TEST_DATABASE_URL
 
 TARGET_S = 180.0

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     demo.add_argument("--serve", action="store_true", help="serve the API on the result")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--host", default="127.0.0.1")
-    demo.set_defaults(run=_handler("salur_cases.intake.demo:demo_command"))
+    demo.set_defaults(run=_handler("salur_cases.demo.build:demo_command"))
 
     imp = commands.add_parser("import", help="import a CSV or XLSX file, with a per-row report")
     imp.add_argument(
@@ -103,13 +103,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     verify.add_argument(
         "--head", metavar="POSITION:HASH", help="a remembered head: detects a store cut short"
     )
-    verify.set_defaults(run=_handler("salur_cases.audit.cli:verify_command"))
+    verify.set_defaults(run=_handler("salur_cases.projections.audit.cli:verify_command"))
     export = audit_commands.add_parser("export", help="evidence as JSON Lines, verifiable offline")
     export.add_argument("no_kk", nargs="?", metavar="NO_KK")
     export.add_argument("--program")
     export.add_argument("--tahap", type=_tahap)
     export.add_argument("--out", metavar="FILE")
-    export.set_defaults(run=_handler("salur_cases.audit.cli:export_command"))
+    export.set_defaults(run=_handler("salur_cases.projections.audit.cli:export_command"))
 
     projections = commands.add_parser("projections", help="read-model maintenance")
     projections.add_argument("action", choices=["run", "rebuild", "status"])

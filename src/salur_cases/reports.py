@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import cast
 
 REPORTS = {
-    "programs": "salur_cases.intake.reports:programs_command",
-    "padan-suggestions": "salur_cases.intake.reports:padan_suggestions_command",
-    "budget": "salur_cases.audit.cli:budget_command",
-    "anomalies": "salur_cases.audit.cli:anomalies_command",
+    "programs": "salur_cases.projections.reports:programs_command",
+    "padan-suggestions": "salur_cases.projections.reports:padan_suggestions_command",
+    "budget": "salur_cases.projections.audit.cli:budget_command",
+    "anomalies": "salur_cases.projections.audit.cli:anomalies_command",
 }
 
 

@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import select
 
-from salur_cases.audit import CODES, anomalies
-from salur_cases.audit import cli as audit_cli
-from salur_cases.audit.findings import find_all
 from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household, Member, Source
@@ -28,6 +25,9 @@ from salur_cases.domain.vocabulary import (
     VervalDecision,
 )
 from salur_cases.projections import tables as t
+from salur_cases.projections.audit import CODES, anomalies
+from salur_cases.projections.audit import cli as audit_cli
+from salur_cases.projections.audit.findings import find_all
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime

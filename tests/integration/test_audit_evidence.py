@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import salur_cases.audit.verify_offline as offline
-from salur_cases.audit import evidence_lines
+import salur_cases.projections.audit.verify_offline as offline
 from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.eventlog import EVENT_NAMESPACE
+from salur_cases.projections.audit import evidence_lines
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
 from salur_cases.store.chain import GENESIS, link_hash

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from salur_cases.demo.build import demo_command
+from salur_cases.demo.scenario import TABLE_2, plan
 from salur_cases.domain.errors import InvalidCommand
-from salur_cases.intake.demo import demo_command
-from salur_cases.intake.reports import program_table
-from salur_cases.intake.scenario import TABLE_2, plan
+from salur_cases.projections.reports import program_table
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache

@@ -15,8 +15,8 @@ import pytest
 from salur_cases.commands import Actor
 from salur_cases.domain.vocabulary import PadanResult, Role
 from salur_cases.intake.importer import import_file
-from salur_cases.intake.reports import padan_suggestions, padan_suggestions_command
 from salur_cases.projections.migrate import upgrade
+from salur_cases.projections.reports import padan_suggestions, padan_suggestions_command
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache

@@ -3,7 +3,7 @@
 
 Each test builds a small certified tahap with payments through the application, then changes the
 events table with SQL behind the application's back (on SQLite and on PostgreSQL) and asks
-`salur_cases.audit.verify` for the first broken position.
+`salur_cases.projections.audit.verify` for the first broken position.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from salur_cases.audit import verify
-from salur_cases.audit.verification import parse_head
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program
+from salur_cases.projections.audit import verify
+from salur_cases.projections.audit.verification import parse_head
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 from salur_cases.store.chain import GENESIS, link_hash

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from salur_cases import wilayah
+from salur_cases.demo.scenario import TABLE_2, Scenario, plan, registration_rows
 from salur_cases.identifiers import Nik, NoKK
-from salur_cases.intake.scenario import TABLE_2, Scenario, plan, registration_rows
 
 
 @pytest.fixture(scope="module")

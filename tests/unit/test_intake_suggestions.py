@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from salur_cases.identifiers import Nik
-from salur_cases.intake.reports import name_near_miss, nickname_key, one_digit_variants, spelling_key
+from salur_cases.projections.reports import name_near_miss, nickname_key, one_digit_variants, spelling_key
 
 
 def test_old_and_sundanese_spellings_are_one_name() -> None:

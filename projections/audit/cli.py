@@ -11,12 +11,12 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from salur_cases.audit.budget import BUDGET_FIELDS, budget_rows
-from salur_cases.audit.evidence import evidence_lines
-from salur_cases.audit.findings import CODES, find_all
-from salur_cases.audit.render import CHART_FORMATS, TABLE_FORMATS, write_chart, write_report
-from salur_cases.audit.verification import verify
 from salur_cases.domain.errors import InvalidCommand
+from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
+from salur_cases.projections.audit.evidence import evidence_lines
+from salur_cases.projections.audit.findings import CODES, find_all
+from salur_cases.projections.audit.render import CHART_FORMATS, TABLE_FORMATS, write_chart, write_report
+from salur_cases.projections.audit.verification import verify
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 

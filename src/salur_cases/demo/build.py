@@ -1,6 +1,6 @@
 """`salur demo`: build the Kota Bogor 2020 scenario into a new database and print the program table.
 
-The generated story (`salur_cases.intake.scenario`) is replayed through the application with the
+The generated story (`salur_cases.demo.scenario`) is replayed through the application with the
 clock set to the story's moments (`recording_at`): the lists arrive as files through the importers
 (`import_file`), the city's allocations run by its own rule (`allocate`), outside rosters and payers'
 reports are recorded as facts. The program table is then computed from the read models and compared
@@ -21,11 +21,7 @@ from typing import TYPE_CHECKING
 
 from salur_cases.collector import collector_paused
 from salur_cases.commands import Actor
-from salur_cases.domain.clock import recording_at
-from salur_cases.domain.errors import InvalidCommand
-from salur_cases.domain.vocabulary import Role
-from salur_cases.intake.importer import ImportReport, import_file
-from salur_cases.intake.scenario import (
+from salur_cases.demo.scenario import (
     POPULATION_HEADER,
     PROGRAMS,
     REGISTRATION_HEADER,
@@ -37,6 +33,10 @@ from salur_cases.intake.scenario import (
     population_rows,
     registration_rows,
 )
+from salur_cases.domain.clock import recording_at
+from salur_cases.domain.errors import InvalidCommand
+from salur_cases.domain.vocabulary import Role
+from salur_cases.intake.importer import ImportReport, import_file
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
@@ -421,8 +421,8 @@ def build(runtime: Runtime, scale: float = 1.0, seed: int = 2020, say: Say = pri
 
 def demo_command(args: argparse.Namespace) -> int:
     """`salur demo`: migrate, build, print the program table (exit 1 if it differs from the intended one)."""
-    from salur_cases.intake.reports import compare, program_table, render_table  # noqa: PLC0415
     from salur_cases.projections.migrate import upgrade  # noqa: PLC0415
+    from salur_cases.projections.reports import compare, program_table, render_table  # noqa: PLC0415
     from salur_cases.projections.runner import catch_up, following  # noqa: PLC0415
 
     if args.scale <= 0:

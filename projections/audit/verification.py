@@ -21,9 +21,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from salur_cases.audit.links import stream_chain
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.program import Program, roster_hash
+from salur_cases.projections.audit.links import stream_chain
 from salur_cases.store.chain import GENESIS
 
 if TYPE_CHECKING:

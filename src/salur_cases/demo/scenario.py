@@ -3,7 +3,7 @@
 Deterministic for a seed (`random.Random(seed)`), with no database: `plan(scale, seed)` returns the
 people and households of the story (valid NIK and No. KK, Sundanese and Indonesian names, 1-6
 members), the files of each step (kelurahan and department lists, the Disdukcapil extract, verval
-results, rosters, cleansing lists, payers' reports) and the counts it intends. `salur_cases.intake.demo`
+results, rosters, cleansing lists, payers' reports) and the counts it intends. `salur_cases.demo.build`
 replays it through the application; the program table is then computed from the read models and
 compared with `Scenario.intended`, which never comes from the database.
 
