@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 
 from salur_cases.api.auth import authenticate
 from salur_cases.api.problems import PROBLEM_JSON, FieldError, make_problem
-from salur_cases.api.tables import api_idempotency as records
+from salur_cases.tables import api_idempotency as records
 
 __all__ = ["IdempotencyMiddleware", "IdempotencyStore"]
 

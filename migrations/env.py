@@ -1,4 +1,4 @@
-"""Alembic environment: the read-side tables of `salur_cases.projections.schema.metadata`.
+"""Alembic environment: every table of `salur_cases.tables.metadata`.
 
 `salur db upgrade` (see `salur_cases.projections.migrate`) builds the alembic Config in code and
 hands over an open connection in `config.attributes["connection"]`. Run by the `alembic` command
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from salur_cases.projections.schema import metadata
+from salur_cases.tables import metadata
 
 target_metadata = metadata
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from salur_cases import tables as t
 from salur_cases.commands import parse_date, parse_nik, parse_no_kk, parse_time
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
-from salur_cases.projections import tables as t
 from salur_cases.projections.explain import explain
 from salur_cases.projections.queries import household_events, household_read, lookup_nik
 from salur_cases.projections.runner import catch_up, rebuild, run_forever, status

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from salur_cases import tables as t
 from salur_cases.domain.errors import Refusal, RefusalCode
-from salur_cases.projections import tables as t
 from salur_cases.projections.queries import household_id, iso
 from salur_cases.projections.texts import next_step, reason_text
 from salur_cases.runtime import Runtime

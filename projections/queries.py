@@ -17,12 +17,12 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 
+from salur_cases import tables as t
 from salur_cases.commands import parse_nik, parse_no_kk
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.household import Household
 from salur_cases.eventlog import record_of
 from salur_cases.identifiers import keyed_hex
-from salur_cases.projections import tables as t
 from salur_cases.projections.projector import fold_name, wib_date
 from salur_cases.projections.runner import position as applied_position
 from salur_cases.projections.runner import status

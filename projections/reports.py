@@ -28,13 +28,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from salur_cases import tables as t
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.padan import fold_name
 from salur_cases.domain.vocabulary import PadanResult
 from salur_cases.identifiers import Nik, keyed_hex
-from salur_cases.intake.tables import population_extract as px
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
+from salur_cases.tables import population_extract as px
 
 GROUP_ORDER = {"DTKS": 0, "NON_DTKS": 1}
 
@@ -69,8 +70,6 @@ class ProgramTable:
 
 def program_table(runtime: Runtime) -> ProgramTable:
     """The program table from the read models (bring them up to date first)."""
-    from salur_cases.projections import tables as t  # noqa: PLC0415
-
     ledger = t.payment_ledger
     latest = (
         select(
@@ -248,8 +247,6 @@ def one_digit_variants(nik: str) -> Iterator[str]:
 
 def padan_suggestions(runtime: Runtime, limit: int | None = None) -> list[Suggestion]:
     """Near misses for the households whose padan is NIK_NOT_FOUND or NAME_MISMATCH."""
-    from salur_cases.projections import tables as t  # noqa: PLC0415
-
     with runtime.engine.connect() as conn:
         failing = conn.execute(
             select(t.household.c.no_kk, t.household.c.padan)

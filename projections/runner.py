@@ -31,10 +31,10 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from salur_cases import tables as t
 from salur_cases.bulk import cores_taken
 from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
-from salur_cases.projections import tables as t
 from salur_cases.projections.projector import BatchProjection
 from salur_cases.runtime import Runtime
 from salur_cases.settings import Settings

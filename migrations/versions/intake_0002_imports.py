@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from salur_cases.projections.tables import UTCDateTime
+from salur_cases.tables import UTCDateTime
 
 revision: str = "intake_0002"
 down_revision: str | Sequence[str] | None = "intake_0001"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from salur_cases.projections import tables as t
+from salur_cases import tables as t
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Subquery

@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, literal, null, or_, select, text, union_all
 
+from salur_cases import tables as t
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.program import Program
 from salur_cases.domain.vocabulary import PadanResult, VervalDecision
 from salur_cases.eventlog import EVENT_NAMESPACE
-from salur_cases.projections import tables as t
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

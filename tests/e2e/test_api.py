@@ -18,13 +18,13 @@ from sqlalchemy import select
 from salur_cases import wilayah
 from salur_cases.api.app import create_app
 from salur_cases.api.auth import Principal, issue_token
-from salur_cases.api.tables import api_idempotency
 from salur_cases.domain.vocabulary import Role
 from salur_cases.logging import configure_logging
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import run_forever
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
+from salur_cases.tables import api_idempotency
 from tests.builders import KECAMATAN, kecamatan_of, member_data, nik_of, no_kk_of, proposal_data
 
 PROBLEM = "application/problem+json"

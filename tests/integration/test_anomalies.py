@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import select
 
+from salur_cases import tables as t
 from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household, Member, Source
@@ -24,7 +25,6 @@ from salur_cases.domain.vocabulary import (
     ProgramGroup,
     VervalDecision,
 )
-from salur_cases.projections import tables as t
 from salur_cases.projections.audit import CODES, anomalies
 from salur_cases.projections.audit import cli as audit_cli
 from salur_cases.projections.audit.findings import find_all

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import func, select
 
+from salur_cases import tables as t
 from salur_cases.cli import main
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus
-from salur_cases.projections import tables as t
 from salur_cases.projections.audit import BUDGET_FIELDS, budget_rows
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up

@@ -23,10 +23,10 @@ from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, ProgramGroup, Role, VervalDecision
 from salur_cases.intake import importer
 from salur_cases.intake.importer import KIND_ROLES, ImportReport, import_file, may_import
-from salur_cases.intake.tables import imports, population_extract
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
+from salur_cases.tables import imports, population_extract
 
 DINSOS = Actor("tester", Role.DINSOS)
 DUKCAPIL = Actor("tester", Role.DUKCAPIL)

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from salur_cases.commands import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file
-from salur_cases.intake.tables import imports
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
+from salur_cases.tables import imports
 
 HOUSEHOLDS = 3000
 BATCH = 40

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import String, select
 
+from salur_cases import tables as t
 from salur_cases.application import SalurApplication
 from salur_cases.bulk import worker_count
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
@@ -42,8 +43,6 @@ from salur_cases.domain.vocabulary import (
     VervalDecision,
 )
 from salur_cases.identifiers import keyed_hex
-from salur_cases.projections import schema
-from salur_cases.projections import tables as t
 from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
 from salur_cases.projections.projector import fold_name, mask_name, wib_date
 from salur_cases.projections.runner import analyze, catch_up, following, rebuild, run_forever, status
@@ -652,7 +651,7 @@ def test_the_read_models_keys_compare_byte_by_byte_and_go_back_on_downgrade(
         assert ("household", "members") not in keys
         indexed = {
             (table.name, column.name)
-            for table in schema.metadata.sorted_tables
+            for table in t.metadata.sorted_tables
             if table.name not in {"imports", "api_idempotency"}  # small tables, keyed once per import or call
             for constraint in [table.primary_key, *table.indexes, *table.constraints]
             for column in getattr(constraint, "columns", [])

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from salur_cases import tables as t
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.vocabulary import (
@@ -29,7 +30,6 @@ from salur_cases.domain.vocabulary import (
     Role,
     VervalDecision,
 )
-from salur_cases.projections import tables as t
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up, position
 from salur_cases.runtime import Runtime

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import String, any_, bindparam, func, select, text, update
 
+from salur_cases import tables as t
 from salur_cases import wilayah
 from salur_cases.collector import collector_paused
 from salur_cases.commands import Actor, PaymentItem, Proposal, RemovalItem, parse_source
@@ -39,12 +40,11 @@ from salur_cases.domain.vocabulary import PaymentStatus, Role, VervalDecision
 from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK, keyed_hex, parse_rupiah
 from salur_cases.intake.columns import columns_of, map_headers
 from salur_cases.intake.readers import Table, read_table
-from salur_cases.intake.tables import imports, population_extract
 from salur_cases.intake.values import parse_day, parse_moment, parse_tahap
-from salur_cases.projections import tables as t
-from salur_cases.projections.projector import upsert
 from salur_cases.projections.runner import catch_up
 from salur_cases.store.pglist import joined
+from salur_cases.tables import imports, population_extract
+from salur_cases.tables.bulk import upsert
 
 if TYPE_CHECKING:
     from uuid import UUID

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, exists, select
 
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.identifiers import keyed_hex
-from salur_cases.intake.tables import population_extract as px
 from salur_cases.store.pglist import SPLIT, joined
+from salur_cases.tables import population_extract as px
 
 LOOKUP_CHUNK = 5000
 _BY_HASHES = (

@@ -1,10 +1,13 @@
-"""Tables of the intake: the loaded Disdukcapil extract (the reference for padan) and the imports done."""
+"""Tables of the intake: the loaded Disdukcapil extract (the reference for padan) and the imports done.
+
+Migrations: the "intake" branch.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text
 
-from salur_cases.projections.tables import UTCDateTime, key, metadata
+from salur_cases.tables.base import UTCDateTime, key, metadata
 
 population_extract = Table(
     "population_extract",

@@ -1,4 +1,4 @@
-"""The API's read-side table: idempotency records, shared by every worker and kept across restarts.
+"""The API's table: idempotency records, shared by every worker and kept across restarts.
 
 ``scope_key`` is an HMAC of the principal and the ``Idempotency-Key``; ``request_hash`` an HMAC
 of the method, path and normalised body; ``status`` the first response's status (NULL while it runs);
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table
 
-from salur_cases.projections.tables import metadata
+from salur_cases.tables.base import metadata
 
 api_idempotency = Table(
     "api_idempotency",

@@ -1,0 +1,46 @@
+"""Every table of the project, one layer below the write side and the read side.
+
+The read models (filled by the projection), the intake's tables (the population extract and the
+import log) and the API's idempotency records, all declared on one `metadata`: importing this
+package makes `metadata` know every table (alembic's `target_metadata`). `salur_cases.tables.bulk`
+reads and writes rows of these tables in bulk.
+"""
+
+from __future__ import annotations
+
+from salur_cases.tables.base import UTCDateTime, key, metadata
+from salur_cases.tables.idempotency import api_idempotency
+from salur_cases.tables.intake import imports, population_extract
+from salur_cases.tables.read_models import (
+    VIEW_TABLES,
+    household,
+    household_status,
+    payment_ledger,
+    person_index,
+    program_tahap,
+    programs,
+    projection_position,
+    tahap_roster,
+    timeline,
+    withdrawal,
+)
+
+__all__ = [
+    "VIEW_TABLES",
+    "UTCDateTime",
+    "api_idempotency",
+    "household",
+    "household_status",
+    "imports",
+    "key",
+    "metadata",
+    "payment_ledger",
+    "person_index",
+    "population_extract",
+    "program_tahap",
+    "programs",
+    "projection_position",
+    "tahap_roster",
+    "timeline",
+    "withdrawal",
+]

@@ -1,0 +1,267 @@
+"""Bulk reads and writes of whole rows, for the projection's batches and the intake's loads.
+
+Rows are dicts of column values, all of one batch with the same keys.
+- PostgreSQL: rows new to a table are COPYed straight in, in the binary format (typed values: no
+  text to format here or to parse in the server); rows that may exist are COPYed into a temporary
+  staging table and upserted with one INSERT ... ON CONFLICT DO UPDATE. Rows are read by id with
+  one query of an index probe per id, the ids travelling as one text (`salur_cases.store.pglist`).
+- SQLite: one executemany of the driver with values converted by the columns' own SQLAlchemy types
+  (exactly what SQLAlchemy would store), without its per-statement compilation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
+from psycopg.types.json import set_json_dumps, set_json_loads
+from sqlalchemy import JSON, Connection, Table, select
+
+from salur_cases.domain.clock import WIB
+from salur_cases.store.pglist import SPLIT, joined
+from salur_cases.tables.base import UTCDateTime
+
+if TYPE_CHECKING:
+    from psycopg import Cursor
+    from sqlalchemy.engine import Dialect
+
+Row = dict[str, Any]
+"""A row: column name to value."""
+
+LOAD_CHUNK = 500
+"""Ids per query of `select_in` on SQLite."""
+
+_JSON = msgspec.json.Encoder()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=WIB) if value is not None and value.tzinfo is None else value
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """A recorded time as SQLAlchemy stores `UTCDateTime` in SQLite (naive UTC, microseconds)."""
+    if value is None:
+        return None
+    utc = (value if value.tzinfo else value.replace(tzinfo=WIB)).astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else _JSON.encode(value).decode()
+
+
+def _converters(conn: Connection, table: Table, columns: Sequence[str]) -> list[tuple[int, Any]]:
+    """(index, function) for the columns whose values need converting before the driver sees them.
+
+    JSON as compact text (msgspec); recorded times aware (PostgreSQL, naive = WIB) or as SQLAlchemy's
+    SQLite text; other SQLite columns through their own SQLAlchemy bind processors (dates, booleans).
+    """
+    postgres = conn.dialect.name == "postgresql"
+    out: list[tuple[int, Any]] = []
+    for index, name in enumerate(columns):
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            out.append((index, _aware if postgres else _sqlite_time))
+        elif kind._type_affinity is JSON:  # JSON and JSONB alike
+            out.append((index, _json_text))
+        elif not postgres:
+            processor = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            if processor is not None:
+                out.append((index, processor))
+    return out
+
+
+def _values(
+    conn: Connection, table: Table, rows: Sequence[Row], columns: list[str] | None = None
+) -> tuple[list[str], Iterator[Sequence[Any]]]:
+    """The column names (`columns`, else all the rows' keys) and the rows' values as the driver takes them."""
+    columns = columns or list(rows[0])
+    getter = itemgetter(*columns)
+    converters = _converters(conn, table, columns)
+
+    def values() -> Iterator[Sequence[Any]]:
+        for row in rows:
+            value = getter(row)
+            if not converters:
+                yield value if len(columns) > 1 else (value,)
+                continue
+            out = list(value) if len(columns) > 1 else [value]
+            for index, convert in converters:
+                out[index] = convert(out[index])
+            yield out
+
+    return columns, values()
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert or replace `rows` (all with the same keys) by primary key, in bulk.
+
+    PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE from it.
+    SQLite: one executemany of the same upsert.
+    """
+    if rows:
+        _write(conn, table, rows, [c.name for c in table.primary_key])
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert `rows` (all with the same keys, none there yet) in bulk (COPY on PostgreSQL)."""
+    if rows:
+        _write(conn, table, rows, None)
+
+
+def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: list[str]) -> None:
+    """Update `columns` of `rows` (all there already; `columns` include the primary key) by primary key.
+
+    PostgreSQL: COPY into a temporary table of just those columns, then one UPDATE ... FROM it.
+    SQLite: one executemany of the UPDATE.
+    """
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key]
+    columns, values = _values(conn, table, rows, columns)
+    changed = [c for c in columns if c not in keys]
+    if conn.dialect.name != "postgresql":
+        sets = ", ".join(f'"{c}" = ?' for c in changed)
+        where = " AND ".join(f'"{k}" = ?' for k in keys)
+        order = [columns.index(c) for c in [*changed, *keys]]
+        driver: Any = conn.connection.driver_connection
+        driver.executemany(
+            f'UPDATE "{table.name}" SET {sets} WHERE {where}',  # noqa: S608 - the table's own names
+            ([value[i] for i in order] for value in values),
+        )
+        return
+    names = SQL(", ").join(Identifier(c) for c in columns)
+    target, stage = Identifier(table.name), Identifier(f"stage_update_{table.name}")
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA"
+            ).format(stage, names, target)
+        )
+        _copy(cursor, stage, names, _pg_types(conn.dialect, table, tuple(columns)), values)
+        cursor.execute(
+            SQL("UPDATE {} AS t SET {} FROM {} AS s WHERE {}").format(
+                target,
+                SQL(", ").join(SQL("{0} = s.{0}").format(Identifier(c)) for c in changed),
+                stage,
+                SQL(" AND ").join(SQL("t.{0} = s.{0}").format(Identifier(k)) for k in keys),
+            )
+        )
+        cursor.execute(SQL("DELETE FROM {}").format(stage))
+
+
+def _write(conn: Connection, table: Table, rows: Sequence[Row], keys: list[str] | None) -> None:
+    columns, values = _values(conn, table, rows)
+    if conn.dialect.name == "postgresql":
+        _pg_write(conn, table, columns, values, keys)
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'  # noqa: S608
+    if keys is not None:
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+        conflict = ", ".join(f'"{k}"' for k in keys)
+        statement += f" ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+    driver: Any = conn.connection.driver_connection
+    driver.executemany(statement, values)
+
+
+def _pg_write(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    values: Iterable[Sequence[Any]],
+    keys: list[str] | None,
+) -> None:
+    """COPY rows into `table`, or (with `keys`) upsert them through a temporary staging table."""
+    names = SQL(", ").join(Identifier(c) for c in columns)
+    target = Identifier(table.name)
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor:
+        into = target
+        if keys is not None:
+            into = Identifier(f"stage_{table.name}")
+            cursor.execute(
+                SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(into, target)
+            )
+        _copy(cursor, into, names, _pg_types(conn.dialect, table, tuple(columns)), values)
+        if keys is None:
+            return
+        updates = SQL(", ").join(
+            SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in columns if c not in keys
+        )
+        cursor.execute(
+            SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
+                target, names, names, into, SQL(", ").join(Identifier(k) for k in keys), updates
+            )
+        )
+        cursor.execute(SQL("DELETE FROM {}").format(into))
+
+
+@cache
+def _pg_types(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> list[str]:
+    """PostgreSQL type names of `columns` (`varchar`, `bigint`, `timestamp with time zone`, ...)."""
+    return [table.c[c].type.compile(dialect=dialect).partition("(")[0].lower() for c in columns]
+
+
+def _copy(
+    cursor: Cursor[Any], into: Identifier, names: Any, types: list[str], values: Iterable[Sequence[Any]]
+) -> None:
+    """COPY `values` into the `names` columns of `into` in the binary format.
+
+    JSON values arrive as text already (`_json_text`): the cursor's JSON dumper passes them as they are.
+    """
+    set_json_dumps(_as_is, cursor)
+    with cursor.copy(SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(into, names)) as copy:
+        copy.set_types(types)
+        for value in values:
+            copy.write_row(value)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _json_loads(data: bytes | bytearray | memoryview | str) -> Any:
+    return msgspec.json.decode(data)
+
+
+def select_in(
+    conn: Connection, table: Table, column: str, ids: Iterable[str], columns: Sequence[str] | None = None
+) -> list[Row]:
+    """Rows (all their columns, or only `columns`) whose `column` is one of `ids` (PostgreSQL: one
+    query; SQLite: in chunks)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    names = list(columns) if columns is not None else [c.name for c in table.c]
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor(row_factory=dict_row) as cursor:
+            set_json_loads(_json_loads, cursor)
+            query = SQL(  # an index probe per id: `= ANY` may scan the whole table instead
+                "SELECT r.* FROM unnest({}) AS wanted(id), LATERAL "
+                "(SELECT {} FROM {} AS x WHERE x.{} = wanted.id OFFSET 0) AS r"
+            ).format(
+                SQL(SPLIT),
+                SQL(", ").join(Identifier(n) for n in names),
+                Identifier(table.name),
+                Identifier(column),
+            )
+            return list(cursor.execute(query, [joined(wanted)]))
+    rows: list[Row] = []
+    chosen = [table.c[n] for n in names]
+    for chunk in _chunks(wanted, LOAD_CHUNK):
+        result = conn.execute(select(*chosen).where(table.c[column].in_(chunk)))
+        rows.extend(dict(r._mapping) for r in result)
+    return rows
