@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, cast
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -14,12 +14,10 @@ from litestar.params import QueryParameter
 from salur_cases.api.auth import Principal
 from salur_cases.api.context import ApiContext
 from salur_cases.api.problems import ApiProblem
-from salur_cases.api.schemas import HouseholdRead
 from salur_cases.application import HouseholdOutcome
 from salur_cases.commands import parse_time
-from salur_cases.views import household_view
-
-T = TypeVar("T")
+from salur_cases.projections.schemas import HouseholdRead
+from salur_cases.projections.views import household_view
 
 MinPosition = Annotated[
     int | None,
@@ -72,11 +70,6 @@ DEPENDENCIES = {
 }
 
 
-def typed(data: Any, _schema: type[T]) -> T:
-    """A view's plain data, answered as the Struct that documents its shape (no copy, no re-validation)."""
-    return cast("T", data)
-
-
 def parse_as_of(value: str | None) -> Any:
     """``as_of`` as an aware datetime (None when absent)."""
     return parse_time(value, "as_of") if value else None
@@ -121,11 +114,7 @@ def household_answer(
     if outcome.household is None:
         raise ApiProblem(500, "the write returned no household")
     view = household_view(outcome.household)
-    return Response(
-        typed(view, HouseholdRead),
-        status_code=status,
-        headers=write_headers(outcome.position, view["version"]),
-    )
+    return Response(view, status_code=status, headers=write_headers(outcome.position, view.version))
 
 
 def check_kelurahan(principal: Principal, kelurahan_code: str | None) -> None:
@@ -134,7 +123,6 @@ def check_kelurahan(principal: Principal, kelurahan_code: str | None) -> None:
         raise ApiProblem(403, "this household is not in your kelurahan", code="OUTSIDE_KELURAHAN")
 
 
-def kelurahan_of_view(view: dict[str, Any]) -> str | None:
+def kelurahan_of_view(view: HouseholdRead) -> str | None:
     """The kelurahan code of a household view."""
-    address = view.get("address") or {}
-    return cast("str | None", address.get("kelurahan"))
+    return view.address.kelurahan if view.address else None

@@ -8,7 +8,7 @@ kelurahan (403 elsewhere).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -31,23 +31,15 @@ from salur_cases.api.common import (
     kelurahan_of_view,
     parse_as_of,
     require_if_match,
-    typed,
     write_headers,
 )
 from salur_cases.api.problems import problem_responses
 from salur_cases.api.schemas import (
-    EXAMPLE_NAME,
-    EXAMPLE_NIK,
-    EXAMPLE_NO_KK,
     ComplaintCreate,
     ComplaintCreated,
     ComplaintResolutionCreate,
     CorrectionCreate,
-    EventPage,
-    ExplainRead,
     HouseholdCreate,
-    HouseholdRead,
-    LookupRead,
     LookupRequest,
     MemberMoveCreate,
     PopulationMatchCreate,
@@ -59,6 +51,8 @@ from salur_cases.api.schemas import (
 from salur_cases.commands import parse_nik, parse_no_kk, parse_proposal
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import Role
+from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK, EXAMPLE_NO_KK
+from salur_cases.projections.schemas import EventPage, ExplainRead, HouseholdRead, LookupRead
 
 NoKKPath = Annotated[str, PathParameter(max_length=32, description="No. KK (16 digits)")]
 ETAG_HEADER = ResponseHeader(
@@ -224,8 +218,8 @@ async def read_household(
     if view is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
     check_kelurahan(principal, kelurahan_of_view(view))
-    headers = {"ETag": f'"{view["version"]}"'} if moment is None and effective_on is None else {}
-    return Response(typed(view, HouseholdRead), headers=headers)
+    headers = {"ETag": f'"{view.version}"'} if moment is None and effective_on is None else {}
+    return Response(view, headers=headers)
 
 
 @get(
@@ -266,10 +260,10 @@ def household_events(
 
     no_kk = parse_no_kk(no_kk)
     ctx.positions.wait(ctx.runtime, min_position)
-    items, next_cursor = queries.household_events(ctx.runtime, no_kk, limit, cursor)
-    if not items and cursor is None and queries.household_read(ctx.runtime, no_kk) is None:
+    page = queries.household_events(ctx.runtime, no_kk, limit, cursor)
+    if not page.items and cursor is None and queries.household_read(ctx.runtime, no_kk) is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
-    return typed({"items": items, "next_cursor": next_cursor}, EventPage)
+    return page
 
 
 @get(
@@ -324,7 +318,8 @@ async def explain_household(
             raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
         check_kelurahan(principal, kelurahan_of_view(view))
     answer = explain(ctx.runtime, no_kk, program=program, from_tahap=from_tahap, to_tahap=to_tahap, lang=lang)
-    return typed(answer, ExplainRead)
+    # The reasons carry open facts (rank, cutoff, detail, ...) beyond ReasonRead's fixed fields.
+    return cast("ExplainRead", answer)
 
 
 @post(
@@ -352,7 +347,7 @@ async def lookup(
     if view is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household has this NIK")
     check_kelurahan(principal, kelurahan_of_view(view))
-    return typed({"no_kk": view["no_kk"], "household": view}, LookupRead)
+    return LookupRead(view.no_kk, view)
 
 
 # --- decisions on one household -----------------------------------------------------------------
@@ -670,7 +665,7 @@ def file_complaint(
     ctx.positions.wrote(outcome.position)
     version = outcome.household.version if outcome.household else None
     return Response(
-        typed({"complaint_id": complaint_id}, ComplaintCreated),
+        ComplaintCreated(complaint_id),
         status_code=201,
         headers=write_headers(outcome.position, version),
     )

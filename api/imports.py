@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from litestar import Response, post
 from litestar.datastructures import ResponseHeader, UploadFile
@@ -12,10 +12,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter, QueryParameter
 
 from salur_cases.api.auth import allow
-from salur_cases.api.common import Caller, Ctx, typed, write_headers
+from salur_cases.api.common import Caller, Ctx, write_headers
 from salur_cases.api.problems import ApiProblem, problem_responses
-from salur_cases.api.schemas import ImportRead
+from salur_cases.api.schemas import ImportIssue, ImportRead
 from salur_cases.domain.vocabulary import Role
+
+if TYPE_CHECKING:
+    from salur_cases.intake.importer import ImportReport, RowProblem
 
 
 class ImportKind(StrEnum):
@@ -90,7 +93,25 @@ def import_file(
     )
     position = None if dry_run else ctx.runtime.app.recorder.max_notification_id()
     ctx.positions.wrote(position)
-    return Response(typed(report.to_json(), ImportRead), headers=write_headers(position))
+    return Response(import_read(report), headers=write_headers(position))
+
+
+def import_read(report: ImportReport) -> ImportRead:
+    """An import's report as the API answers it (rows and columns, never a NIK or a name)."""
+    return ImportRead(
+        import_id=report.import_id,
+        kind=report.kind,
+        rows=report.rows,
+        accepted=report.accepted,
+        rejected=_issues(report.rejected),
+        warnings=_issues(report.warnings),
+        already_imported=report.already_imported,
+        dry_run=report.dry_run,
+    )
+
+
+def _issues(problems: list[RowProblem]) -> list[ImportIssue]:
+    return [ImportIssue(p.row, p.code, p.message, p.column) for p in problems]
 
 
 ROUTES = [import_file]

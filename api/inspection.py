@@ -10,11 +10,12 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from salur_cases.api.auth import allow
-from salur_cases.api.common import Ctx, Cursor, Limit, MinPosition, typed
+from salur_cases.api.common import Ctx, Cursor, Limit, MinPosition
 from salur_cases.api.problems import problem_responses
-from salur_cases.api.schemas import EXAMPLE_NO_KK, AnomalyPage, BudgetPage, FeedPage, VerifyRead
 from salur_cases.commands import parse_no_kk
 from salur_cases.domain.vocabulary import Role
+from salur_cases.fields import EXAMPLE_NO_KK
+from salur_cases.projections.schemas import AnomalyPage, BudgetPage, FeedPage, VerifyRead
 
 AUDITORS = allow(Role.INSPECTOR, Role.ADMIN)
 JSON_LINES = "application/x-ndjson"
@@ -56,7 +57,7 @@ def audit_budget(ctx: Ctx, min_position: MinPosition = None) -> BudgetPage:
     from salur_cases.projections.audit.budget import budget_rows  # noqa: PLC0415 - audit loads lazily
 
     ctx.positions.wait(ctx.runtime, min_position)
-    return typed({"items": list(budget_rows(ctx.runtime)), "next_cursor": None}, BudgetPage)
+    return BudgetPage(budget_rows(ctx.runtime))
 
 
 @get(
@@ -96,8 +97,7 @@ def audit_anomalies(
     from salur_cases.projections.audit.findings import anomalies  # noqa: PLC0415
 
     ctx.positions.wait(ctx.runtime, min_position)
-    items, next_cursor = anomalies(ctx.runtime, code, limit, cursor)
-    return typed({"items": items, "next_cursor": next_cursor}, AnomalyPage)
+    return anomalies(ctx.runtime, code, limit, cursor)
 
 
 @get(
@@ -121,7 +121,7 @@ def audit_verify(ctx: Ctx) -> VerifyRead:
     """Whether every stored event still hashes into the chain; the head to remember outside."""
     from salur_cases.projections.audit.verification import verify  # noqa: PLC0415
 
-    return typed(verify(ctx.runtime), VerifyRead)
+    return verify(ctx.runtime)
 
 
 @get(
@@ -189,8 +189,7 @@ def read_feed(
     from salur_cases.projections.queries import feed  # noqa: PLC0415
 
     ctx.positions.wait(ctx.runtime, min_position)
-    items, next_after = feed(ctx.runtime, after, limit)
-    return typed({"items": items, "next_after": next_after}, FeedPage)
+    return feed(ctx.runtime, after, limit)
 
 
 ROUTES = [audit_budget, audit_anomalies, audit_verify, audit_evidence, read_feed]

@@ -18,28 +18,26 @@ from salur_cases.api.common import (
     Limit,
     MinPosition,
     parse_as_of,
-    typed,
     write_headers,
 )
 from salur_cases.api.problems import problem_responses
 from salur_cases.api.schemas import (
-    EXAMPLE_NO_KK,
     AllocationCreate,
     AllocationRead,
     CertificationRead,
+    ItemIssue,
     PaymentsCreate,
     PaymentsRead,
     ProgramCreate,
-    ProgramRead,
-    RosterPage,
     TahapCreate,
-    TahapRead,
 )
 from salur_cases.application import Rejection
 from salur_cases.commands import PaymentItem, parse_no_kk, parse_time
 from salur_cases.domain.errors import InvalidCommand
-from salur_cases.domain.program import Program, Tahap
 from salur_cases.domain.vocabulary import Role
+from salur_cases.fields import EXAMPLE_NO_KK
+from salur_cases.projections.schemas import ChainHead, ProgramRead, RosterPage, TahapRead
+from salur_cases.projections.views import program_view, tahap_view
 
 POSITION_HEADER = ResponseHeader(
     name="X-Salur-Position", documentation_only=True, description="the position of the write's last event"
@@ -61,35 +59,8 @@ _TAHAP_EXAMPLE = {
 }
 
 
-def program_view(program: Program) -> dict[str, Any]:
-    """A program as the API shows it."""
-    return {
-        "code": program.code,
-        "name": program.name,
-        "budget_source": str(program.budget_source),
-        "group": str(program.group),
-        "tahap": [tahap_view(program.code, t) for _, t in sorted(program.tahap.items())],
-    }
-
-
-def tahap_view(code: str, tahap: Tahap) -> dict[str, Any]:
-    """A tahap as the API shows it."""
-    return {
-        "program": code,
-        "number": tahap.number,
-        "starts_on": tahap.starts_on.isoformat(),
-        "ends_on": tahap.ends_on.isoformat(),
-        "quota": tahap.quota,
-        "amount_idr": tahap.amount_idr,
-        "budget_ceiling_idr": tahap.budget_ceiling_idr,
-        "decree_ref": tahap.decree_ref,
-        "assigned": tahap.assigned,
-        "certified": tahap.certified,
-    }
-
-
-def _issues(items: list[Rejection]) -> list[dict[str, Any]]:
-    return [{"index": r.index, "code": str(r.code), "message": r.message, "field": r.field} for r in items]
+def _issues(items: list[Rejection]) -> list[ItemIssue]:
+    return [ItemIssue(r.index, str(r.code), r.message, r.field) for r in items]
 
 
 @post(
@@ -138,7 +109,7 @@ def define_program(
     )
     ctx.positions.wrote(written.position)
     return Response(
-        typed(program_view(program), ProgramRead), status_code=201, headers=write_headers(written.position)
+        program_view(program), status_code=201, headers=write_headers(written.position)
     )
 
 
@@ -188,7 +159,7 @@ def open_tahap(
     )
     ctx.positions.wrote(written.position)
     return Response(
-        typed(tahap_view(code.strip().upper(), tahap), TahapRead),
+        tahap_view(code.strip().upper(), tahap),
         status_code=201,
         headers=write_headers(written.position),
     )
@@ -235,13 +206,8 @@ def allocate(
         no_kks = [parse_no_kk(k, f"no_kk[{i}]") for i, k in enumerate(data.no_kk)]
         outcome = app.allocate_roster(code, n, data.authority, no_kks, principal.actor)
     ctx.positions.wrote(outcome.position)
-    body = {
-        "assigned": outcome.assigned,
-        "left_out": outcome.left_out,
-        "cutoff": outcome.cutoff,
-        "warnings": _issues(outcome.warnings),
-    }
-    return Response(typed(body, AllocationRead), headers=write_headers(outcome.position))
+    body = AllocationRead(outcome.assigned, outcome.left_out, outcome.cutoff, _issues(outcome.warnings))
+    return Response(body, headers=write_headers(outcome.position))
 
 
 @post(
@@ -304,12 +270,8 @@ def record_payments(
     ]
     outcome = ctx.runtime.app.record_payments(code, n, items, principal.actor, as_fact=False)
     ctx.positions.wrote(outcome.position)
-    body = {
-        "accepted": outcome.accepted,
-        "rejected": _issues(outcome.rejected),
-        "warnings": _issues(outcome.warnings),
-    }
-    return Response(typed(body, PaymentsRead), headers=write_headers(outcome.position))
+    body = PaymentsRead(outcome.accepted, _issues(outcome.rejected), _issues(outcome.warnings))
+    return Response(body, headers=write_headers(outcome.position))
 
 
 @post(
@@ -342,8 +304,8 @@ def certify(
         raise InvalidCommand(sorted(data)[0], "is not a field of a certification (send {})")
     digest, households, head, written = ctx.runtime.app.certify(code, n, principal.actor)
     ctx.positions.wrote(written.position)
-    body = {"roster_hash": digest, "households": households, "chain_head": head}
-    return Response(typed(body, CertificationRead), status_code=201, headers=write_headers(written.position))
+    body = CertificationRead(digest, households, ChainHead(head["position"], head["hash"]))
+    return Response(body, status_code=201, headers=write_headers(written.position))
 
 
 @get(
@@ -375,8 +337,7 @@ def read_roster(
 
     moment = parse_as_of(as_of)
     ctx.positions.wait(ctx.runtime, min_position)
-    items, next_cursor = roster(ctx.runtime, code, n, as_of=moment, limit=limit, cursor=cursor)
-    return typed({"items": items, "next_cursor": next_cursor}, RosterPage)
+    return roster(ctx.runtime, code, n, as_of=moment, limit=limit, cursor=cursor)
 
 
 ROUTES = [define_program, open_tahap, allocate, record_payments, certify, read_roster]

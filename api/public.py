@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -22,16 +21,12 @@ from sqlalchemy import text
 from salur_cases.api.common import Ctx
 from salur_cases.api.context import ApiContext
 from salur_cases.api.problems import ApiProblem, problem_responses
-from salur_cases.api.schemas import (
-    EXAMPLE_NAME,
-    EXAMPLE_NIK,
-    HealthRead,
-    PublicStatusRead,
-    PublicStatusRequest,
-)
+from salur_cases.api.schemas import HealthRead, PublicStatusRequest
 from salur_cases.commands import parse_nik
 from salur_cases.domain.errors import InvalidCommand
+from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK
 from salur_cases.logging import get_logger
+from salur_cases.projections.schemas import PublicStatusRead
 
 log = get_logger(__name__)
 
@@ -81,8 +76,7 @@ def public_status(
     if not name:
         raise InvalidCommand("name", "is required")
     ctx.positions.wait(ctx.runtime, None)
-    # convert, not pass through: only the four public fields can ever leave
-    return msgspec.convert(queries.public_status(ctx.runtime, nik, name), PublicStatusRead)
+    return queries.public_status(ctx.runtime, nik, name)
 
 
 @get(

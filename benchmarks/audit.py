@@ -89,10 +89,10 @@ def main() -> None:
         started = time.perf_counter()
         result = verify(runtime)
         verify_s = time.perf_counter() - started
-        rate = result["checked"] / verify_s if verify_s else 0.0
+        rate = result.checked / verify_s if verify_s else 0.0
         print(
-            f"verify: {result['checked']} events, {result['rosters']} rosters in {verify_s:.2f} s "
-            f"= {rate:,.0f} events/s; ok={result['ok']}"
+            f"verify: {result.checked} events, {result.rosters} rosters in {verify_s:.2f} s "
+            f"= {rate:,.0f} events/s; ok={result.ok}"
         )
 
         started = time.perf_counter()
@@ -109,10 +109,10 @@ def main() -> None:
     summary = {
         "benchmark": "audit",
         "scale": args.scale,
-        "events": result["checked"],
+        "events": result.checked,
         "verify_seconds": round(verify_s, 3),
         "verify_events_per_s": round(rate),
-        "chain_ok": result["ok"],
+        "chain_ok": result.ok,
         "anomaly_report_seconds": round(anomalies_s, 3),
         "anomalies": len(findings),
         "anomalies_by_code": dict(sorted(by_code.items())),

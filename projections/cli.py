@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from salur_cases import tables as t
@@ -101,8 +102,9 @@ def history_command(args: argparse.Namespace) -> int:
             events: list[dict[str, Any]] = []
             cursor: str | None = None
             while True:
-                page, cursor = household_events(runtime, no_kk, 500, cursor)
-                events.extend(page)
+                page = household_events(runtime, no_kk, 500, cursor)
+                events.extend(msgspec.to_builtins(page.items))
+                cursor = page.next_cursor
                 if cursor is None:
                     break
             _out(json.dumps(events, ensure_ascii=False, indent=2) if args.json else _render_events(events))
@@ -112,7 +114,8 @@ def history_command(args: argparse.Namespace) -> int:
         runtime.close()
     if view is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "the household was not on record at that moment")
-    _out(json.dumps(view, ensure_ascii=False, indent=2) if args.json else _render_view(view))
+    data = msgspec.to_builtins(view)
+    _out(json.dumps(data, ensure_ascii=False, indent=2) if args.json else _render_view(data))
     return 0
 
 

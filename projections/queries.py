@@ -26,8 +26,17 @@ from salur_cases.identifiers import keyed_hex
 from salur_cases.projections.projector import fold_name, wib_date
 from salur_cases.projections.runner import position as applied_position
 from salur_cases.projections.runner import status
+from salur_cases.projections.schemas import (
+    EventPage,
+    EventRead,
+    FeedPage,
+    HouseholdRead,
+    PublicStatusRead,
+    RosterItem,
+    RosterPage,
+)
+from salur_cases.projections.views import household_view
 from salur_cases.runtime import Runtime
-from salur_cases.views import household_view
 
 Item = dict[str, Any]
 WAIT_STEP = 0.02
@@ -75,7 +84,7 @@ def _decision_date(event: DomainEventProtocol[UUID], effective: date | None) -> 
 
 def household_read(
     runtime: Runtime, no_kk: str, as_of: datetime | None = None, effective_on: date | None = None
-) -> dict[str, Any] | None:
+) -> HouseholdRead | None:
     """The household's view folded from its events recorded up to `as_of`, counting only decisions
     (and payments) effective on or before `effective_on`; None when it did not exist then."""
     app = runtime.app
@@ -83,7 +92,7 @@ def household_read(
     return _fold(runtime, app.recorder.select_events(hid), as_of, effective_on)
 
 
-def household_of_nik(runtime: Runtime, nik: str) -> dict[str, Any] | None:
+def household_of_nik(runtime: Runtime, nik: str) -> HouseholdRead | None:
     """The view of the household a NIK belongs to now (None when none), in one round trip: the person
     index (a read model) joined to that household's events in the store, folded as `household_read`."""
     key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
@@ -110,7 +119,7 @@ def _fold(
     stored: Sequence[StoredEvent],
     as_of: datetime | None = None,
     effective_on: date | None = None,
-) -> dict[str, Any] | None:
+) -> HouseholdRead | None:
     events: list[Any] = [runtime.app.mapper.to_domain_event(s) for s in stored]
     if as_of is not None:
         moment = as_wib(as_of)
@@ -142,8 +151,8 @@ def roster(
     as_of: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> tuple[list[Item], str | None]:
-    """A tahap's seats (`no_kk`, `state`, `amount_idr`), now or as recorded at `as_of`; and the next cursor.
+) -> RosterPage:
+    """A page of a tahap's seats (`no_kk`, `state`, `amount_idr`), now or as recorded at `as_of`.
 
     The cursor is the last household id of the page (never a No. KK).
     """
@@ -159,11 +168,8 @@ def roster(
         states = {row["household_id"]: row["state"] for row in page}
         if as_of is not None and page:
             states = _states_as_of(conn, program, tahap, [row["household_id"] for row in page], as_wib(as_of))
-    items = [
-        {"no_kk": row["no_kk"], "state": states[row["household_id"]], "amount_idr": row["amount_idr"]}
-        for row in page
-    ]
-    return items, (page[-1]["household_id"] if more else None)
+    items = [RosterItem(row["no_kk"], states[row["household_id"]], row["amount_idr"]) for row in page]
+    return RosterPage(items, page[-1]["household_id"] if more else None)
 
 
 def _states_as_of(conn: Any, program: str, tahap: int, ids: list[str], moment: datetime) -> dict[str, str]:
@@ -254,24 +260,24 @@ def _ledger_item(row: Item) -> Item:
 # --- events ------------------------------------------------------------------------------------
 
 
-def event_item(row: Any) -> Item:
-    """A timeline row in CONTRACT.md's `/events` shape."""
-    return {
-        "position": row.position,
-        "event_id": row.event_id,
-        "type": row.type,
-        "recorded_at": iso(row.recorded_at),
-        "effective_on": row.effective_on.isoformat() if row.effective_on else None,
-        "actor": row.actor,
-        "role": row.role,
-        "data": row.data,
-    }
+def event_item(row: Any) -> EventRead:
+    """A timeline row as an event of `/events` and the feed (recorded in WIB)."""
+    return EventRead(
+        position=row.position,
+        event_id=row.event_id,
+        type=row.type,
+        recorded_at=row.recorded_at.astimezone(WIB),
+        effective_on=row.effective_on,
+        actor=row.actor,
+        role=row.role,
+        data=row.data,
+    )
 
 
 def household_events(
     runtime: Runtime, no_kk: str, limit: int = 50, cursor: str | None = None
-) -> tuple[list[Item], str | None]:
-    """The household's events in order; the cursor is the last position shown."""
+) -> EventPage:
+    """A page of the household's events in order; the cursor is the last position shown."""
     tl = t.timeline
     after = int(cursor) if cursor and cursor.isdigit() else 0
     query = (
@@ -283,17 +289,17 @@ def household_events(
     with runtime.reader.connect() as conn:
         rows = list(conn.execute(query))
     page = rows[:limit]
-    return [event_item(r) for r in page], (str(page[-1].position) if len(rows) > limit else None)
+    return EventPage([event_item(r) for r in page], str(page[-1].position) if len(rows) > limit else None)
 
 
-def feed(runtime: Runtime, after: int = 0, limit: int = 50) -> tuple[list[Item], int]:
-    """Every event in commit order after position `after`; and the position to ask after next."""
+def feed(runtime: Runtime, after: int = 0, limit: int = 50) -> FeedPage:
+    """A page of every event in commit order after position `after`, and the position to ask after next."""
     tl = t.timeline
     with runtime.reader.connect() as conn:
         rows = list(
             conn.execute(select(tl).where(tl.c.position > after).order_by(tl.c.position).limit(limit))
         )
-    return [event_item(r) for r in rows], (rows[-1].position if rows else after)
+    return FeedPage([event_item(r) for r in rows], rows[-1].position if rows else after)
 
 
 # --- lookups -----------------------------------------------------------------------------------
@@ -310,10 +316,10 @@ def lookup_nik(runtime: Runtime, nik: str) -> str | None:
     return str(value) if value is not None else None
 
 
-NOT_FOUND: Item = {"status": "NOT_FOUND", "masked_name": None, "program": None, "tahap": None}
+NOT_FOUND = PublicStatusRead("NOT_FOUND")
 
 
-def public_status(runtime: Runtime, nik: str, name: str) -> Item:
+def public_status(runtime: Runtime, nik: str, name: str) -> PublicStatusRead:
     """A citizen's check: RECEIVING when the household's latest decision is a seat (assigned or paid).
 
     An unknown NIK, an invalid one and a wrong name all answer exactly NOT_FOUND.
@@ -322,12 +328,12 @@ def public_status(runtime: Runtime, nik: str, name: str) -> Item:
     try:
         key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
     except ValueError:
-        return dict(NOT_FOUND)
+        return NOT_FOUND
     name_key = keyed_hex(runtime.settings.id_key, "name", fold_name(name))
     with runtime.reader.connect() as conn:
         person = conn.execute(select(p).where(p.c.nik_hash == key)).first()
         if person is None or person.name_hash != name_key:
-            return dict(NOT_FOUND)
+            return NOT_FOUND
         latest = conn.execute(
             select(s.c.program, s.c.tahap, s.c.state)
             .join(pt, (pt.c.program == s.c.program) & (pt.c.tahap == s.c.tahap))
@@ -346,9 +352,9 @@ def public_status(runtime: Runtime, nik: str, name: str) -> Item:
             ).first()
         )
     receiving = latest is not None and latest.state in {"ASSIGNED", "PAID"} and not withdrawn
-    return {
-        "status": "RECEIVING" if receiving else "NOT_RECEIVING",
-        "masked_name": person.masked_name,
-        "program": latest.program if latest else None,
-        "tahap": latest.tahap if latest else None,
-    }
+    return PublicStatusRead(
+        status="RECEIVING" if receiving else "NOT_RECEIVING",
+        masked_name=person.masked_name,
+        program=latest.program if latest else None,
+        tahap=latest.tahap if latest else None,
+    )

@@ -14,11 +14,12 @@ Set-based SQL over the read models (`program_tahap`, `tahap_roster`, `payment_le
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, or_, select
 
 from salur_cases import tables as t
+from salur_cases.projections.schemas import BudgetRow
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Subquery
@@ -107,7 +108,7 @@ def tahap_totals(conn: Connection) -> dict[tuple[str, int], dict[str, int]]:
     return totals
 
 
-def budget_rows(runtime: Runtime) -> list[dict[str, Any]]:
+def budget_rows(runtime: Runtime) -> list[BudgetRow]:
     """Every tahap of every program, ordered by budget source, program and tahap (fields: BUDGET_FIELDS)."""
     pt = t.program_tahap
     with runtime.engine.connect() as conn:
@@ -117,21 +118,21 @@ def budget_rows(runtime: Runtime) -> list[dict[str, Any]]:
     for row in tahap:
         figures = totals.get((row.program, row.tahap), dict.fromkeys(_TOTALS, 0))
         rows.append(
-            {
-                "budget_source": row.budget_source,
-                "program": row.program,
-                "tahap": row.tahap,
-                "quota": row.quota,
-                "assigned": figures["assigned"],
-                "paid": figures["paid"],
-                "failed": figures["failed"],
-                "committed_idr": int(row.committed_idr),
-                "paid_idr": figures["paid_idr"],
-                "returned_idr": figures["returned_idr"],
-                "ceiling_idr": int(row.budget_ceiling_idr),
-                "remainder_idr": int(row.budget_ceiling_idr - row.committed_idr),
-                "decree_ref": row.decree_ref,
-            }
+            BudgetRow(
+                budget_source=row.budget_source,
+                program=row.program,
+                tahap=row.tahap,
+                quota=row.quota,
+                assigned=figures["assigned"],
+                paid=figures["paid"],
+                failed=figures["failed"],
+                committed_idr=int(row.committed_idr),
+                paid_idr=figures["paid_idr"],
+                returned_idr=figures["returned_idr"],
+                ceiling_idr=int(row.budget_ceiling_idr),
+                remainder_idr=int(row.budget_ceiling_idr - row.committed_idr),
+                decree_ref=row.decree_ref,
+            )
         )
     return rows
 

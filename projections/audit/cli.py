@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
 from salur_cases.projections.audit.evidence import evidence_lines
@@ -44,7 +46,7 @@ def budget_command(args: argparse.Namespace) -> int:
     """`salur report budget [--format table|csv|xlsx|json|png|svg] [--out FILE]`."""
     runtime = _runtime(catch_up=True)
     try:
-        rows = budget_rows(runtime)
+        rows = [msgspec.structs.asdict(row) for row in budget_rows(runtime)]
     finally:
         runtime.close()
     if args.format in CHART_FORMATS:
@@ -96,15 +98,14 @@ def verify_command(args: argparse.Namespace) -> int:
         result = verify(runtime, args.head)
     finally:
         runtime.close()
-    head = result["head"]
-    broken = result["first_broken"]
+    head, broken = result.head, result.first_broken
     if broken is None:
-        print(f"chain intact: {result['checked']} events and {result['rosters']} certified rosters verified")
+        print(f"chain intact: {result.checked} events and {result.rosters} certified rosters verified")
     else:
-        print(f"chain BROKEN at position {broken['position']}: {broken['reason']}")
-        print(f"{result['checked']} events verified before it")
-    print(f"head {head['position']}:{head['hash']}")
-    return EXIT_OK if result["ok"] else EXIT_FAILED
+        print(f"chain BROKEN at position {broken.position}: {broken.reason}")
+        print(f"{result.checked} events verified before it")
+    print(f"head {head.position}:{head.hash}")
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def export_command(args: argparse.Namespace) -> int:

@@ -41,6 +41,7 @@ from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.program import Program
 from salur_cases.domain.vocabulary import PadanResult, VervalDecision
 from salur_cases.eventlog import EVENT_NAMESPACE
+from salur_cases.projections.schemas import AnomalyPage, AnomalyRead
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -100,6 +101,10 @@ class Finding:
             *self.evidence[:2],
         )
 
+    def read(self) -> AnomalyRead:
+        """The finding as the API answers it."""
+        return AnomalyRead(self.code, self.evidence, self.no_kk, self.program, self.tahap, self.detail)
+
     def to_json(self) -> dict[str, Any]:
         """`code`, `no_kk`, `program`, `tahap`, `evidence`, `detail`."""
         return {
@@ -114,8 +119,8 @@ class Finding:
 
 def anomalies(
     runtime: Runtime, code: str | None = None, limit: int = 50, cursor: str | None = None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of findings (all codes, or one), in report order, and the cursor of the next page."""
+) -> AnomalyPage:
+    """One page of findings (all codes, or one), in report order, with the cursor of the next page."""
     if code is not None and code not in CODES:
         raise InvalidCommand("code", f"must be one of {', '.join(CODES)}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -126,7 +131,7 @@ def anomalies(
         findings = [f for f in findings if f.key > after]
     page = findings[:limit]
     next_cursor = _encode_cursor(list(page[-1].key)) if len(findings) > limit else None
-    return [f.to_json() for f in page], next_cursor
+    return AnomalyPage([f.read() for f in page], next_cursor)
 
 
 def find_all(runtime: Runtime, codes: list[str] | None = None) -> list[Finding]:

@@ -24,6 +24,7 @@ from eventsourcing.persistence import StoredEvent
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.program import Program, roster_hash
 from salur_cases.projections.audit.links import stream_chain
+from salur_cases.projections.schemas import BrokenLink, ChainHead, VerifyRead
 from salur_cases.store.chain import GENESIS
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class _Rosters:
         return None
 
 
-def verify(runtime: Runtime, head: str | None = None) -> dict[str, Any]:
+def verify(runtime: Runtime, head: str | None = None) -> VerifyRead:
     """Recompute the chain and every certified roster.
 
     Returns `ok`, `checked` (rows whose hash was recomputed and found right), `rosters` (certified
@@ -130,13 +131,13 @@ def verify(runtime: Runtime, head: str | None = None) -> dict[str, Any]:
     if broken is None:
         broken = _anchors_broken(app, rosters, checked, remembered)
     head_now = Head(checked, prev.hex()) if broken is None else store_head(app)
-    return {
-        "ok": broken is None,
-        "checked": checked,
-        "rosters": rosters.certified,
-        "head": head_now.to_json(),
-        "first_broken": {"position": broken[0], "reason": broken[1]} if broken else None,
-    }
+    return VerifyRead(
+        ok=broken is None,
+        checked=checked,
+        head=ChainHead(head_now.position, head_now.hash),
+        first_broken=BrokenLink(*broken) if broken else None,
+        rosters=rosters.certified,
+    )
 
 
 def store_head(app: SalurApplication) -> Head:

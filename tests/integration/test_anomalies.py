@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import pytest
 from sqlalchemy import select
 
@@ -30,6 +31,7 @@ from salur_cases.projections.audit import cli as audit_cli
 from salur_cases.projections.audit.findings import find_all
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
+from salur_cases.projections.schemas import AnomalyPage
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
 from tests.builders import (
@@ -94,7 +96,7 @@ def test_clean_data_has_no_anomalies(runtime: Runtime) -> None:
     catch_up(runtime)
 
     assert find_all(runtime) == []
-    assert anomalies(runtime) == ([], None)
+    assert anomalies(runtime) == AnomalyPage([], None)
 
 
 def _old_seat(app: SalurApplication, n: int, program: str, tahap: int) -> None:
@@ -259,19 +261,20 @@ def test_paid_after_a_removal_is_judged_by_effective_date_and_reinstatement(runt
 def test_the_api_pages_through_findings_with_a_cursor_and_filters_by_code(runtime: Runtime) -> None:
     broken_history(runtime.app)
     catch_up(runtime)
-    everything = [f.to_json() for f in find_all(runtime)]
+    everything = [f.read() for f in find_all(runtime)]
 
     pages, cursor = [], None
     while True:
-        items, cursor = anomalies(runtime, limit=3, cursor=cursor)
-        pages.extend(items)
+        page = anomalies(runtime, limit=3, cursor=cursor)
+        pages.extend(page.items)
+        cursor = page.next_cursor
         if cursor is None:
             break
         assert all(c.isalnum() or c in "-_=" for c in cursor)
     assert pages == everything
-    only, _ = anomalies(runtime, code="NOT_PROPOSED_BY_DINSOS", limit=500)
-    assert {i["code"] for i in only} == {"NOT_PROPOSED_BY_DINSOS"}
-    assert set(only[0]) == {"code", "no_kk", "program", "tahap", "evidence", "detail"}
+    only = anomalies(runtime, code="NOT_PROPOSED_BY_DINSOS", limit=500).items
+    assert {i.code for i in only} == {"NOT_PROPOSED_BY_DINSOS"}
+    assert set(msgspec.to_builtins(only[0])) == {"code", "no_kk", "program", "tahap", "evidence", "detail"}
     for bad in ({"code": "NOPE"}, {"limit": 0}, {"limit": 501}, {"cursor": "!!"}):
         with pytest.raises(InvalidCommand):
             anomalies(runtime, **bad)

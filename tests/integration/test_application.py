@@ -9,7 +9,7 @@ import pytest
 
 from salur_cases.domain.errors import InvalidCommand, RefusalCode, StaleVersion
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
-from salur_cases.views import household_view
+from salur_cases.projections.views import household_view
 from tests.builders import (
     DINSOS,
     DUKCAPIL,
@@ -112,7 +112,7 @@ def test_a_season_is_told_back_the_same_by_a_fresh_application_on_the_same_store
     assert walikota[1].roster_hash is not None
     assert walikota[2].assigned == 3
     programs = {
-        h["no_kk"]: [(p["program"], p["tahap"], p["state"]) for p in h["programs"]]
+        h.no_kk: [(p.program, p.tahap, p.state) for p in h.programs]
         for h in told["households"]
     }
     assert programs[no_kk_of(1)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
@@ -121,7 +121,7 @@ def test_a_season_is_told_back_the_same_by_a_fresh_application_on_the_same_store
     assert programs[no_kk_of(4)] == [("BST", 5, "ASSIGNED"), ("WALIKOTA", 2, "ASSIGNED")]
     assert programs[no_kk_of(5)] == []
     assert programs[no_kk_of(7)] == [("BST", 5, "ASSIGNED")]
-    assert [m["nik"] for m in told["households"][4]["members"]] == [nik_of(5), nik_of(5, 1), nik_of(4, 1)]
+    assert [m.nik for m in told["households"][4].members] == [nik_of(5), nik_of(5, 1), nik_of(4, 1)]
 
 
 def test_every_command_reports_the_position_of_its_last_event(app: SalurApplication) -> None:

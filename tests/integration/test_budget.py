@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
@@ -86,8 +87,13 @@ def _folded(app: SalurApplication) -> dict[tuple[str, int], dict[str, int]]:
     return totals
 
 
+def budget_table(runtime: Runtime) -> list[dict[str, Any]]:
+    """The budget rows as field -> value."""
+    return [msgspec.structs.asdict(row) for row in budget_rows(runtime)]
+
+
 def test_budget_rows_equal_the_households_own_events_and_the_payment_ledger(runtime: Runtime) -> None:
-    rows = budget_rows(runtime)
+    rows = budget_table(runtime)
 
     assert [list(r) for r in rows] == [list(BUDGET_FIELDS)] * len(rows)
     assert [(r["budget_source"], r["program"], r["tahap"]) for r in rows] == [
@@ -117,7 +123,7 @@ def test_budget_rows_equal_the_households_own_events_and_the_payment_ledger(runt
 
 
 def test_the_figures_of_the_story(runtime: Runtime) -> None:
-    by_key = {(r["program"], r["tahap"]): r for r in budget_rows(runtime)}
+    by_key = {(r["program"], r["tahap"]): r for r in budget_table(runtime)}
 
     walikota = by_key["WALIKOTA", 1]
     assert (walikota["assigned"], walikota["paid"], walikota["failed"]) == (4, 2, 0)
@@ -168,7 +174,7 @@ def _report(fmt: str, out: Path) -> bytes:
 def test_salur_report_budget_writes_every_format(
     runtime: Runtime, store_url: StoreTarget, tmp_path: Path
 ) -> None:
-    rows = budget_rows(runtime)
+    rows = budget_table(runtime)
 
     as_json = json.loads(_report("json", tmp_path / "b.json"))
     assert as_json == {"items": rows}

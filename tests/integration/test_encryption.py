@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from salur_cases.domain.vocabulary import PadanResult
-from salur_cases.views import household_view
+from salur_cases.projections.views import household_view
 from tests.builders import (
     DUKCAPIL,
     KELURAHAN,
@@ -72,7 +72,7 @@ def test_with_a_key_no_name_nik_or_no_kk_is_stored_in_clear_and_the_app_reads_th
     try:
         read = household_view(reader.app.household(no_kk_of(1)))
         assert read == written
-        assert [m["name"] for m in read["members"]] == [name_of(1, 0), name_of(1, 1)]
+        assert [m.name for m in read.members] == [name_of(1, 0), name_of(1, 1)]
         assert reader.app.household_by_nik(nik_of(1, 1)) is not None
     finally:
         reader.close()

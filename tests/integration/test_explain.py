@@ -31,6 +31,7 @@ from salur_cases.projections.explain import explain
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.queries import household_events
 from salur_cases.projections.runner import catch_up
+from salur_cases.projections.schemas import EventRead
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 from tests.conftest import fresh_pg_schema
@@ -214,16 +215,16 @@ def _no_pii(text: str) -> None:
     assert "}" not in text
 
 
-def event_of(world: Runtime, i: int, kind: str) -> dict[str, Any]:
+def event_of(world: Runtime, i: int, kind: str) -> EventRead:
     """The household's last event of a type."""
-    items, _ = household_events(world, kk(i), 500)
-    return [e for e in items if e["type"] == f"household.{kind}"][-1]
+    items = household_events(world, kk(i), 500).items
+    return [e for e in items if e.type == f"household.{kind}"][-1]
 
 
-def first_event(world: Runtime, i: int, kind: str) -> dict[str, Any]:
+def first_event(world: Runtime, i: int, kind: str) -> EventRead:
     """The household's first event of a type."""
-    items, _ = household_events(world, kk(i), 500)
-    return next(e for e in items if e["type"] == f"household.{kind}")
+    items = household_events(world, kk(i), 500).items
+    return next(e for e in items if e.type == f"household.{kind}")
 
 
 def only(answer: dict[str, Any], code: str) -> dict[str, Any]:
@@ -243,7 +244,7 @@ def test_paid_in_tahap_1_then_removed_by_a_kemensos_cleansing_is_dropped_citing_
     assert indonesian["outcome"] == "DROPPED"
     reason = only(indonesian, "REMOVED_BY_AUTHORITY")
     removed = event_of(world, 1, "Removed")
-    assert reason["event_id"] == removed["event_id"]
+    assert reason["event_id"] == removed.event_id
     assert reason["authority"] == "KEMENSOS"
     assert reason["decree_ref"] == CLEANSING_DECREE
     assert reason["effective_on"] == "2020-05-25"
@@ -268,7 +269,7 @@ def test_ranked_below_the_cutoff_is_quota_exhausted_with_rank_and_cutoff(world: 
     assert indonesian["outcome"] == "NEVER_RECEIVED"
     reason = only(indonesian, "QUOTA_EXHAUSTED")
     assert (reason["rank"], reason["cutoff"]) == (4, 3)
-    assert reason["event_id"] == first_event(world, 3, "LeftOut")["event_id"]
+    assert reason["event_id"] == first_event(world, 3, "LeftOut").event_id
     assert "peringkat 4" in reason["text"]
     assert "ranked 4" in english["reasons"][0]["text"]
 
@@ -291,7 +292,7 @@ def test_a_household_already_in_the_provinces_aid_is_a_duplicate_recipient_namin
 def test_an_ineligible_verval_is_cited(world: Runtime) -> None:
     answer, _ = both(world, 5, "WALIKOTA", 1, 1)
     reason = only(answer, "VERVAL_INELIGIBLE")
-    assert reason["event_id"] == event_of(world, 5, "VervalDecided")["event_id"]
+    assert reason["event_id"] == event_of(world, 5, "VervalDecided").event_id
     assert reason["effective_on"] == "2020-04-21"
 
 
@@ -299,7 +300,7 @@ def test_a_failed_padan_is_a_population_mismatch_with_its_detail(world: Runtime)
     answer, english = both(world, 6, "WALIKOTA", 1, 1)
     reason = only(answer, "POPULATION_MISMATCH")
     assert reason["detail"] == "NAME_MISMATCH"
-    assert reason["event_id"] == event_of(world, 6, "PopulationMatched")["event_id"]
+    assert reason["event_id"] == event_of(world, 6, "PopulationMatched").event_id
     assert "NAME_MISMATCH" in english["reasons"][0]["text"]
 
 
@@ -309,7 +310,7 @@ def test_moved_to_kemensos_blt_is_transferred_naming_blt(world: Runtime) -> None
     reason = only(answer, "TRANSFERRED")
     assert reason["to_program"] == "BLT"
     assert reason["authority"] == "DINSOS"
-    assert reason["event_id"] == event_of(world, 7, "Transferred")["event_id"]
+    assert reason["event_id"] == event_of(world, 7, "Transferred").event_id
     assert "BLT" in reason["text"]
     assert "BLT" in english["reasons"][0]["text"]
 
@@ -318,7 +319,7 @@ def test_a_failed_payment_is_not_receiving(world: Runtime) -> None:
     answer, _ = both(world, 9, "WALIKOTA", 2, 2)
     assert answer["outcome"] == "NEVER_RECEIVED"
     reason = only(answer, "PAYMENT_FAILED")
-    assert reason["event_id"] == event_of(world, 9, "PaymentRecorded")["event_id"]
+    assert reason["event_id"] == event_of(world, 9, "PaymentRecorded").event_id
     assert "POS-9-2" in reason["text"]
 
 
@@ -326,7 +327,7 @@ def test_a_seat_without_a_payment_is_pending(world: Runtime) -> None:
     answer, _ = both(world, 10, "BLT", 1, 1)
     assert answer["outcome"] == "NEVER_RECEIVED"
     reason = only(answer, "PAYMENT_PENDING")
-    assert reason["event_id"] == first_event(world, 10, "Assigned")["event_id"]
+    assert reason["event_id"] == first_event(world, 10, "Assigned").event_id
 
 
 def test_absent_from_the_next_kemensos_roster_is_not_in_source_list_naming_kemensos(world: Runtime) -> None:
@@ -334,7 +335,7 @@ def test_absent_from_the_next_kemensos_roster_is_not_in_source_list_naming_kemen
     assert answer["outcome"] == "DROPPED"
     reason = only(answer, "NOT_IN_SOURCE_LIST")
     assert reason["authority"] == "KEMENSOS"
-    assert reason["event_id"] == event_of(world, 11, "LeftOut")["event_id"]
+    assert reason["event_id"] == event_of(world, 11, "LeftOut").event_id
     assert "KEMENSOS" in reason["text"]
     assert "KEMENSOS" in english["reasons"][0]["text"]
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
-from salur_cases.views import household_view
+from salur_cases.projections.views import household_view
 from tests.builders import (
     DINSOS,
     DUKCAPIL,

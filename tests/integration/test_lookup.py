@@ -37,5 +37,5 @@ def test_a_nik_finds_the_household_it_belongs_to_now(runtime: Runtime) -> None:
     moved = household_of_nik(runtime, nik_of(1, 1))
     assert moved == household_read(runtime, no_kk_of(2))
     assert moved is not None
-    assert nik_of(1, 1) in {m["nik"] for m in moved["members"]}
+    assert nik_of(1, 1) in {m.nik for m in moved.members}
     assert household_of_nik(runtime, nik_of(9)) is None

@@ -161,13 +161,13 @@ def test_an_untouched_store_verifies_and_names_its_head(runtime: Runtime) -> Non
     result = verify(runtime)
 
     last = _last(runtime)
-    assert result["ok"] is True
-    assert result["first_broken"] is None
-    assert result["checked"] == last
-    assert result["rosters"] == 1
-    assert result["head"]["position"] == last
-    assert len(result["head"]["hash"]) == 64
-    assert verify(runtime, f"{last}:{result['head']['hash']}")["ok"] is True
+    assert result.ok is True
+    assert result.first_broken is None
+    assert result.checked == last
+    assert result.rosters == 1
+    assert result.head.position == last
+    assert len(result.head.hash) == 64
+    assert verify(runtime, f"{last}:{result.head.hash}").ok is True
 
 
 def test_updating_a_rows_state_is_detected_at_that_position(runtime: Runtime, db: Database) -> None:
@@ -177,9 +177,9 @@ def test_updating_a_rows_state_is_detected_at_that_position(runtime: Runtime, db
 
     result = verify(runtime)
 
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == position
-    assert result["checked"] == position - 1
+    assert result.ok is False
+    assert result.first_broken.position == position
+    assert result.checked == position - 1
 
 
 def test_deleting_a_row_is_detected_where_it_is_missing(runtime: Runtime, db: Database) -> None:
@@ -188,9 +188,9 @@ def test_deleting_a_row_is_detected_where_it_is_missing(runtime: Runtime, db: Da
 
     result = verify(runtime)
 
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == position
-    assert "missing" in result["first_broken"]["reason"]
+    assert result.ok is False
+    assert result.first_broken.position == position
+    assert "missing" in result.first_broken.reason
 
 
 def test_inserting_a_forged_row_is_detected(runtime: Runtime, db: Database) -> None:
@@ -199,8 +199,8 @@ def test_inserting_a_forged_row_is_detected(runtime: Runtime, db: Database) -> N
 
     result = verify(runtime)
 
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == forged
+    assert result.ok is False
+    assert result.first_broken.position == forged
 
 
 def test_swapping_two_rows_notification_ids_is_detected(runtime: Runtime, db: Database) -> None:
@@ -209,35 +209,35 @@ def test_swapping_two_rows_notification_ids_is_detected(runtime: Runtime, db: Da
 
     result = verify(runtime)
 
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == first
+    assert result.ok is False
+    assert result.first_broken.position == first
 
 
 def test_a_store_cut_short_is_detected_only_against_a_remembered_head(runtime: Runtime, db: Database) -> None:
-    head = verify(runtime)["head"]
-    remembered = f"{head['position']}:{head['hash']}"
-    db.delete(head["position"])
+    head = verify(runtime).head
+    remembered = f"{head.position}:{head.hash}"
+    db.delete(head.position)
 
-    assert verify(runtime)["ok"] is True  # the blind spot: a shorter chain is still a valid chain
+    assert verify(runtime).ok is True  # the blind spot: a shorter chain is still a valid chain
     result = verify(runtime, remembered)
 
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == head["position"]
-    assert "ends" in result["first_broken"]["reason"]
+    assert result.ok is False
+    assert result.first_broken.position == head.position
+    assert "ends" in result.first_broken.reason
 
 
 def test_a_rewritten_and_rechained_store_differs_from_a_remembered_head(
     runtime: Runtime, db: Database
 ) -> None:
-    head = verify(runtime)["head"]
+    head = verify(runtime).head
     position = db.positions(Household.PaymentRecorded.TOPIC)[-1]
     db.set_state(position, db.row(position)[3].replace(b"500000", b"400000"))
     db.rechain()
 
-    assert verify(runtime)["ok"] is True
-    result = verify(runtime, f"{head['position']}:{head['hash']}")
+    assert verify(runtime).ok is True
+    result = verify(runtime, f"{head.position}:{head.hash}")
 
-    assert result["first_broken"]["position"] == head["position"]
+    assert result.first_broken.position == head.position
 
 
 def test_a_rechained_roster_change_breaks_the_certified_roster(runtime: Runtime, db: Database) -> None:
@@ -251,9 +251,9 @@ def test_a_rechained_roster_change_breaks_the_certified_roster(runtime: Runtime,
     result = verify(runtime)
 
     certified = db.positions(Program.TahapCertified.TOPIC)[0]
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == certified
-    assert "roster" in result["first_broken"]["reason"]
+    assert result.ok is False
+    assert result.first_broken.position == certified
+    assert "roster" in result.first_broken.reason
 
 
 def test_a_head_is_position_and_64_hex_digits() -> None:
@@ -274,6 +274,6 @@ def test_a_rewrite_before_a_certification_differs_from_the_head_it_embeds(
 
     result = verify(runtime)
 
-    assert result["ok"] is False
-    assert result["first_broken"]["position"] == anchor
-    assert str(certified) in result["first_broken"]["reason"]
+    assert result.ok is False
+    assert result.first_broken.position == anchor
+    assert str(certified) in result.first_broken.reason

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 import pytest
 
 from salur_cases.commands import Actor, PaymentItem, parse_proposal
@@ -38,6 +39,7 @@ from salur_cases.projections.queries import (
     wait_for_position,
 )
 from salur_cases.projections.runner import catch_up
+from salur_cases.projections.schemas import HouseholdRead, PublicStatusRead
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 from tests.conftest import fresh_pg_schema
@@ -157,10 +159,10 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             runtime.close()
 
 
-def states(view: dict[str, Any] | None) -> dict[tuple[str, int], str]:
+def states(view: HouseholdRead | None) -> dict[tuple[str, int], str]:
     """program, tahap -> state of a household view."""
     assert view is not None
-    return {(p["program"], p["tahap"]): p["state"] for p in view["programs"]}
+    return {(p.program, p.tahap): p.state for p in view.programs}
 
 
 def whole_roster(world: Runtime, as_of: datetime | None = None, limit: int = 50) -> dict[str, str]:
@@ -168,11 +170,12 @@ def whole_roster(world: Runtime, as_of: datetime | None = None, limit: int = 50)
     found: dict[str, str] = {}
     cursor = None
     while True:
-        items, cursor = roster(world, "WALIKOTA", 1, as_of=as_of, limit=limit, cursor=cursor)
-        for item in items:
-            assert item["no_kk"] not in found
-            assert item["amount_idr"] == 500_000
-            found[item["no_kk"]] = item["state"]
+        page = roster(world, "WALIKOTA", 1, as_of=as_of, limit=limit, cursor=cursor)
+        for item in page.items:
+            assert item.no_kk not in found
+            assert item.amount_idr == 500_000
+            found[item.no_kk] = item.state
+        cursor = page.next_cursor
         if cursor is None:
             return found
 
@@ -184,16 +187,16 @@ def test_a_household_as_recorded_at_several_moments(world: Runtime) -> None:
     assert household_read(world, kk(1), as_of=at(4, 19)) is None
     registered = household_read(world, kk(1), as_of=at(4, 20, 12))
     assert registered is not None
-    assert (registered["padan"], registered["verval"], registered["programs"]) == (None, None, [])
+    assert (registered.padan, registered.verval, registered.programs) == (None, None, [])
     assert states(household_read(world, kk(1), as_of=at(6, 1))) == {("WALIKOTA", 1): "ASSIGNED"}
     on_15_june = household_read(world, kk(1), as_of=at(6, 15))
     assert states(on_15_june) == {("WALIKOTA", 1): "PAID"}
     assert on_15_june is not None
-    assert on_15_june["removals"] == []
+    assert on_15_june.removals == []
     later = household_read(world, kk(1), as_of=at(6, 22))
     assert states(later) == {("WALIKOTA", 1): "REMOVED"}
     assert later is not None
-    assert later["removals"][0]["effective_on"] == "2020-06-01"
+    assert later.removals[0].effective_on == date(2020, 6, 1)
     assert household_read(world, kk(1)) == later
 
 
@@ -249,8 +252,9 @@ def test_household_events_page_in_order(world: Runtime) -> None:
     seen: list[dict[str, Any]] = []
     cursor = None
     while True:
-        items, cursor = household_events(world, kk(1), 2, cursor)
-        seen.extend(items)
+        page = household_events(world, kk(1), 2, cursor)
+        seen.extend(msgspec.to_builtins(page.items))  # as the API serves them
+        cursor = page.next_cursor
         if cursor is None:
             break
     assert [e["type"] for e in seen] == [
@@ -277,14 +281,15 @@ def test_the_feed_has_every_event_in_commit_order(world: Runtime) -> None:
     positions: list[int] = []
     after = 0
     while True:
-        items, after = feed(world, after, 7)
+        page = feed(world, after, 7)
+        items, after = page.items, page.next_after
         if not items:
             break
-        positions.extend(i["position"] for i in items)
-        types = {i["type"] for i in items}
+        positions.extend(i.position for i in items)
+        types = {i.type for i in items}
         assert all("." in kind for kind in types)
     assert positions == list(range(1, (head or 0) + 1))
-    assert feed(world, 0, 1)[0][0]["type"] == "program.Defined"
+    assert feed(world, 0, 1).items[0].type == "program.Defined"
     assert projection_lag(world) == 0
     assert wait_for_position(world, head or 0, timeout=0.1)
     assert not wait_for_position(world, (head or 0) + 1, timeout=0.1)
@@ -293,14 +298,11 @@ def test_the_feed_has_every_event_in_commit_order(world: Runtime) -> None:
 def test_lookups_by_nik_and_the_public_status(world: Runtime) -> None:
     assert lookup_nik(world, nik(2)) == kk(2)
     assert lookup_nik(world, "3271011504909999") is None
-    assert public_status(world, nik(3), "kepala  KELUARGA 3") == {
-        "status": "RECEIVING",
-        "masked_name": "K***** K******* 3",
-        "program": "WALIKOTA",
-        "tahap": 1,
-    }
-    assert public_status(world, nik(1), "Kepala Keluarga 1")["status"] == "NOT_RECEIVING"
-    assert public_status(world, nik(2), "Kepala Keluarga 2")["status"] == "NOT_RECEIVING"
+    assert public_status(world, nik(3), "kepala  KELUARGA 3") == PublicStatusRead(
+        status="RECEIVING", masked_name="K***** K******* 3", program="WALIKOTA", tahap=1
+    )
+    assert public_status(world, nik(1), "Kepala Keluarga 1").status == "NOT_RECEIVING"
+    assert public_status(world, nik(2), "Kepala Keluarga 2").status == "NOT_RECEIVING"
     assert public_status(world, nik(1), "Orang Lain") == NOT_FOUND
     assert public_status(world, "3271011504909999", "Kepala Keluarga 1") == NOT_FOUND
     assert public_status(world, "12", "x") == NOT_FOUND

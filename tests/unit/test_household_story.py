@@ -16,8 +16,9 @@ from salur_cases.domain.clock import recording_at
 from salur_cases.domain.errors import InvalidCommand, RefusalCode
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
+from salur_cases.projections.schemas import SourceRead
+from salur_cases.projections.views import household_view
 from salur_cases.settings import load_settings
-from salur_cases.views import household_view
 from tests.builders import (
     DINSOS,
     DUKCAPIL,
@@ -75,7 +76,7 @@ def app(tmp_path: Path, env_keys: dict[str, str], extract: Extract) -> Iterator[
 def seats(app: SalurApplication, n: int) -> list[tuple[str, int, str]]:
     """Household ``n``'s programs as (program, tahap, state)."""
     view = household_view(app.household(no_kk_of(n)))
-    return [(p["program"], p["tahap"], p["state"]) for p in view["programs"]]
+    return [(p.program, p.tahap, p.state) for p in view.programs]
 
 
 def left_out(app: SalurApplication, n: int) -> list[tuple[str, int, str]]:
@@ -100,9 +101,9 @@ def test_a_household_proposed_by_its_kelurahan_and_by_dinas_pertanian_is_one_hou
     assert first.created
     assert not second.created
     household = app.household(no_kk_of(1))
-    assert household_view(household)["sources"] == [
-        {"kind": "KELURAHAN", "reference": ""},
-        {"kind": "DINAS", "reference": "Pertanian"},
+    assert household_view(household).sources == [
+        SourceRead("KELURAHAN", ""),
+        SourceRead("DINAS", "Pertanian"),
     ]
     assert len(stored_events(app, "salur:household.Proposed")) == 1
     assert len(stored_events(app, "salur:household.Reproposed")) == 1
@@ -490,7 +491,7 @@ def test_an_unknown_no_kk_on_a_roster_creates_a_household_whose_source_is_the_au
 
     assert (outcome.assigned, outcome.created) == (1, 1)
     household = app.household(no_kk_of(7))
-    assert household_view(household)["sources"] == [{"kind": "KEMENSOS", "reference": ""}]
+    assert household_view(household).sources == [SourceRead("KEMENSOS", "")]
     assert not household.city_proposed
     assert seats(app, 7) == [("BST", 5, "ASSIGNED")]
 
@@ -543,11 +544,11 @@ def test_a_household_removed_from_a_tahap_is_refused_it_and_every_later_one_unti
 
     refused(app, RefusalCode.REMOVED, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
     refused(app, RefusalCode.REMOVED, lambda: app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS))
-    [removal] = household_view(app.household(no_kk_of(1)))["removals"]
-    assert (removal["authority"], removal["reason"], removal["effective_on"]) == (
+    [removal] = household_view(app.household(no_kk_of(1))).removals
+    assert (removal.authority, removal.reason, removal.effective_on) == (
         KEMENSOS,
         "data ganda",
-        "2020-05-01",
+        date(2020, 5, 1),
     )
 
     app.reinstate(no_kk_of(1), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
@@ -597,8 +598,8 @@ def test_a_transfer_takes_a_household_out_of_one_program_without_assigning_it_to
 
     refused(app, RefusalCode.REMOVED, lambda: app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS))
     assert seats(app, 1) == [("WALIKOTA", 1, "ASSIGNED")]
-    [transfer] = household_view(app.household(no_kk_of(1)))["removals"]
-    assert (transfer["kind"], transfer["to_program"]) == ("TRANSFERRED", "BST")
+    [transfer] = household_view(app.household(no_kk_of(1))).removals
+    assert (transfer.kind, transfer.to_program) == ("TRANSFERRED", "BST")
 
 
 # --- programs and tahap -------------------------------------------------------------------------

@@ -1,0 +1,278 @@
+"""The read side's answers as msgspec Structs (``HouseholdRead``, ``RosterPage``, ``ExplainRead``, ...).
+
+The views, queries, explanations and audit functions build these Structs themselves, so the type
+checker holds what the API answers against what they select; the API serves them as they are and
+documents them in its OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Struct
+
+from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
+from salur_cases.fields import Code, Nik, NoKK, TahapNumber, example
+
+
+class TahapRead(Struct):
+    """A tahap of a program."""
+
+    program: Code
+    number: TahapNumber
+    starts_on: date
+    ends_on: date
+    quota: int
+    amount_idr: int
+    budget_ceiling_idr: int
+    decree_ref: str
+    assigned: int = 0
+    certified: bool = False
+
+
+class ProgramRead(Struct):
+    """An aid program."""
+
+    code: Code
+    name: str
+    budget_source: BudgetSource
+    group: ProgramGroup
+    tahap: list[TahapRead] = msgspec.field(default_factory=list)
+
+
+class ChainHead(Struct):
+    """A position in the tamper-evident chain and its hash."""
+
+    position: int
+    hash: str
+
+
+class RosterItem(Struct):
+    """A household on a tahap's roster."""
+
+    no_kk: NoKK
+    state: Literal["ASSIGNED", "PAID", "FAILED", "RETURNED", "REMOVED"]
+    amount_idr: int
+
+
+class RosterPage(Struct):
+    """A page of a roster."""
+
+    items: list[RosterItem]
+    next_cursor: str | None
+
+
+class AddressRead(Struct):
+    """An address (Kemendagri codes)."""
+
+    kecamatan: Annotated[str, example("32.71.03")]
+    kelurahan: Annotated[str, example("32.71.03.1005")]
+    rw: str
+    rt: str
+
+
+class MemberRead(Struct):
+    """A member."""
+
+    nik: Nik
+    name: str
+    relationship: str
+    birth_date: date | None = None
+
+
+class SourceRead(Struct):
+    """A proposal's source."""
+
+    kind: str
+    reference: str
+
+
+class PadanRead(Struct):
+    """The latest padan result."""
+
+    result: str
+    checked_on: date | None = None
+
+
+class VervalRead(Struct):
+    """The latest verval decision."""
+
+    decision: str
+    decided_on: date | None = None
+
+
+class SeatRead(Struct):
+    """A household's place in one tahap of a program."""
+
+    program: str
+    tahap: int
+    state: str
+    amount_idr: int
+    authority: str | None = None
+
+
+class RemovalRead(Struct):
+    """A removal or transfer."""
+
+    kind: str
+    program: str
+    tahap: int
+    authority: str
+    reason: str
+    effective_on: date
+    decree_ref: str | None = None
+    to_program: str | None = None
+    reinstated: bool = False
+
+
+class ComplaintRead(Struct):
+    """An aduan and its outcome."""
+
+    complaint_id: str
+    channel: str
+    outcome: str | None = None
+
+
+class HouseholdRead(Struct):
+    """A household as it stands (or stood, with ``as_of`` / ``effective_on``); ``version`` is its ETag."""
+
+    no_kk: NoKK
+    version: int
+    address: AddressRead | None
+    members: list[MemberRead]
+    sources: list[SourceRead]
+    padan: PadanRead | None
+    verval: VervalRead | None
+    programs: list[SeatRead]
+    removals: list[RemovalRead]
+    complaints: list[ComplaintRead] = msgspec.field(default_factory=list)
+
+
+class LookupRead(Struct):
+    """The household a NIK belongs to."""
+
+    no_kk: NoKK
+    household: HouseholdRead
+
+
+class EventRead(Struct):
+    """One stored event."""
+
+    position: int
+    event_id: str
+    type: Annotated[str, example("household.Assigned")]
+    recorded_at: datetime
+    effective_on: date | None
+    actor: str
+    role: str
+    data: dict[str, Any]
+
+
+class EventPage(Struct):
+    """A page of a household's events."""
+
+    items: list[EventRead]
+    next_cursor: str | None
+
+
+class FeedPage(Struct):
+    """Events in commit order after a position."""
+
+    items: list[EventRead]
+    next_after: int | None
+
+
+class ReasonRead(Struct):
+    """Why: a reason code, the event that caused it, and its text."""
+
+    code: Annotated[str, example("REMOVED_BY_AUTHORITY")]
+    text: str = ""
+    at: datetime | None = None
+    effective_on: date | None = None
+    authority: str | None = None
+    actor: str | None = None
+    decree_ref: str | None = None
+    event_id: str | None = None
+
+
+class ExplainRead(Struct):
+    """Why a household's aid changed between two tahap."""
+
+    no_kk: NoKK
+    outcome: Annotated[str, example("DROPPED", "STILL_RECEIVING, DROPPED, STARTED or NEVER_RECEIVED")]
+    reasons: list[ReasonRead]
+    next_steps: list[str]
+    program: str | None = None
+    from_tahap: int | None = None
+    to_tahap: int | None = None
+
+
+class BudgetRow(Struct):
+    """One program's tahap, by budget source."""
+
+    budget_source: str
+    program: str
+    tahap: int
+    quota: int
+    assigned: int
+    paid: int
+    failed: int
+    committed_idr: int
+    paid_idr: int
+    returned_idr: int
+    ceiling_idr: int
+    remainder_idr: int
+    decree_ref: str | None = None
+
+
+class BudgetPage(Struct):
+    """Every budget row."""
+
+    items: list[BudgetRow]
+    next_cursor: str | None = None
+
+
+class AnomalyRead(Struct):
+    """A recorded fact that breaks a city rule."""
+
+    code: Annotated[str, example("PAID_WITHOUT_VERVAL")]
+    evidence: list[str]
+    no_kk: NoKK | None = None
+    program: str | None = None
+    tahap: int | None = None
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class AnomalyPage(Struct):
+    """A page of anomalies."""
+
+    items: list[AnomalyRead]
+    next_cursor: str | None
+
+
+class BrokenLink(Struct):
+    """Where the chain first breaks, and why."""
+
+    position: int
+    reason: str
+
+
+class VerifyRead(Struct):
+    """The tamper-evident chain's check: rows recomputed, certified rosters checked, the head to remember."""
+
+    ok: bool
+    checked: int
+    head: ChainHead
+    first_broken: BrokenLink | None
+    rosters: int = 0
+
+
+class PublicStatusRead(Struct):
+    """A citizen's answer: nothing about anyone else."""
+
+    status: Literal["RECEIVING", "NOT_RECEIVING", "NOT_FOUND"]
+    masked_name: str | None = None
+    program: str | None = None
+    tahap: int | None = None
