@@ -33,6 +33,7 @@ from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.padan import fold_name
 from salur_cases.domain.vocabulary import PadanResult
 from salur_cases.identifiers import Nik, keyed_hex
+from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 from salur_cases.tables import population_extract as px
@@ -348,7 +349,6 @@ def padan_suggestions_command(args: argparse.Namespace) -> int:
 
 
 def _runtime() -> Runtime:
-    from salur_cases.projections.runner import catch_up  # noqa: PLC0415
 
     runtime = Runtime(get_settings())
     catch_up(runtime)

@@ -19,6 +19,7 @@ from salur_cases.projections.audit.evidence import evidence_lines
 from salur_cases.projections.audit.findings import CODES, find_all
 from salur_cases.projections.audit.render import CHART_FORMATS, TABLE_FORMATS, write_chart, write_report
 from salur_cases.projections.audit.verification import verify
+from salur_cases.projections.runner import catch_up as bring_up_to_date
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
@@ -36,7 +37,6 @@ def _runtime(*, catch_up: bool) -> Runtime:
     runtime = Runtime(get_settings())
     runtime.app  # noqa: B018 - the store's tables exist before the runner's write transaction reads them
     if catch_up:
-        from salur_cases.projections.runner import catch_up as bring_up_to_date  # noqa: PLC0415
 
         bring_up_to_date(runtime)
     return runtime

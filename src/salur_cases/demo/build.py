@@ -37,6 +37,9 @@ from salur_cases.domain.clock import recording_at
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import ImportReport, import_file
+from salur_cases.projections.migrate import upgrade
+from salur_cases.projections.reports import compare, program_table, render_table
+from salur_cases.projections.runner import catch_up, following
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
@@ -421,9 +424,6 @@ def build(runtime: Runtime, scale: float = 1.0, seed: int = 2020, say: Say = pri
 
 def demo_command(args: argparse.Namespace) -> int:
     """`salur demo`: migrate, build, print the program table (exit 1 if it differs from the intended one)."""
-    from salur_cases.projections.migrate import upgrade  # noqa: PLC0415
-    from salur_cases.projections.reports import compare, program_table, render_table  # noqa: PLC0415
-    from salur_cases.projections.runner import catch_up, following  # noqa: PLC0415
 
     if args.scale <= 0:
         raise InvalidCommand("--scale", "must be more than 0")
