@@ -1,8 +1,9 @@
 """The read side's answers as msgspec Structs (``HouseholdRead``, ``RosterPage``, ``ExplainRead``, ...).
 
-The views, queries, explanations and audit functions build these Structs themselves, so the type
-checker holds what the API answers against what they select; the API serves them as they are and
-documents them in its OpenAPI schema.
+The views, queries and audit functions build these Structs themselves, so the type checker holds
+what the API answers against what they select; the API serves them as they are and documents them
+in its OpenAPI schema. ``ExplainRead`` documents the explain engine's answer, whose reasons also
+carry the facts of their code (``rank``, ``cutoff``, ``detail``, ...).
 """
 
 from __future__ import annotations
