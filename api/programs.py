@@ -108,9 +108,7 @@ def define_program(
         data.code, data.name, data.budget_source, data.group, principal.actor
     )
     ctx.positions.wrote(written.position)
-    return Response(
-        program_view(program), status_code=201, headers=write_headers(written.position)
-    )
+    return Response(program_view(program), status_code=201, headers=write_headers(written.position))
 
 
 @post(

@@ -274,9 +274,7 @@ def event_item(row: Any) -> EventRead:
     )
 
 
-def household_events(
-    runtime: Runtime, no_kk: str, limit: int = 50, cursor: str | None = None
-) -> EventPage:
+def household_events(runtime: Runtime, no_kk: str, limit: int = 50, cursor: str | None = None) -> EventPage:
     """A page of the household's events in order; the cursor is the last position shown."""
     tl = t.timeline
     after = int(cursor) if cursor and cursor.isdigit() else 0

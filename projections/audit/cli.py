@@ -37,7 +37,6 @@ def _runtime(*, catch_up: bool) -> Runtime:
     runtime = Runtime(get_settings())
     runtime.app  # noqa: B018 - the store's tables exist before the runner's write transaction reads them
     if catch_up:
-
         bring_up_to_date(runtime)
     return runtime
 

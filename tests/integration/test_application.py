@@ -111,10 +111,7 @@ def test_a_season_is_told_back_the_same_by_a_fresh_application_on_the_same_store
     assert walikota[1].assigned == 3
     assert walikota[1].roster_hash is not None
     assert walikota[2].assigned == 3
-    programs = {
-        h.no_kk: [(p.program, p.tahap, p.state) for p in h.programs]
-        for h in told["households"]
-    }
+    programs = {h.no_kk: [(p.program, p.tahap, p.state) for p in h.programs] for h in told["households"]}
     assert programs[no_kk_of(1)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
     assert programs[no_kk_of(2)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
     assert programs[no_kk_of(3)] == [("WALIKOTA", 1, "RETURNED")]

@@ -22,7 +22,11 @@ from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, ProgramGroup, Role, VervalDecision
 from salur_cases.intake import importer
-from salur_cases.intake.importer import KIND_ROLES, ImportReport, import_file, may_import
+from salur_cases.intake.cli import progress_bar
+from salur_cases.intake.importer import KIND_ROLES, import_file, may_import
+from salur_cases.intake.importlog import ImportLog
+from salur_cases.intake.report import ImportReport, RowProblem
+from salur_cases.intake.rows import Layout, Row, Sheet
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
@@ -103,7 +107,7 @@ def register(rt: Runtime, rows: Sequence[Sequence[object]] = GOOD_REGISTRATIONS)
     return import_file(rt, "registrations", "daftar.csv", csv_bytes(REG_HEADER, rows), DINSOS)
 
 
-def codes(problems: Sequence[importer.RowProblem]) -> dict[int, str]:
+def codes(problems: Sequence[RowProblem]) -> dict[int, str]:
     return {p.row: p.code for p in problems}
 
 
@@ -135,7 +139,7 @@ def test_an_import_leaves_its_rows_to_reference_counting_not_to_the_cycle_collec
     try:
         assert register(runtime).accepted == len(GOOD_REGISTRATIONS)
         gc.collect()
-        cyclic = [o for o in gc.garbage if isinstance(o, importer.Row | importer.Sheet | importer.Layout)]
+        cyclic = [o for o in gc.garbage if isinstance(o, Row | Sheet | Layout)]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
@@ -252,7 +256,9 @@ def test_an_xlsx_file_with_numbers_typed_as_numbers(runtime: Runtime) -> None:
         sheet.append([int(row[0]), int(row[1]), *row[2:9], date(1980, 5, 15)])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    report = import_file(runtime, "registrations", "daftar.xlsx", buffer.getvalue(), DINSOS, progress=True)
+    report = import_file(
+        runtime, "registrations", "daftar.xlsx", buffer.getvalue(), DINSOS, progress=progress_bar
+    )
     assert (report.accepted, report.rejected) == (3, [])
     assert runtime.app.household(KK1).members[0].birth_date == date(1980, 5, 15)
 
@@ -459,16 +465,16 @@ class Crash(Exception):
 
 
 def _crash_on_advance(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
-    advance = importer.ImportLog.advance
+    advance = ImportLog.advance
     count = {"n": 0}
 
-    def crashing(self: importer.ImportLog, *args: Any, **kwargs: Any) -> None:
+    def crashing(self: ImportLog, *args: Any, **kwargs: Any) -> None:
         count["n"] += 1
         if count["n"] == calls:
             raise Crash
         advance(self, *args, **kwargs)
 
-    monkeypatch.setattr(importer.ImportLog, "advance", crashing)
+    monkeypatch.setattr(ImportLog, "advance", crashing)
 
 
 def _households(n: int) -> list[list[str]]:

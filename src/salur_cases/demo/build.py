@@ -36,7 +36,8 @@ from salur_cases.demo.scenario import (
 from salur_cases.domain.clock import recording_at
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
-from salur_cases.intake.importer import ImportReport, import_file
+from salur_cases.intake.importer import import_file
+from salur_cases.intake.report import ImportReport
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.reports import compare, program_table, render_table
 from salur_cases.projections.runner import catch_up, following
@@ -415,7 +416,7 @@ class Story:
 
 def build(runtime: Runtime, scale: float = 1.0, seed: int = 2020, say: Say = print) -> Scenario:
     """Generate the scenario and replay it into the runtime's (new, migrated) database."""
-    with collector_paused():  # never collected: imports leave no garbage cycles (`importer.Sheet`)
+    with collector_paused():  # never collected: imports leave no garbage cycles (`intake.rows.Sheet`)
         scenario = plan(scale, seed)
         gc.freeze()  # the scenario lives to the end: never walked by the collector
         Story(runtime, scenario, say).run()

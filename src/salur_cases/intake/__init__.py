@@ -1,1 +1,1 @@
-"""Intake: importers of CSV/XLSX files and the demo scenario."""
+"""Intake: importing CSV and XLSX files of each kind (`importer`), row by row, into the write side."""

@@ -11,12 +11,17 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from salur_cases.commands import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
-from salur_cases.intake.importer import ImportReport, import_file
+from salur_cases.intake.importer import import_file, no_progress
+from salur_cases.intake.report import ImportReport
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
@@ -45,7 +50,7 @@ def import_command(args: argparse.Namespace) -> int:
             data,
             Actor(CLI_ACTOR, role),
             dry_run=args.dry_run,
-            progress=sys.stdout.isatty(),
+            progress=progress_bar if sys.stdout.isatty() else no_progress,
         )
     finally:
         runtime.close()
@@ -53,6 +58,21 @@ def import_command(args: argparse.Namespace) -> int:
     if report_path is not None:
         write_report(report, report_path)
     return EXIT_REJECTED if report.rejected and not report.already_imported else EXIT_OK
+
+
+@contextmanager
+def progress_bar(total: int, completed: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar of the rows imported, gone when the import ends."""
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
+    task = bar.add_task("importing rows", total=total, completed=completed)
+    with bar:
+        yield lambda rows: bar.advance(task, rows)
 
 
 def _check_schema(runtime: Runtime) -> None:

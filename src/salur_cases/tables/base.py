@@ -48,6 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONDoc: Any = JSON()
 """A JSON document column (`json` on PostgreSQL: stored as written, no JSONB parsing on the write path)."""
 
+
 def key(length: int) -> String:
     """A text key (an id, a hash, a code): compared byte by byte on PostgreSQL (`COLLATE "C"`).
 

@@ -1,0 +1,78 @@
+"""The `roster` kind: an outside authority's complete list for one tahap, recorded as a fact.
+
+Rows are grouped by program, tahap and authority; each roster is written whole, in one step. An
+unknown No. KK is recorded as a household proposed by that authority (a warning says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.intake.report import RowProblem
+from salur_cases.intake.rows import RowError, Sheet
+from salur_cases.intake.steps import Context, Outcome, Step, check_program
+
+
+class Roster:
+    """An outside authority's complete list for a tahap: one roster per (program, tahap, authority)."""
+
+    def plan(self, sheet: Sheet, import_id: str, size: int) -> tuple[list[RowProblem], list[Step]]:  # noqa: ARG002
+        """Group the rows by program, tahap and authority; one step per roster (a roster is written whole)."""
+        problems: list[RowProblem] = []
+        groups: dict[tuple[str, int, str], list[tuple[int, str]]] = {}
+        seen: set[tuple[str, int, str]] = set()
+        for row in sheet.rows:
+            try:
+                no_kk, program, tahap = row.no_kk(), row.program(), row.tahap()
+                authority = row.required("authority")
+                row.day("effective_on", required=False)
+            except RowError as e:
+                problems.append(row.problem(e))
+                continue
+            if (program, tahap, no_kk) in seen:
+                problems.append(
+                    RowProblem(row.number, None, "DUPLICATE_ROW", "the household is already on this list")
+                )
+                continue
+            seen.add((program, tahap, no_kk))
+            groups.setdefault((program, tahap, authority), []).append((row.number, no_kk))
+        header = sheet.layout.header("tahap")
+        return problems, [
+            Step([n for n, _ in rows], partial(self._write, key=key, rows=rows, header=header))
+            for key, rows in groups.items()
+        ]
+
+    @staticmethod
+    def _write(
+        ctx: Context, key: tuple[str, int, str], rows: Sequence[tuple[int, str]], header: str
+    ) -> Outcome:
+        program, tahap, authority = key
+        out = Outcome()
+        numbers = [n for n, _ in rows]
+        if not check_program(ctx, out, program, tahap, numbers, header):
+            return out
+        no_kks = [k for _, k in rows]
+        known = ctx.existing(no_kks)
+        for number, no_kk in rows:
+            if no_kk not in known:
+                out.warnings.append(
+                    RowProblem(
+                        number,
+                        "no_kk",
+                        RefusalCode.UNKNOWN_HOUSEHOLD,
+                        f"not registered: recorded as a household proposed by {authority}",
+                    )
+                )
+        if ctx.dry_run:
+            out.accepted = len(rows)
+            return out
+        try:
+            result = ctx.app.allocate_roster(program, tahap, authority, no_kks, ctx.actor)
+        except Refusal as refusal:
+            out.reject(numbers, refusal.code, refusal.message)
+            return out
+        out.accepted = len(rows)
+        out.warnings.extend(RowProblem(numbers[w.index], None, w.code, w.message) for w in result.warnings)
+        return out
