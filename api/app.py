@@ -39,8 +39,6 @@ from salur_cases.runtime import Runtime
 __all__ = ["API_VERSION", "create_app"]
 
 API_VERSION = "1.0.0"
-MAX_BODY_BYTES = 64 * 1024 * 1024
-"""Imports carry whole files."""
 
 DESCRIPTION = """\
 Kota Bogor's social-aid ledger (SALUR): households, programs and their tahap, padan and verval,
@@ -72,7 +70,12 @@ def create_app(
     )
     api = Router(
         "/api/v1",
-        route_handlers=[*programs.ROUTES, *households.ROUTES, *imports.ROUTES, *inspection.ROUTES],
+        route_handlers=[
+            *programs.ROUTES,
+            *households.ROUTES,
+            imports.router(runtime.settings.import_max_bytes),
+            *inspection.ROUTES,
+        ],
         security=[{"bearer": []}],
     )
     app = Litestar(
@@ -106,7 +109,7 @@ def create_app(
             ),
             use_handler_docstrings=True,
         ),
-        request_max_body_size=MAX_BODY_BYTES,
+        request_max_body_size=runtime.settings.max_body_bytes,  # imports: their own router's cap
         logging_config=None,
         on_shutdown=list(on_shutdown),
         debug=False,

@@ -1,4 +1,10 @@
-"""File imports over HTTP: the importer of ``salur import``, with the file in the multipart field ``file``."""
+"""File imports over HTTP: the importer of ``salur import``, with the file in the multipart field ``file``.
+
+The routes sit under their own router, whose body limit is the upload cap (``SALUR_IMPORT_MAX_BYTES``,
+answered 413 above it) while every other route keeps the small JSON limit. A file refused whole
+(unreadable, or above a limit of ``SALUR_IMPORT_MAX_*``) is 422 with the refusal's code, and nothing
+is written.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
-from litestar import Response, post
+from litestar import Response, Router, post
 from litestar.datastructures import ResponseHeader, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter, QueryParameter
@@ -40,7 +46,7 @@ class ImportUpload:
 
 
 @post(
-    "/imports/{kind:str}",
+    "/{kind:str}",
     guards=[allow(Role.DINSOS, Role.DUKCAPIL)],
     sync_to_thread=True,
     status_code=200,
@@ -84,13 +90,22 @@ def import_file(
 ) -> Response[ImportRead]:
     """Import a file of one kind (Disdukcapil only ``population``); answers the per-row report."""
     from salur_cases.intake.importer import KIND_ROLES, import_file  # noqa: PLC0415 - intake loads lazily
+    from salur_cases.intake.readers import FileRefused  # noqa: PLC0415
 
     if principal.role not in KIND_ROLES[str(kind)]:
         raise ApiProblem(403, f"the {principal.role} role may not import {kind}")
     content = data.file.file.read()
-    report = import_file(
-        ctx.runtime, str(kind), data.file.filename or f"{kind}.csv", content, principal.actor, dry_run=dry_run
-    )
+    try:
+        report = import_file(
+            ctx.runtime,
+            str(kind),
+            data.file.filename or f"{kind}.csv",
+            content,
+            principal.actor,
+            dry_run=dry_run,
+        )
+    except FileRefused as refused:
+        raise ApiProblem(422, refused.message, code=refused.code) from None
     position = None if dry_run else ctx.runtime.app.recorder.max_notification_id()
     ctx.positions.wrote(position)
     return Response(import_read(report), headers=write_headers(position))
@@ -114,4 +129,6 @@ def _issues(problems: list[RowProblem]) -> list[ImportIssue]:
     return [ImportIssue(p.row, p.code, p.message, p.column) for p in problems]
 
 
-ROUTES = [import_file]
+def router(max_upload_bytes: int) -> Router:
+    """``/imports``, taking request bodies up to the upload cap."""
+    return Router("/imports", route_handlers=[import_file], request_max_body_size=max_upload_bytes)

@@ -44,6 +44,10 @@ NOT_FOUND_CODES = frozenset(
         RefusalCode.UNKNOWN_MEMBER,
     }
 )
+INVALID_REQUEST = "INVALID_REQUEST"
+"""The code of a validation error (its ``errors`` name the fields)."""
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+"""The code of a request body above its route's limit."""
 _SIXTEEN_DIGITS = re.compile(r"\d{16,}")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
@@ -137,7 +141,9 @@ def _validation_errors(extra: Any) -> list[FieldError]:
 
 def _on_validation(_request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     errors = _validation_errors(exc.extra) or [FieldError("body", "is not valid")]
-    return problem_response(422, "the request is not valid", errors=errors, slug="validation")
+    return problem_response(
+        422, "the request is not valid", errors=errors, code=INVALID_REQUEST, slug="validation"
+    )
 
 
 def _on_http(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
@@ -150,11 +156,16 @@ def _on_http(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[P
         detail, code = exc.detail, exc.code
     elif status == HTTPStatus.BAD_REQUEST:
         return problem_response(
-            422, "the request body is not valid", errors=[FieldError("body", exc.detail)], slug="validation"
+            422,
+            "the request body is not valid",
+            code=INVALID_REQUEST,
+            errors=[FieldError("body", exc.detail)],
+            slug="validation",
         )
     else:
         # Litestar's own messages may quote the path (a No. KK): keep only our own words.
-        detail, code = (exc.detail if status in {401, 403, 429} else HTTPStatus(status).description), None
+        detail = exc.detail if status in {401, 403, 429} else HTTPStatus(status).description
+        code = PAYLOAD_TOO_LARGE if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE else None
     return problem_response(status, detail, code=code, headers=exc.headers)
 
 
@@ -167,7 +178,24 @@ def _on_invalid(
     _request: Request[Any, Any, Any], exc: InvalidCommand | InvalidIdentifier | OutsideCity
 ) -> Response[Problem]:
     return problem_response(
-        422, "the request is not valid", errors=[FieldError(exc.field, exc.message)], slug="validation"
+        422,
+        "the request is not valid",
+        code=INVALID_REQUEST,
+        errors=[FieldError(exc.field, exc.message)],
+        slug="validation",
+    )
+
+
+def _on_too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    log.warning(
+        "request body nested too deeply", method=request.method, route=_route_of(request), error=str(exc)
+    )
+    return problem_response(
+        422,
+        "the request body is nested too deeply",
+        code=INVALID_REQUEST,
+        errors=[FieldError("body", "is nested too deeply")],
+        slug="validation",
     )
 
 
@@ -199,6 +227,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     InvalidIdentifier: _on_invalid,
     OutsideCity: _on_invalid,
     StaleVersion: _on_stale,
+    RecursionError: _on_too_deep,  # msgspec decoding a body nested thousands deep
     Exception: _on_crash,
 }
 """Litestar's ``exception_handlers`` for every failure the API answers."""

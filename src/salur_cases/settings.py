@@ -51,6 +51,16 @@ class Settings:
     encryption_key: str | None = field(default=None, repr=False)
     log_format: str = "json"
     test_database_url: str = DEFAULT_TEST_DATABASE_URL
+    max_body_bytes: int = 16 * 1024
+    """``SALUR_MAX_BODY_BYTES``: the largest request body of a JSON route (and of ``/public/status``)."""
+    import_max_bytes: int = 64 * 1024 * 1024
+    """``SALUR_IMPORT_MAX_BYTES``: the largest import file (the request body of ``POST /imports``)."""
+    import_max_unpacked_bytes: int = 256 * 1024 * 1024
+    """``SALUR_IMPORT_MAX_UNPACKED_BYTES``: the most an XLSX workbook may unpack to."""
+    import_max_rows: int = 2_000_000
+    """``SALUR_IMPORT_MAX_ROWS``: the most data rows an import file may have."""
+    import_max_cell_chars: int = 1000
+    """``SALUR_IMPORT_MAX_CELL_CHARS``: the longest cell of an import file."""
 
     @property
     def is_postgres(self) -> bool:
@@ -128,7 +138,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         encryption_key=env.get("SALUR_ENCRYPTION_KEY", "").strip() or None,
         log_format=log_format_from_env(env),
         test_database_url=env.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL,
+        max_body_bytes=_positive_int(env, "SALUR_MAX_BODY_BYTES", Settings.max_body_bytes),
+        import_max_bytes=_positive_int(env, "SALUR_IMPORT_MAX_BYTES", Settings.import_max_bytes),
+        import_max_unpacked_bytes=_positive_int(
+            env, "SALUR_IMPORT_MAX_UNPACKED_BYTES", Settings.import_max_unpacked_bytes
+        ),
+        import_max_rows=_positive_int(env, "SALUR_IMPORT_MAX_ROWS", Settings.import_max_rows),
+        import_max_cell_chars=_positive_int(
+            env, "SALUR_IMPORT_MAX_CELL_CHARS", Settings.import_max_cell_chars
+        ),
     )
+
+
+def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
+    """A limit: a positive whole number (``_`` may group digits), or ConfigError naming the variable."""
+    value = env.get(variable, "").strip().replace("_", "")
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) <= 0:
+        raise ConfigError(f"{variable} must be a positive whole number")
+    return int(value)
 
 
 def keys_file_for(db_path: Path) -> Path:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
+import openpyxl
 import pytest
 from openpyxl import Workbook
+from openpyxl.xml.functions import iterparse
 
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.intake.columns import KINDS, map_headers, normalise_header
-from salur_cases.intake.readers import UnreadableFile, cell_text, read_table
+from salur_cases.intake.readers import FileRefused, Limits, UnreadableFile, cell_text, read_table
 from salur_cases.intake.values import parse_day, parse_moment, parse_tahap
+from salur_cases.settings import ConfigError, Settings, load_settings
 
 
 def test_headers_fold_case_spaces_and_punctuation() -> None:
@@ -96,3 +99,58 @@ def test_tahap_dates_and_times() -> None:
         parse_day("31/02/2020", "d")
     assert parse_moment("27/04/2020 10:30", "t") == datetime(2020, 4, 27, 10, 30, tzinfo=WIB)
     assert parse_moment("2020-04-27", "t") == datetime(2020, 4, 27, tzinfo=WIB)
+
+
+def test_openpyxl_parses_workbook_xml_through_defusedxml() -> None:
+    assert openpyxl.DEFUSEDXML
+    assert iterparse.__module__.startswith("defusedxml")
+
+
+SMALL = Limits(max_bytes=1000, max_unpacked_bytes=10_000, max_rows=3, max_cell_chars=20)
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "variable"),
+    [
+        (b"nama\n" + b"x" * 1000, "FILE_TOO_LARGE", "SALUR_IMPORT_MAX_BYTES"),
+        (b"nama\na\nb\nc\nd\n", "TOO_MANY_ROWS", "SALUR_IMPORT_MAX_ROWS"),
+        (b"nama\n" + b"x" * 21 + b"\n", "CELL_TOO_LONG", "SALUR_IMPORT_MAX_CELL_CHARS"),
+    ],
+)
+def test_a_file_above_a_limit_is_refused_naming_the_limit(data: bytes, code: str, variable: str) -> None:
+    with pytest.raises(FileRefused) as refused:
+        read_table("list.csv", data, SMALL)
+    assert refused.value.code == code
+    assert variable in refused.value.message
+
+
+def test_rows_up_to_the_limit_are_read() -> None:
+    assert [n for n, _ in read_table("list.csv", b"nama\na\n\nc\n", SMALL).rows] == [2, 4]
+
+
+def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_before_it_is_opened() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["nama"])
+    sheet.append(["x" * 5000])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(FileRefused) as refused:
+        read_table("list.xlsx", buffer.getvalue(), Limits(10**6, 10_000, 3, 10_000))
+    assert (refused.value.code, "SALUR_IMPORT_MAX_UNPACKED_BYTES" in refused.value.message) == (
+        "FILE_TOO_LARGE",
+        True,
+    )
+
+
+def test_the_limits_are_read_from_the_environment_and_a_bad_one_is_named() -> None:
+    env = {"SALUR_DATABASE_URL": "sqlite:///:memory:", "SALUR_ID_KEY": "i" * 32, "SALUR_SECRET_KEY": "s" * 32}
+    limits = Limits.of(
+        load_settings({**env, "SALUR_IMPORT_MAX_ROWS": "1_000", "SALUR_IMPORT_MAX_BYTES": "4096"})
+    )
+    assert (limits.max_rows, limits.max_bytes) == (1000, 4096)
+    assert Limits.of(load_settings(env)) == Limits.of(Settings())
+    for bad in ("0", "-5", "ten", "\u0661\u0660"):
+        with pytest.raises(ConfigError, match="SALUR_MAX_BODY_BYTES"):
+            load_settings({**env, "SALUR_MAX_BODY_BYTES": bad})

@@ -25,7 +25,7 @@ from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.columns import columns_of
 from salur_cases.intake.importlog import ImportLog, content_id
 from salur_cases.intake.kinds import KINDS
-from salur_cases.intake.readers import read_table
+from salur_cases.intake.readers import Limits, open_table
 from salur_cases.intake.report import ImportReport, RowProblem
 from salur_cases.intake.rows import Sheet
 from salur_cases.intake.steps import Context
@@ -76,14 +76,16 @@ def import_file(
     dry_run: bool = False,
     progress: Progress = no_progress,
 ) -> ImportReport:
-    """Import one file of `kind`; InvalidCommand (bad kind, unreadable file, missing column) writes nothing.
+    """Import one file of `kind`; InvalidCommand (bad kind, missing column) or FileRefused (an unreadable
+    file, or one above a limit of `SALUR_IMPORT_MAX_*`) writes nothing.
 
     `dry_run` checks every row and writes nothing. `progress` is told each batch written.
     Python's cyclic garbage collector is paused through the import (`salur_cases.collector`).
     """
     columns_of(kind)
     import_id = content_id(data)
-    sheet = Sheet.of(kind, read_table(filename, data))
+    with open_table(filename, data, Limits.of(runtime.settings)) as table:
+        sheet = Sheet.of(kind, table)
     log = ImportLog(runtime)
     previous = log.find(import_id, kind)
     if previous is not None and previous.done:

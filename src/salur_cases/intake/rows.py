@@ -60,11 +60,30 @@ class Row:
         return RowProblem(self.number, error.column, error.code, error.message)
 
     def required(self, name: str) -> str:
-        """A non-empty value, or MISSING_VALUE."""
-        value = self.text(name)
+        """A non-empty value (runs of white space made one space), or MISSING_VALUE."""
+        value = self.optional(name)
         if not value:
             raise self.fail(name, "MISSING_VALUE", "a value is required")
-        return value if "  " not in value else " ".join(value.split())
+        return value
+
+    def optional(self, name: str) -> str:
+        """The value, runs of white space made one space; BAD_VALUE when it holds control or
+        text-direction characters (an RTL mark, a zero-width space), which would make it print
+        other than it compares."""
+        value = self.text(name)
+        if value.isprintable() and "  " not in value:
+            return value
+        value = " ".join(value.split())
+        if not value.isprintable():
+            raise self.fail(name, "BAD_VALUE", "holds control or text-direction characters")
+        return value
+
+    def ascii(self, name: str, code: str, what: str) -> str:
+        """A required value written in ASCII (digits 0-9), or `code`."""
+        value = self.required(name)
+        if not value.isascii():
+            raise self.fail(name, code, f"{what} must be written with the digits 0-9")
+        return value
 
     def no_kk(self, name: str = "no_kk") -> str:
         """A valid No. KK, or BAD_NO_KK."""
@@ -84,11 +103,11 @@ class Row:
 
     def day(self, name: str, *, required: bool = True) -> date | None:
         """A date, or BAD_DATE (None when empty and not required)."""
-        value = self.text(name)
-        if not value:
+        if not self.text(name):
             if required:
                 raise self.fail(name, "MISSING_VALUE", "a date is required")
             return None
+        value = self.ascii(name, "BAD_DATE", "a date")
         try:
             return parse_day(value, name)
         except InvalidCommand:
@@ -96,7 +115,7 @@ class Row:
 
     def moment(self, name: str) -> datetime:
         """A time (WIB without offset), or BAD_DATE."""
-        value = self.required(name)
+        value = self.ascii(name, "BAD_DATE", "a time")
         try:
             return parse_moment(value, name)
         except InvalidCommand:
@@ -104,7 +123,7 @@ class Row:
 
     def amount(self, name: str) -> int:
         """Whole Rupiah, or BAD_AMOUNT."""
-        value = self.required(name)
+        value = self.ascii(name, "BAD_AMOUNT", "an amount")
         try:
             return parse_rupiah(value, name)
         except InvalidIdentifier as e:
@@ -112,7 +131,7 @@ class Row:
 
     def tahap(self, name: str = "tahap") -> int:
         """A tahap number (or Roman numeral), or BAD_VALUE."""
-        value = self.required(name)
+        value = self.ascii(name, "BAD_VALUE", "a tahap")
         try:
             return parse_tahap(value)
         except ValueError as e:
@@ -140,7 +159,7 @@ class Row:
                 kelurahan = self.layout.places[place] = wilayah.resolve_address(*place)
             except wilayah.OutsideCity as e:
                 raise self.fail(e.field, "UNKNOWN_KELURAHAN", e.message) from None
-        return Address(kelurahan.kecamatan.code, kelurahan.code, self.text("rw"), self.text("rt"))
+        return Address(kelurahan.kecamatan.code, kelurahan.code, self.optional("rw"), self.optional("rt"))
 
 
 @dataclass

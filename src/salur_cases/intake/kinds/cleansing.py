@@ -45,7 +45,7 @@ class Cleansing:
                         row.tahap(),
                         row.required("authority"),
                         row.required("reason"),
-                        " ".join(row.text("decree_ref").split()),
+                        row.optional("decree_ref"),
                         row.day("effective_on", required=False),
                     )
                 )

@@ -49,7 +49,7 @@ class Verval:
                         row.number,
                         row.no_kk(),
                         VervalDecision(row.choice("decision", DECISIONS)),
-                        " ".join(row.text("reason").split()),
+                        row.optional("reason"),
                         row.required("officer"),
                         cast("date", row.day("decided_on")),
                         row.day("effective_on", required=False),
