@@ -90,7 +90,7 @@ def import_file(
 ) -> Response[ImportRead]:
     """Import a file of one kind (Disdukcapil only ``population``); answers the per-row report."""
     from salur_cases.intake.importer import KIND_ROLES, import_file  # noqa: PLC0415 - intake loads lazily
-    from salur_cases.intake.readers import FileRefused  # noqa: PLC0415
+    from salur_cases.intake.readers import FileRefused  # noqa: PLC0415 - likewise
 
     if principal.role not in KIND_ROLES[str(kind)]:
         raise ApiProblem(403, f"the {principal.role} role may not import {kind}")

@@ -330,7 +330,7 @@ def test_a_row_with_a_hostile_identifier_or_name_is_rejected_with_a_code(hostile
     assert (events, extract) == (before[0], before[2])
 
 
-def test_the_command_line_refuses_a_zip_bomb_with_exit_2_naming_the_limit(
+def test_the_command_line_refuses_a_zip_bomb_and_a_huge_file_with_exit_2_naming_the_limit(
     hostile: Hostile,
     store_url: Any,
     env_keys: dict[str, str],
@@ -342,12 +342,16 @@ def test_the_command_line_refuses_a_zip_bomb_with_exit_2_naming_the_limit(
     for name, value in {"SALUR_DATABASE_URL": url, **env_keys, **LIMITS}.items():
         monkeypatch.setenv(name, value)
     reset_settings_cache()
-    bomb = tmp_path / "bomb.xlsx"
+    bomb, huge = tmp_path / "bomb.xlsx", tmp_path / "huge.csv"
     bomb.write_bytes(_bomb())
+    with huge.open("wb") as f:
+        f.truncate(17 * MiB)  # sparse: refused from its size, never read
     before = hostile.store()
     try:
         assert main(["import", "registrations", str(bomb)]) == 2
+        assert "SALUR_IMPORT_MAX_UNPACKED_BYTES" in capsys.readouterr().err
+        assert main(["import", "registrations", str(huge)]) == 2
+        assert "SALUR_IMPORT_MAX_BYTES" in capsys.readouterr().err
     finally:
         reset_settings_cache()
-    assert "SALUR_IMPORT_MAX_UNPACKED_BYTES" in capsys.readouterr().err
     assert hostile.store() == before

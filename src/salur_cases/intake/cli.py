@@ -21,6 +21,7 @@ from salur_cases.commands import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file, no_progress
+from salur_cases.intake.readers import Limits, check_size
 from salur_cases.intake.report import ImportReport
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
@@ -35,12 +36,15 @@ def import_command(args: argparse.Namespace) -> int:
     report_path = Path(args.report) if args.report else None
     if report_path is not None and report_path.suffix.lower() not in REPORT_FORMATS:
         raise InvalidCommand("--report", "must end in .csv or .json")
+    settings = get_settings()
+    path = Path(args.file)
     try:
-        data = Path(args.file).read_bytes()
+        check_size(path.stat().st_size, Limits.of(settings))  # before reading it into memory
+        data = path.read_bytes()
     except OSError as e:
         raise InvalidCommand("file", f"cannot be read ({e.strerror})") from None
     role = Role.DUKCAPIL if args.kind == "population" else Role.DINSOS
-    runtime = Runtime(get_settings())
+    runtime = Runtime(settings)
     try:
         _check_schema(runtime)
         report = import_file(

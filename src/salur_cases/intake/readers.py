@@ -131,17 +131,21 @@ def read_table(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> T
 @contextmanager
 def open_table(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Table]:
     """The file's header, then its rows as they are read (FileRefused at the first limit passed)."""
-    if len(data) > limits.max_bytes:
-        raise FileRefused(
-            FILE_TOO_LARGE,
-            f"the file has {len(data):,} bytes, above the limit of {limits.max_bytes:,} "
-            "(SALUR_IMPORT_MAX_BYTES)",
-        )
+    check_size(len(data), limits)
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
         with _open_xlsx(data, limits) as table:
             yield table
     else:
         yield _read_csv(data, limits)
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """FileRefused when a file of `size` bytes is above the limit."""
+    if size > limits.max_bytes:
+        raise FileRefused(
+            FILE_TOO_LARGE,
+            f"the file has {size:,} bytes, above the limit of {limits.max_bytes:,} (SALUR_IMPORT_MAX_BYTES)",
+        )
 
 
 def _decode(data: bytes) -> str:
