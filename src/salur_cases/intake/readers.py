@@ -182,7 +182,8 @@ def _parsed_csv(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, li
     except csv.Error as e:
         if "field larger than field limit" in str(e):  # csv's own cap, above ours
             raise FileRefused(
-                CELL_TOO_LONG, "a cell is longer than csv's own limit of 131,072 characters"
+                CELL_TOO_LONG,
+                f"a cell is longer than {csv.field_size_limit():,} characters (SALUR_IMPORT_MAX_CELL_CHARS)",
             ) from None
         raise UnreadableFile(f"the CSV cannot be parsed: {e}") from None
 
