@@ -8,6 +8,7 @@ idempotency store and the OpenAPI document (``/schema``, ``/schema/openapi.json`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from litestar import Litestar, Router
@@ -20,6 +21,7 @@ from litestar.openapi.spec import (
     Components,
     Example,
     OpenAPI,
+    OpenAPIResponse,
     OpenAPIType,
     Operation,
     Parameter,
@@ -123,7 +125,8 @@ def _finish_openapi(app: Litestar) -> None:
 
     Each handler's ``opt["example"]`` goes on its success answer; the ``If-Match`` and
     ``Idempotency-Key`` headers (read by a guard and by middleware) are declared; Litestar's 400
-    answer is dropped (validation errors are 422 here).
+    answer is dropped (validation errors are 422 here); every POST declares the 413 of a body above
+    its route's limit.
     """
     examples: dict[str, Any] = {}
     needs_if_match: set[str] = set()
@@ -141,6 +144,9 @@ def _finish_openapi(app: Litestar) -> None:
             if operation is None or not operation.responses:
                 continue
             operation.responses.pop("400", None)
+            invalid = operation.responses.get("422")
+            if method == "post" and isinstance(invalid, OpenAPIResponse):
+                operation.responses["413"] = replace(invalid, description=TOO_LARGE)
             headers = []
             if operation.operation_id in needs_if_match:
                 headers.append(IF_MATCH)
@@ -155,6 +161,7 @@ def _finish_openapi(app: Litestar) -> None:
                     media.examples = {"example": example}
 
 
+TOO_LARGE = "The request body is above the route's limit (`PAYLOAD_TOO_LARGE`)"
 IF_MATCH = Parameter(
     name="If-Match",
     param_in=ParamType.HEADER,
