@@ -24,7 +24,7 @@ from salur_cases.api.schemas import ImportIssue, ImportRead
 from salur_cases.domain.vocabulary import Role
 
 if TYPE_CHECKING:
-    from salur_cases.intake.importer import ImportReport, RowProblem
+    from salur_cases.intake.report import ImportReport, RowProblem
 
 
 class ImportKind(StrEnum):

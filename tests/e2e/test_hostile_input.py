@@ -23,11 +23,11 @@ from salur_cases.api.app import create_app
 from salur_cases.api.auth import Principal, issue_token
 from salur_cases.cli import main
 from salur_cases.domain.vocabulary import Role
-from salur_cases.intake.tables import imports, population_extract
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import run_forever
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
+from salur_cases.tables import imports, population_extract
 from tests.builders import member_data, nik_of, proposal_data
 
 MiB = 1024 * 1024
