@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class ImportKind(StrEnum):
-    """What a file holds (CONTRACT.md's import kinds)."""
+    """What a file holds (the import kinds of docs/imports.md)."""
 
     REGISTRATIONS = "registrations"
     POPULATION = "population"

@@ -1,8 +1,8 @@
-"""The columns of each import kind (CONTRACT.md), in Indonesian or English, in any case.
+"""The columns of each import kind (docs/imports.md), in Indonesian or English, in any case.
 
 A header is normalised (case folded, every run of spaces and punctuation made one `_`), so `No. KK`,
 `NO_KK` and `no kk` are all `no_kk`. Each column has one canonical name, the API's field name
-(`name`, `relationship`, `decided_on`, ...), and the Indonesian names of the contract as aliases.
+(`name`, `relationship`, `decided_on`, ...), and the documented Indonesian names as aliases.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from salur_cases.domain.errors import InvalidCommand
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an import kind: the API's name, the contract's Indonesian name, other spellings."""
+    """One column of an import kind: the API's name, its documented Indonesian name, other spellings."""
 
     name: str
     indonesian: str | None = None
@@ -25,7 +25,7 @@ class Column:
 
     @property
     def label(self) -> str:
-        """How the contract names it (the Indonesian name where there is one)."""
+        """How the documentation names it (the Indonesian name where there is one)."""
         return self.indonesian or self.name
 
     @property
