@@ -26,6 +26,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from salur_cases.processes import allocation, programs
+
 FULL_EVENTS = 500_000
 TARGET_EVENTS = int(os.environ.get("SALUR_BENCH_EVENTS", "").strip() or FULL_EVENTS)
 EXPLAINS = 1_000
@@ -99,7 +101,7 @@ def fill(runtime: Any) -> int:
 
     app = runtime.app
     actor = Actor("bench", Role.DINSOS)
-    existing = len(app.city_candidates())
+    existing = len(allocation.city_candidates(app))
     head = app.recorder.max_notification_id() or 0
     if head >= TARGET_EVENTS:
         return existing
@@ -107,11 +109,12 @@ def fill(runtime: Any) -> int:
     moment = datetime(2020, 4, 20, 9, tzinfo=WIB)
     with recording_at(moment):
         try:
-            app.define_program(
-                "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, actor
+            programs.define_program(
+                app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, actor
             )
             for number, start in ((1, date(2020, 4, 27)), (2, date(2020, 5, 27))):
-                app.open_tahap(
+                programs.open_tahap(
+                    app,
                     "WALIKOTA",
                     number,
                     start,

@@ -41,6 +41,7 @@ from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK, keyed_hex, par
 from salur_cases.intake.columns import columns_of, map_headers
 from salur_cases.intake.readers import Table, read_table
 from salur_cases.intake.values import parse_day, parse_moment, parse_tahap
+from salur_cases.processes import allocation, disbursement, padan, registration, verval, withdrawal
 from salur_cases.projections.runner import catch_up
 from salur_cases.store.pglist import joined
 from salur_cases.tables import imports, population_extract
@@ -67,7 +68,7 @@ BATCH = 20_000
 """Rows (or households) per batch; removals, written one per transaction, go a fifth as many per batch.
 
 A batch is the unit of resumption (an interrupted import redoes at most one) and of the bulk worker
-processes' lifetime (`salur_cases.bulk` forks them per batch): large, so forking is rare."""
+processes' lifetime (`salur_cases.processes.bulk` forks them per batch): large, so forking is rare."""
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -521,7 +522,7 @@ class Registrations:
             out.accepted += sum(len(h.member_rows) for h in pending)
             return out
         proposals = [Proposal(h.no_kk, cast("Source", h.source), h.address, h.members) for h in pending]
-        result = ctx.app.register_many(proposals, ctx.actor)
+        result = registration.register_many(ctx.app, proposals, ctx.actor)
         refused = {r.index: r for r in result.rejected}
         for index, household in enumerate(pending):
             rejection = refused.get(index)
@@ -662,7 +663,7 @@ class Population:
             key = ctx.runtime.settings.id_key
             hashes = [r.get("nik_hash") or keyed_hex(key, "nik", r["nik"]) for r in records]
             concerned = {r["no_kk"] for r in records} | _households_holding(ctx, hashes)
-            ctx.app.match_population(sorted(concerned), ctx.actor)
+            padan.match_population(ctx.app, sorted(concerned), ctx.actor)
         return Outcome()
 
 
@@ -751,7 +752,8 @@ class Verval:
         if ctx.dry_run:
             out.accepted += len(todo)
             return out
-        result = ctx.app.decide_verval_many(
+        result = verval.decide_verval_many(
+            ctx.app,
             [(i.no_kk, i.decision, i.reason, i.officer, i.decided_on, i.effective_on) for i in todo],
             ctx.actor,
         )
@@ -825,7 +827,7 @@ class Roster:
             out.accepted = len(rows)
             return out
         try:
-            result = ctx.app.allocate_roster(program, tahap, authority, no_kks, ctx.actor)
+            result = allocation.allocate_roster(ctx.app, program, tahap, authority, no_kks, ctx.actor)
         except Refusal as refusal:
             out.reject(numbers, refusal.code, refusal.message)
             return out
@@ -897,7 +899,8 @@ class Cleansing:
         if ctx.dry_run:
             out.accepted += len(checked)
             return out
-        result = ctx.app.remove_many(
+        result = withdrawal.remove_many(
+            ctx.app,
             [
                 RemovalItem(i.no_kk, i.program, i.tahap, i.authority, i.reason, i.decree_ref, i.effective_on)
                 for i in checked
@@ -990,7 +993,9 @@ class Payments:
         if ctx.dry_run:
             out.accepted += len(todo)
             return out
-        result = ctx.app.record_payments(program, tahap, [p.item for p in todo], ctx.actor, as_fact=True)
+        result = disbursement.record_payments(
+            ctx.app, program, tahap, [p.item for p in todo], ctx.actor, as_fact=True
+        )
         for rejection in result.rejected:
             out.reject([todo[rejection.index].row], rejection.code, rejection.message)
         out.warnings.extend(RowProblem(todo[w.index].row, None, w.code, w.message) for w in result.warnings)
