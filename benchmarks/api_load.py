@@ -119,7 +119,8 @@ def _drop_schema() -> None:
 
 def _build(runtime: Any) -> None:
     from salur_cases import wilayah  # noqa: PLC0415
-    from salur_cases.commands import Actor, PaymentItem, parse_proposal, parse_time  # noqa: PLC0415
+    from salur_cases.commands import PaymentItem, parse_proposal, parse_time  # noqa: PLC0415
+    from salur_cases.domain.actor import Actor  # noqa: PLC0415
     from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, Role  # noqa: PLC0415
 
     app = runtime.app

@@ -31,7 +31,8 @@ from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
 from salur_cases.application import SalurApplication
-from salur_cases.commands import Actor, Proposal
+from salur_cases.commands import Proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.household import Address, Member, Source
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.domain.vocabulary import KEPALA_KELUARGA, Role, VervalDecision

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from salur_cases.commands import Actor, PaymentItem, parse_proposal, parse_time
+from salur_cases.commands import PaymentItem, parse_proposal, parse_time
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import (
     BudgetSource,

@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, ProgramGroup, Role, VervalDecision

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file
 from salur_cases.processes.unit_of_work import load_many
@@ -29,7 +29,7 @@ BATCH = 40
 CHILD = """
 import os, sys
 from pathlib import Path
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake import importer
 from salur_cases.runtime import Runtime

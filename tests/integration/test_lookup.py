@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.processes import registration
 from salur_cases.projections.migrate import upgrade

@@ -28,7 +28,8 @@ from sqlalchemy import String, select
 
 from salur_cases import tables as t
 from salur_cases.application import SalurApplication
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household

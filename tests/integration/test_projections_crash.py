@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from salur_cases import tables as t
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.vocabulary import (
     BudgetSource,

@@ -15,7 +15,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
 from salur_cases.domain.vocabulary import (
     BudgetSource,

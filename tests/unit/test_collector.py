@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from salur_cases.collector import collector_paused
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.processes.bulk import run_chunks
 from salur_cases.processes.unit_of_work import BulkOutcome

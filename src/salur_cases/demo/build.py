@@ -20,7 +20,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from salur_cases.collector import collector_paused
-from salur_cases.commands import Actor
 from salur_cases.demo.scenario import (
     POPULATION_HEADER,
     PROGRAMS,
@@ -33,6 +32,7 @@ from salur_cases.demo.scenario import (
     population_rows,
     registration_rows,
 )
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import recording_at
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import Clocked, today
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.topics import register_event_topics
@@ -390,8 +391,7 @@ class Household(Aggregate):
         source: Source,
         address: Address | None,
         members: list[Member],
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> Household:
         """A source proposes a household that is not yet on record; its id is a keyed HMAC of the No. KK."""
         return cls._create(
@@ -402,8 +402,8 @@ class Household(Aggregate):
             source_ref=source.reference,
             address=address.to_data() if address else None,
             members=[m.to_data() for m in members],
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     # --- queries --------------------------------------------------------------------------------
@@ -473,24 +473,24 @@ class Household(Aggregate):
 
     # --- commands -------------------------------------------------------------------------------
 
-    def repropose(
-        self, source: Source, address: Address | None, members: list[Member], actor: str, role: str
-    ) -> None:
+    def repropose(self, source: Source, address: Address | None, members: list[Member], actor: Actor) -> None:
         """Another (or the same) source proposes this household again: a new event, never a new household."""
-        self._reproposed(source_kind=source.kind, source_ref=source.reference, actor=actor, role=role)
+        self._reproposed(
+            source_kind=source.kind, source_ref=source.reference, actor=actor.name, role=actor.role
+        )
         if members and (members != self.members or (address is not None and address != self.address)):
             kept = address or self.address
             self._members_recorded(
                 address=kept.to_data() if kept else None,
                 members=[m.to_data() for m in members],
-                actor=actor,
-                role=role,
+                actor=actor.name,
+                role=actor.role,
             )
 
-    def record_padan(self, result: PadanResult, checked_on: date, basis: str, actor: str, role: str) -> None:
+    def record_padan(self, result: PadanResult, checked_on: date, basis: str, actor: Actor) -> None:
         """Record a padan result (from the loaded extract, or decided elsewhere)."""
         self._population_matched(
-            result=str(result), checked_on=checked_on, basis=basis, actor=actor, role=role
+            result=str(result), checked_on=checked_on, basis=basis, actor=actor.name, role=actor.role
         )
 
     def decide_verval(
@@ -500,8 +500,7 @@ class Household(Aggregate):
         officer: str,
         decided_on: date,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Record a verval decision."""
         self._verval_decided(
@@ -510,8 +509,8 @@ class Household(Aggregate):
             officer=_require(officer, "officer"),
             decided_on=decided_on,
             effective_on=effective_on or decided_on,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def assign(
@@ -523,8 +522,7 @@ class Household(Aggregate):
         amount_idr: int,
         budget_source: str,
         decree_ref: str,
-        actor: str,
-        role: str,
+        actor: Actor,
         *,
         authority: str | None = None,
         rank: int | None = None,
@@ -555,8 +553,8 @@ class Household(Aggregate):
             rank=rank,
             warnings=warnings,
             decree_ref=decree_ref,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return warnings
 
@@ -565,8 +563,7 @@ class Household(Aggregate):
         program: str,
         tahap: int,
         code: str,
-        actor: str,
-        role: str,
+        actor: Actor,
         *,
         rank: int | None = None,
         cutoff: int | None = None,
@@ -582,8 +579,8 @@ class Household(Aggregate):
             cutoff=cutoff,
             authority=authority,
             other_program=other_program,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def payment_problems(
@@ -613,8 +610,7 @@ class Household(Aggregate):
         status: PaymentStatus,
         reference: str,
         tahap_amount: int,
-        actor: str,
-        role: str,
+        actor: Actor,
         *,
         as_fact: bool = False,
         roster_hash: str | None = None,
@@ -638,8 +634,8 @@ class Household(Aggregate):
             reference=reference,
             roster_hash=roster_hash,
             warnings=warnings,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return warnings
 
@@ -651,8 +647,7 @@ class Household(Aggregate):
         reason: str,
         decree_ref: str,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Remove the household from a program from `tahap` on; it names an authority and a reason."""
         authority = _require(authority, "authority")
@@ -666,8 +661,8 @@ class Household(Aggregate):
             reason=reason,
             decree_ref=decree_ref,
             effective_on=effective_on or today(),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def reinstate(
@@ -677,8 +672,7 @@ class Household(Aggregate):
         authority: str,
         reason: str,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Undo the standing removal or transfer from a program as of `tahap`."""
         authority = _require(authority, "authority")
@@ -696,8 +690,8 @@ class Household(Aggregate):
             authority=authority,
             reason=reason,
             effective_on=effective_on or today(),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def transfer(
@@ -708,8 +702,7 @@ class Household(Aggregate):
         authority: str,
         reason: str,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Take the household out of `from_program` from `from_tahap` on, naming `to_program`."""
         authority = _require(authority, "authority")
@@ -723,30 +716,34 @@ class Household(Aggregate):
             authority=authority,
             reason=reason,
             effective_on=effective_on or today(),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
-    def file_complaint(self, complaint_id: str, channel: str, text: str, actor: str, role: str) -> None:
+    def file_complaint(self, complaint_id: str, channel: str, text: str, actor: Actor) -> None:
         """Record an aduan."""
         self._complaint_filed(
             complaint_id=complaint_id,
             channel=_require(channel, "channel"),
             text=_require(text, "text"),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
-    def resolve_complaint(self, complaint_id: str, outcome: str, note: str, actor: str, role: str) -> None:
+    def resolve_complaint(self, complaint_id: str, outcome: str, note: str, actor: Actor) -> None:
         """Answer an aduan."""
         if complaint_id not in self.complaints:
             raise Refusal(RefusalCode.UNKNOWN_COMPLAINT, "no such complaint on this household")
         self._complaint_resolved(
-            complaint_id=complaint_id, outcome=_require(outcome, "outcome"), note=note, actor=actor, role=role
+            complaint_id=complaint_id,
+            outcome=_require(outcome, "outcome"),
+            note=note,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def correct(
-        self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str
+        self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: Actor
     ) -> None:
         """Record a data correction; the application has validated the path and the new value."""
         self._corrected(
@@ -754,8 +751,8 @@ class Household(Aggregate):
             old_value=old_value,
             new_value=new_value,
             evidence=_require(evidence, "evidence"),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def member(self, nik: str) -> Member:
@@ -765,7 +762,7 @@ class Household(Aggregate):
                 return m
         raise Refusal(RefusalCode.UNKNOWN_MEMBER, "no member with this NIK in the household")
 
-    def move_out(self, nik: str, to_no_kk: str, reason: str, evidence: str, actor: str, role: str) -> Member:
+    def move_out(self, nik: str, to_no_kk: str, reason: str, evidence: str, actor: Actor) -> Member:
         """A member leaves for another household; returns the member."""
         member = self.member(nik)
         self._moved_out(
@@ -773,22 +770,20 @@ class Household(Aggregate):
             to_no_kk=to_no_kk,
             reason=_require(reason, "reason"),
             evidence=evidence,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return member
 
-    def move_in(
-        self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: str, role: str
-    ) -> None:
+    def move_in(self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: Actor) -> None:
         """A member arrives from another household."""
         self._moved_in(
             member=member.to_data(),
             from_no_kk=from_no_kk,
             reason=reason,
             evidence=evidence,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     # --- event application ----------------------------------------------------------------------

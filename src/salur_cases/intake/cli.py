@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import ImportReport, import_file

@@ -32,7 +32,8 @@ from sqlalchemy import String, any_, bindparam, func, select, text, update
 from salur_cases import tables as t
 from salur_cases import wilayah
 from salur_cases.collector import collector_paused
-from salur_cases.commands import Actor, PaymentItem, Proposal, RemovalItem, parse_source
+from salur_cases.commands import PaymentItem, Proposal, RemovalItem, parse_source
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import now
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.household import Address, Household, Member, Source

@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from salur_cases.commands import Actor, parse_no_kk, parse_source
+from salur_cases.commands import parse_no_kk, parse_source
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.household import Household, Source
 from salur_cases.domain.program import Program, Tahap
@@ -43,7 +44,7 @@ def assign(app: SalurApplication, code: str, number: int, no_kk: str, actor: Act
     if not household.city_proposed:
         raise Refusal(RefusalCode.NOT_ELIGIBLE, "the household has no proposal by the city")
     seat(household, program, tahap, actor)
-    program.commit_seats(number, [str(household.id)], actor.name, actor.role)
+    program.commit_seats(number, [str(household.id)], actor)
     outcome = HouseholdOutcome(household=household)
     save(app, outcome, household, program)
     return outcome
@@ -126,16 +127,14 @@ def _commit_allocation(
                 seat(household, program, tahap, actor, rank=rank)
                 winners.append(str(household.id))
             else:
-                household.leave_out(
-                    code, number, "QUOTA_EXHAUSTED", actor.name, actor.role, rank=rank, cutoff=cutoff
-                )
-        program.commit_seats(number, winners, actor.name, actor.role)
+                household.leave_out(code, number, "QUOTA_EXHAUSTED", actor, rank=rank, cutoff=cutoff)
+        program.commit_seats(number, winners, actor)
         save(app, outcome, program, *chunk, hold=True)
         outcome.assigned += len(winners)
         outcome.left_out += len(chunk) - len(winners)
     for _, failing_chunk in chunks(failing):
         for household, code_failed, other in failing_chunk:
-            household.leave_out(code, number, str(code_failed), actor.name, actor.role, other_program=other)
+            household.leave_out(code, number, str(code_failed), actor, other_program=other)
         save(app, outcome, *(h for h, _, _ in failing_chunk), hold=True)
         outcome.left_out += len(failing_chunk)
 
@@ -197,9 +196,7 @@ def _roster_chunk(
         seen.add(hid)
         household = loaded.get(hid)
         if household is None:
-            household = Household.propose(
-                hid, no_kk, _authority_source(authority), None, [], actor.name, actor.role
-            )
+            household = Household.propose(hid, no_kk, _authority_source(authority), None, [], actor)
             loaded[hid] = household
             trial.created += 1
         if (code, number) in household.seats:
@@ -209,7 +206,7 @@ def _roster_chunk(
         winners.append(str(hid))
     if tahap.assigned + len(winners) > tahap.quota:
         trial.warnings.append(Rejection(start, "QUOTA_FULL", "the roster exceeds the tahap's quota"))
-    program.commit_seats(number, winners, actor.name, actor.role, authority=authority)
+    program.commit_seats(number, winners, actor, authority=authority)
     save(app, trial, program, *loaded.values(), hold=True)
     listed.update(seen)
     outcome.assigned += len(winners)
@@ -238,7 +235,7 @@ def _left_out_of_roster(
         and h.left_out.get((code, number)) != "NOT_IN_SOURCE_LIST"  # a roster recorded again adds nothing
     ]
     for household in dropped:
-        household.leave_out(code, number, "NOT_IN_SOURCE_LIST", actor.name, actor.role, authority=authority)
+        household.leave_out(code, number, "NOT_IN_SOURCE_LIST", actor, authority=authority)
     trial = Written()
     save(app, trial, *dropped, hold=True)
     outcome.left_out += len(dropped)
@@ -263,8 +260,7 @@ def seat(
         tahap.amount_idr,
         str(program.budget_source),
         tahap.decree_ref,
-        actor.name,
-        actor.role,
+        actor,
         authority=authority,
         rank=rank,
     )

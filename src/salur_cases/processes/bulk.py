@@ -26,8 +26,8 @@ from typing import Any
 
 from salur_cases.application import SalurApplication
 from salur_cases.collector import collector_paused
-from salur_cases.commands import Actor
 from salur_cases.domain import clock
+from salur_cases.domain.actor import Actor
 from salur_cases.processes.unit_of_work import BulkOutcome
 
 ChunkJob = Callable[[SalurApplication, int, Sequence[Any], Actor, BulkOutcome], None]

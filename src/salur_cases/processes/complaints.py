@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.processes.unit_of_work import HouseholdOutcome, household_at, retrying, saved
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def file_complaint(
     """Record an aduan; returns its id."""
     household = household_at(app, no_kk, expected_version)
     complaint_id = uuid.uuid4().hex
-    household.file_complaint(complaint_id, channel, text, actor.name, actor.role)
+    household.file_complaint(complaint_id, channel, text, actor)
     return complaint_id, saved(app, household)
 
 
@@ -40,5 +40,5 @@ def resolve_complaint(
 ) -> HouseholdOutcome:
     """Answer an aduan."""
     household = household_at(app, no_kk, expected_version)
-    household.resolve_complaint(complaint_id, outcome, note, actor.name, actor.role)
+    household.resolve_complaint(complaint_id, outcome, note, actor)
     return saved(app, household)

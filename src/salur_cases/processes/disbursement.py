@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from salur_cases.commands import Actor, PaymentItem
+from salur_cases.commands import PaymentItem
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.processes.unit_of_work import (
     BulkOutcome,
@@ -78,8 +79,7 @@ def _payments_chunk(
                 item.status,
                 item.reference,
                 tahap.amount_idr,
-                actor.name,
-                actor.role,
+                actor,
                 as_fact=as_fact,
                 roster_hash=tahap.roster_hash,
             )

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import today
 from salur_cases.domain.household import Household
 from salur_cases.domain.padan import PopulationRecord, match_household
@@ -35,7 +35,7 @@ def match(household: Household, extract: Mapping[str, PopulationRecord], actor: 
     """Match the household against the extract; record the result when it changed."""
     result = match_household(household.no_kk, household.members, extract)
     if result is not household.padan:
-        household.record_padan(result, today(), "EXTRACT", actor.name, actor.role)
+        household.record_padan(result, today(), "EXTRACT", actor)
 
 
 @retrying
@@ -49,7 +49,7 @@ def record_padan(
 ) -> HouseholdOutcome:
     """Record a padan result decided elsewhere (Disdukcapil's own check)."""
     household = household_at(app, no_kk, expected_version)
-    household.record_padan(result, checked_on or today(), "MANUAL", actor.name, actor.role)
+    household.record_padan(result, checked_on or today(), "MANUAL", actor)
     return saved(app, household)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.program import Program, Tahap
 from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
@@ -33,7 +33,7 @@ def define_program(
         raise InvalidCommand("name", "is required")
     if Program.create_id(code) in app.chained.existing_originator_ids([Program.create_id(code)]):
         raise Refusal(RefusalCode.PROGRAM_EXISTS, f"program {code} exists")
-    program = Program.define(code, name.strip(), budget_source, group, actor.name, actor.role)
+    program = Program.define(code, name.strip(), budget_source, group, actor)
     written = Written()
     try:
         save(app, written, program)
@@ -68,9 +68,7 @@ def open_tahap(
         if value < 0:
             raise InvalidCommand(name, "must be 0 or more")
     program = app.program(code)
-    program.open_tahap(
-        number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref, actor.name, actor.role
-    )
+    program.open_tahap(number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref, actor)
     written = Written()
     save(app, written, program)
     return program.tahap[number], written
@@ -89,7 +87,7 @@ def certify(
         if rows
         else {"position": 0, "hash": ""}
     )
-    digest = program.certify(number, households, head, actor.name, actor.role)
+    digest = program.certify(number, households, head, actor)
     written = Written()
     save(app, written, program)
     return digest, program.tahap[number].assigned, head, written

@@ -14,7 +14,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from salur_cases.commands import Actor, Proposal, parse_address, parse_date, parse_nik
+from salur_cases.commands import Proposal, parse_address, parse_date, parse_nik
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.household import Household, current_value, parse_field_path
 from salur_cases.domain.person import PersonClaim
@@ -110,24 +111,23 @@ def _propose_all(
                 proposal.source,
                 proposal.address,
                 proposal.members,
-                actor.name,
-                actor.role,
+                actor,
             )
             households[hid] = household
             outcome.created += 1
         else:
             before = household.niks
-            household.repropose(proposal.source, proposal.address, proposal.members, actor.name, actor.role)
+            household.repropose(proposal.source, proposal.address, proposal.members, actor)
             for nik in before - household.niks:
                 _release(app, claims, changed, nik, actor)
         for member in household.members:
             cid = claim_ids.get(member.nik) or app.claim_id(member.nik)
             claim = claims.get(cid)
             if claim is None:
-                claim = PersonClaim.claim(cid, holder, actor.name, actor.role)
+                claim = PersonClaim.claim(cid, holder, actor)
                 claims[cid] = claim
             else:
-                claim.claim_for(holder, actor.name, actor.role)
+                claim.claim_for(holder, actor)
             changed[cid] = claim
         if extract is not None:
             padan.match(household, extract, actor)
@@ -145,7 +145,7 @@ def _release(
 ) -> None:
     cid = app.claim_id(nik)
     claim = claims.get(cid) or cast("PersonClaim", app.repository.get(cid))
-    claim.release(actor.name, actor.role)
+    claim.release(actor)
     claims[cid] = changed[cid] = claim
 
 
@@ -178,7 +178,7 @@ def correct(
         value = getattr(resolved, attribute)
     if value == old:
         raise InvalidCommand("new_value", "is the current value: nothing to correct")
-    household.correct(field_path, old, value, evidence, actor.name, actor.role)
+    household.correct(field_path, old, value, evidence, actor)
     return saved(app, household, *claims)
 
 
@@ -189,13 +189,13 @@ def _move_claim(
     loaded = load_many(app, [app.claim_id(new)])
     new_claim = cast("PersonClaim | None", loaded.get(app.claim_id(new)))
     if new_claim is None:
-        new_claim = PersonClaim.claim(app.claim_id(new), holder, actor.name, actor.role)
+        new_claim = PersonClaim.claim(app.claim_id(new), holder, actor)
     else:
-        new_claim.claim_for(holder, actor.name, actor.role)
+        new_claim.claim_for(holder, actor)
     claims = [new_claim]
     if old:
         old_claim = cast("PersonClaim", app.repository.get(app.claim_id(old)))
-        old_claim.release(actor.name, actor.role)
+        old_claim.release(actor)
         claims.append(old_claim)
     return claims
 
@@ -216,8 +216,8 @@ def move_member(
     target = app.household(to_no_kk)
     if target.id == household.id:
         raise InvalidCommand("to_no_kk", "is the same household")
-    member = household.move_out(nik, target.no_kk, reason, evidence, actor.name, actor.role)
-    target.move_in(member, household.no_kk, reason, evidence, actor.name, actor.role)
+    member = household.move_out(nik, target.no_kk, reason, evidence, actor)
+    target.move_in(member, household.no_kk, reason, evidence, actor)
     claim = cast("PersonClaim", app.repository.get(app.claim_id(nik)))
-    claim.move_to(str(target.id), actor.name, actor.role)
+    claim.move_to(str(target.id), actor)
     return saved(app, household, target, claim)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import RefusalCode
 from salur_cases.domain.vocabulary import VervalDecision
 from salur_cases.processes.unit_of_work import (
@@ -42,7 +42,7 @@ def decide_verval(
 ) -> HouseholdOutcome:
     """Record a verval decision."""
     household = household_at(app, no_kk, expected_version)
-    household.decide_verval(decision, reason, officer, decided_on, effective_on, actor.name, actor.role)
+    household.decide_verval(decision, reason, officer, decided_on, effective_on, actor)
     return saved(app, household)
 
 
@@ -67,7 +67,7 @@ def _verval_chunk(
                 Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
             )
             continue
-        household.decide_verval(decision, reason, officer, decided_on, effective_on, actor.name, actor.role)
+        household.decide_verval(decision, reason, officer, decided_on, effective_on, actor)
         trial.accepted += 1
     save(app, trial, *loaded.values(), hold=True)
     outcome.merge(trial)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from salur_cases.commands import Actor, RemovalItem
+from salur_cases.commands import RemovalItem
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.program import Program
 from salur_cases.processes.unit_of_work import (
@@ -41,7 +42,7 @@ def remove(
     """Remove a household from a program from a tahap on."""
     app.program(program).get_tahap(tahap)
     household = household_at(app, no_kk, expected_version)
-    household.remove(program, tahap, authority, reason, decree_ref, effective_on, actor.name, actor.role)
+    household.remove(program, tahap, authority, reason, decree_ref, effective_on, actor)
     return saved(app, household)
 
 
@@ -85,8 +86,7 @@ def _remove_chunk(
                 item.reason,
                 item.decree_ref,
                 item.effective_on,
-                actor.name,
-                actor.role,
+                actor,
             )
         except Refusal as refusal:
             trial.rejected.append(Rejection(start + offset, refusal.code, refusal.message))
@@ -111,7 +111,7 @@ def reinstate(
     """Undo a removal from a tahap on."""
     app.program(program).get_tahap(tahap)
     household = household_at(app, no_kk, expected_version)
-    household.reinstate(program, tahap, authority, reason, effective_on, actor.name, actor.role)
+    household.reinstate(program, tahap, authority, reason, effective_on, actor)
     return saved(app, household)
 
 
@@ -132,7 +132,5 @@ def transfer(
     app.program(from_program).get_tahap(from_tahap)
     app.program(to_program)
     household = household_at(app, no_kk, expected_version)
-    household.transfer(
-        from_program, from_tahap, to_program, authority, reason, effective_on, actor.name, actor.role
-    )
+    household.transfer(from_program, from_tahap, to_program, authority, reason, effective_on, actor)
     return saved(app, household)
