@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from salur_cases import tables as t
 from salur_cases.cli import main
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household, Member, Source
 from salur_cases.domain.vocabulary import (
@@ -24,6 +25,7 @@ from salur_cases.domain.vocabulary import (
     PadanResult,
     PaymentStatus,
     ProgramGroup,
+    Role,
     VervalDecision,
 )
 from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
@@ -171,8 +173,7 @@ def broken_history(app: SalurApplication) -> dict[str, Any]:
         Source("KELURAHAN"),
         None,
         [Member(nik_of(3, 0), "Nama Lain", "KEPALA KELUARGA")],
-        "migrasi",
-        "system",
+        Actor("migrasi", Role.SYSTEM),
     )
     app.save(twin)
     return {"ids": {n: str(app.household_id(no_kk_of(n))) for n in (0, 1, 2, 3, 10, 11, 12, 20, 21, 30)}}
