@@ -24,7 +24,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from salur_cases import wilayah
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.settings import get_settings

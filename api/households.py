@@ -52,6 +52,7 @@ from salur_cases.commands import parse_nik, parse_no_kk, parse_proposal
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import Role
 from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK, EXAMPLE_NO_KK
+from salur_cases.processes import complaints, padan, registration, verval, withdrawal
 from salur_cases.projections.schemas import EventPage, ExplainRead, HouseholdRead, LookupRead
 
 NoKKPath = Annotated[str, PathParameter(max_length=32, description="No. KK (16 digits)")]
@@ -182,7 +183,7 @@ def propose_household(
             known = None
         if known is not None:
             check_kelurahan(principal, known.address.kelurahan if known.address else None)
-    outcome = app.register(proposal, principal.actor)
+    outcome = registration.register(app, proposal, principal.actor)
     response = household_answer(ctx, outcome, 201 if outcome.created else 200)
     response.headers["Location"] = f"/api/v1/households/{proposal.no_kk}"
     return response
@@ -370,7 +371,8 @@ def record_population_match(
     ],
 ) -> Response[HouseholdRead]:
     """Record a padan result decided by Disdukcapil."""
-    outcome = ctx.runtime.app.record_padan(
+    outcome = padan.record_padan(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         data.result,
         data.checked_on,
@@ -411,7 +413,8 @@ def decide_verval(
 ) -> Response[HouseholdRead]:
     """Record an officer's verval decision (LAYAK = ELIGIBLE, TIDAK_LAYAK = INELIGIBLE)."""
     no_kk = _household_in_scope(ctx, principal, no_kk)
-    outcome = ctx.runtime.app.decide_verval(
+    outcome = verval.decide_verval(
+        ctx.runtime.app,
         no_kk,
         data.decision,
         data.reason,
@@ -455,7 +458,8 @@ def remove(
     ],
 ) -> Response[HouseholdRead]:
     """Record a removal by an authority; it applies to its tahap and every later one until a reinstatement."""
-    outcome = ctx.runtime.app.remove(
+    outcome = withdrawal.remove(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         data.program,
         data.tahap,
@@ -498,7 +502,8 @@ def reinstate(
     ],
 ) -> Response[HouseholdRead]:
     """Record a reinstatement; 409 NOT_REMOVED when there is no removal to undo."""
-    outcome = ctx.runtime.app.reinstate(
+    outcome = withdrawal.reinstate(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         data.program,
         data.tahap,
@@ -541,7 +546,8 @@ def transfer(
     ],
 ) -> Response[HouseholdRead]:
     """Take the household out of ``from_program`` from ``from_tahap`` on, naming ``to_program``."""
-    outcome = ctx.runtime.app.transfer(
+    outcome = withdrawal.transfer(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         data.from_program,
         data.from_tahap,
@@ -579,7 +585,8 @@ def correct(
     ],
 ) -> Response[HouseholdRead]:
     """Correct a field (``members[0].nik``, ``address.rt``, ...); the old value and the evidence are kept."""
-    outcome = ctx.runtime.app.correct(
+    outcome = registration.correct(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         data.field,
         data.new_value,
@@ -619,7 +626,8 @@ def move_member(
     ],
 ) -> Response[HouseholdRead]:
     """Move a person out of this household and into another, with their NIK's claim."""
-    outcome = ctx.runtime.app.move_member(
+    outcome = registration.move_member(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         parse_nik(data.nik),
         parse_no_kk(data.to_no_kk, "to_no_kk"),
@@ -659,8 +667,13 @@ def file_complaint(
 ) -> Response[ComplaintCreated]:
     """Record an aduan; answers its id."""
     no_kk = _household_in_scope(ctx, principal, no_kk)
-    complaint_id, outcome = ctx.runtime.app.file_complaint(
-        no_kk, data.channel, data.text, principal.actor, expected_version=expected_version(request)
+    complaint_id, outcome = complaints.file_complaint(
+        ctx.runtime.app,
+        no_kk,
+        data.channel,
+        data.text,
+        principal.actor,
+        expected_version=expected_version(request),
     )
     ctx.positions.wrote(outcome.position)
     version = outcome.household.version if outcome.household else None
@@ -693,7 +706,8 @@ def resolve_complaint(
     ],
 ) -> Response[HouseholdRead]:
     """Record the answer to an aduan."""
-    outcome = ctx.runtime.app.resolve_complaint(
+    outcome = complaints.resolve_complaint(
+        ctx.runtime.app,
         parse_no_kk(no_kk),
         complaint_id,
         data.outcome,

@@ -31,11 +31,12 @@ from salur_cases.api.schemas import (
     ProgramCreate,
     TahapCreate,
 )
-from salur_cases.application import Rejection
 from salur_cases.commands import PaymentItem, parse_no_kk, parse_time
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.fields import EXAMPLE_NO_KK
+from salur_cases.processes import allocation, disbursement, programs
+from salur_cases.processes.unit_of_work import Rejection
 from salur_cases.projections.schemas import ChainHead, ProgramRead, RosterPage, TahapRead
 from salur_cases.projections.views import program_view, tahap_view
 
@@ -104,8 +105,8 @@ def define_program(
     ],
 ) -> Response[ProgramRead]:
     """Define a program; 409 PROGRAM_EXISTS when its code is taken."""
-    program, written = ctx.runtime.app.define_program(
-        data.code, data.name, data.budget_source, data.group, principal.actor
+    program, written = programs.define_program(
+        ctx.runtime.app, data.code, data.name, data.budget_source, data.group, principal.actor
     )
     ctx.positions.wrote(written.position)
     return Response(program_view(program), status_code=201, headers=write_headers(written.position))
@@ -144,7 +145,8 @@ def open_tahap(
     ],
 ) -> Response[TahapRead]:
     """Open a tahap with its period, quota, amount, budget ceiling and decree."""
-    tahap, written = ctx.runtime.app.open_tahap(
+    tahap, written = programs.open_tahap(
+        ctx.runtime.app,
         code,
         data.number,
         data.starts_on,
@@ -196,13 +198,13 @@ def allocate(
     """Assign seats by the city's rule, or record an outside authority's roster (facts, with warnings)."""
     app = ctx.runtime.app
     if data.authority is None and data.no_kk is None:
-        outcome = app.allocate(code, n, principal.actor)
+        outcome = allocation.allocate(app, code, n, principal.actor)
     elif data.authority is None or data.no_kk is None:
         missing = "authority" if data.authority is None else "no_kk"
         raise InvalidCommand(missing, "an outside list needs both authority and no_kk")
     else:
         no_kks = [parse_no_kk(k, f"no_kk[{i}]") for i, k in enumerate(data.no_kk)]
-        outcome = app.allocate_roster(code, n, data.authority, no_kks, principal.actor)
+        outcome = allocation.allocate_roster(app, code, n, data.authority, no_kks, principal.actor)
     ctx.positions.wrote(outcome.position)
     body = AllocationRead(outcome.assigned, outcome.left_out, outcome.cutoff, _issues(outcome.warnings))
     return Response(body, headers=write_headers(outcome.position))
@@ -266,7 +268,7 @@ def record_payments(
         )
         for i, item in enumerate(data.items)
     ]
-    outcome = ctx.runtime.app.record_payments(code, n, items, principal.actor, as_fact=False)
+    outcome = disbursement.record_payments(ctx.runtime.app, code, n, items, principal.actor, as_fact=False)
     ctx.positions.wrote(outcome.position)
     body = PaymentsRead(outcome.accepted, _issues(outcome.rejected), _issues(outcome.warnings))
     return Response(body, headers=write_headers(outcome.position))
@@ -300,7 +302,7 @@ def certify(
     """Fix the roster: its hash, its size and the chain head it was fixed at; 409 TAHAP_CERTIFIED after."""
     if data:
         raise InvalidCommand(sorted(data)[0], "is not a field of a certification (send {})")
-    digest, households, head, written = ctx.runtime.app.certify(code, n, principal.actor)
+    digest, households, head, written = programs.certify(ctx.runtime.app, code, n, principal.actor)
     ctx.positions.wrote(written.position)
     body = CertificationRead(digest, households, ChainHead(head["position"], head["hash"]))
     return Response(body, status_code=201, headers=write_headers(written.position))

@@ -27,6 +27,8 @@ import urllib.request
 from datetime import date
 from typing import Any
 
+from salur_cases.processes import allocation, disbursement, programs, registration
+
 HOUSEHOLDS = 110_000
 MIN_HOUSEHOLDS = 100_000
 ROSTER_1 = range(60_000)
@@ -117,7 +119,8 @@ def _drop_schema() -> None:
 
 def _build(runtime: Any) -> None:
     from salur_cases import wilayah  # noqa: PLC0415
-    from salur_cases.commands import Actor, PaymentItem, parse_proposal, parse_time  # noqa: PLC0415
+    from salur_cases.commands import PaymentItem, parse_proposal, parse_time  # noqa: PLC0415
+    from salur_cases.domain.actor import Actor  # noqa: PLC0415
     from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, Role  # noqa: PLC0415
 
     app = runtime.app
@@ -145,22 +148,22 @@ def _build(runtime: Any) -> None:
                     }
                 )
             )
-        outcome = app.register_many(proposals, kelurahan)
+        outcome = registration.register_many(app, proposals, kelurahan)
         assert not outcome.rejected, outcome.rejected[:3]
     print(f"{HOUSEHOLDS} households proposed in {time.perf_counter() - started:.1f} s", flush=True)
     kemensos = Actor("kemensos", Role.DINSOS)
-    app.define_program(PROGRAM, "BST Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, kemensos)
+    programs.define_program(app, PROGRAM, "BST Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, kemensos)
     for number, (starts, ends) in enumerate(
         ((date(2020, 5, 1), date(2020, 5, 31)), (date(2020, 6, 1), date(2020, 6, 30))), start=1
     ):
-        app.open_tahap(
-            PROGRAM, number, starts, ends, 60_000, 600_000, 36_000_000_000, f"KEP-BST-{number}", kemensos
+        programs.open_tahap(
+            app, PROGRAM, number, starts, ends, 60_000, 600_000, 36_000_000_000, f"KEP-BST-{number}", kemensos
         )
-    app.allocate_roster(PROGRAM, 1, "KEMENSOS", [no_kk(n) for n in ROSTER_1], kemensos)
+    allocation.allocate_roster(app, PROGRAM, 1, "KEMENSOS", [no_kk(n) for n in ROSTER_1], kemensos)
     paid_at = parse_time("2020-05-15T10:00", "paid_at")
     items = [PaymentItem(no_kk(n), 600_000, paid_at, PaymentStatus.PAID, f"POS-{n}") for n in ROSTER_1]
-    app.record_payments(PROGRAM, 1, items, kemensos, as_fact=True)
-    app.allocate_roster(PROGRAM, 2, "KEMENSOS", [no_kk(n) for n in ROSTER_2], kemensos)
+    disbursement.record_payments(app, PROGRAM, 1, items, kemensos, as_fact=True)
+    allocation.allocate_roster(app, PROGRAM, 2, "KEMENSOS", [no_kk(n) for n in ROSTER_2], kemensos)
     events = app.recorder.max_notification_id()
     print(f"store built: {events} events in {time.perf_counter() - started:.1f} s", flush=True)
 

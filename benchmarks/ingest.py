@@ -31,10 +31,12 @@ from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
 from salur_cases.application import SalurApplication
-from salur_cases.commands import Actor, Proposal
+from salur_cases.commands import Proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.household import Address, Member, Source
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.domain.vocabulary import KEPALA_KELUARGA, Role, VervalDecision
+from salur_cases.processes import registration, verval
 from salur_cases.settings import load_settings
 
 BATCH = 1000
@@ -147,11 +149,11 @@ def run_application(url: str, schema: str, proposals: list[Proposal], extract: E
         (p.no_kk, VervalDecision.ELIGIBLE, "terdampak", "petugas", date(2020, 4, 24), None) for p in proposals
     ]
     started = time.perf_counter()
-    registered = app.register_many(proposals, actor)
-    verval = app.decide_verval_many(decisions, actor)
+    registered = registration.register_many(app, proposals, actor)
+    decided = verval.decide_verval_many(app, decisions, actor)
     seconds = time.perf_counter() - started
-    if registered.rejected or verval.rejected:
-        sys.exit(f"benchmark data refused: {registered.rejected[:1]} {verval.rejected[:1]}")
+    if registered.rejected or decided.rejected:
+        sys.exit(f"benchmark data refused: {registered.rejected[:1]} {decided.rejected[:1]}")
     events = app.recorder.max_notification_id() or 0
     app.close()
     return seconds, events

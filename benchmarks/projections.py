@@ -26,6 +26,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from salur_cases.processes import allocation, programs
+
 FULL_EVENTS = 500_000
 TARGET_EVENTS = int(os.environ.get("SALUR_BENCH_EVENTS", "").strip() or FULL_EVENTS)
 EXPLAINS = 1_000
@@ -83,7 +85,8 @@ def runtime_for(url: str) -> Any:
 
 def fill(runtime: Any) -> int:
     """Add households until the store holds TARGET_EVENTS events; return how many households exist."""
-    from salur_cases.commands import Actor, parse_address  # noqa: PLC0415
+    from salur_cases.commands import parse_address  # noqa: PLC0415
+    from salur_cases.domain.actor import Actor  # noqa: PLC0415
     from salur_cases.domain.clock import WIB, recording_at  # noqa: PLC0415
     from salur_cases.domain.errors import Refusal  # noqa: PLC0415
     from salur_cases.domain.household import Household, Member, Source  # noqa: PLC0415
@@ -99,7 +102,7 @@ def fill(runtime: Any) -> int:
 
     app = runtime.app
     actor = Actor("bench", Role.DINSOS)
-    existing = len(app.city_candidates())
+    existing = len(allocation.city_candidates(app))
     head = app.recorder.max_notification_id() or 0
     if head >= TARGET_EVENTS:
         return existing
@@ -107,11 +110,12 @@ def fill(runtime: Any) -> int:
     moment = datetime(2020, 4, 20, 9, tzinfo=WIB)
     with recording_at(moment):
         try:
-            app.define_program(
-                "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, actor
+            programs.define_program(
+                app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, actor
             )
             for number, start in ((1, date(2020, 4, 27)), (2, date(2020, 5, 27))):
-                app.open_tahap(
+                programs.open_tahap(
+                    app,
                     "WALIKOTA",
                     number,
                     start,
@@ -143,19 +147,16 @@ def fill(runtime: Any) -> int:
                     Member(nik(index, m), f"Warga {index} {m}", "KEPALA KELUARGA" if m == 0 else "ISTRI")
                     for m in range(2)
                 ]
-                h = Household.propose(hid, kk, Source("KELURAHAN"), address, members, actor.name, actor.role)
-                claims.extend(
-                    PersonClaim.claim(app.claim_id(m.nik), str(hid), actor.name, actor.role) for m in members
-                )
-                h.record_padan(PadanResult.MATCHED, date(2020, 4, 21), "EXTRACT", actor.name, actor.role)
+                h = Household.propose(hid, kk, Source("KELURAHAN"), address, members, actor)
+                claims.extend(PersonClaim.claim(app.claim_id(m.nik), str(hid), actor) for m in members)
+                h.record_padan(PadanResult.MATCHED, date(2020, 4, 21), "EXTRACT", actor)
                 h.decide_verval(
                     VervalDecision.ELIGIBLE,
                     "layak",
                     "Pak RW",
                     date(2020, 4, 22),
                     None,
-                    actor.name,
-                    actor.role,
+                    actor,
                 )
                 for number in (1, 2):
                     t = tahap[number]
@@ -167,8 +168,7 @@ def fill(runtime: Any) -> int:
                         t.amount_idr,
                         "APBD_KOTA",
                         t.decree_ref,
-                        actor.name,
-                        actor.role,
+                        actor,
                         rank=index + 1,
                     )
                 if index % 10 == 0:
@@ -179,8 +179,7 @@ def fill(runtime: Any) -> int:
                         "cleansing",
                         "KEP-146",
                         date(2020, 5, 20),
-                        actor.name,
-                        actor.role,
+                        actor,
                     )
                 for number in (1, 2) if index % 10 else (1,):
                     paid_at = datetime(2020, 4 + number, 28, 10, tzinfo=WIB)
@@ -193,12 +192,11 @@ def fill(runtime: Any) -> int:
                         status,
                         f"POS-{index}-{number}",
                         500_000,
-                        actor.name,
-                        actor.role,
+                        actor,
                     )
                 households.append(h)
             for number in (1, 2):
-                program.commit_seats(number, [str(h.id) for h in households], actor.name, actor.role)
+                program.commit_seats(number, [str(h.id) for h in households], actor)
             app.save(program, *households, *claims)
     elapsed = time.perf_counter() - started
     head_now = app.recorder.max_notification_id() or 0

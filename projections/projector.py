@@ -33,6 +33,7 @@ from sqlalchemy import Connection, and_, bindparam, select, update
 
 from salur_cases import tables as t
 from salur_cases.domain.clock import WIB
+from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program
 from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.eventlog import EVENT_NAMESPACE, event_type, record_of
@@ -234,21 +235,21 @@ class HouseholdState:
 
 _SEAT_TOPICS = frozenset(
     {
-        "salur:household.Assigned",
-        "salur:household.LeftOut",
-        "salur:household.PaymentRecorded",
-        "salur:household.Removed",
-        "salur:household.Reinstated",
-        "salur:household.Transferred",
+        Household.Assigned.TOPIC,
+        Household.LeftOut.TOPIC,
+        Household.PaymentRecorded.TOPIC,
+        Household.Removed.TOPIC,
+        Household.Reinstated.TOPIC,
+        Household.Transferred.TOPIC,
     }
 )
 
 _MEMBER_TOPICS = frozenset(
     {
-        "salur:household.MembersRecorded",
-        "salur:household.Corrected",
-        "salur:household.MemberMovedOut",
-        "salur:household.MemberMovedIn",
+        Household.MembersRecorded.TOPIC,
+        Household.Corrected.TOPIC,
+        Household.MemberMovedOut.TOPIC,
+        Household.MemberMovedIn.TOPIC,
     }
 )
 """Events that read or replace a household's member list: only their households are loaded with it."""
@@ -323,7 +324,7 @@ class BatchProjection:
             if aggregate_kind(topic) != "household":
                 continue
             hid = record.aggregate_id
-            if topic == "salur:household.Proposed":
+            if topic == Household.Proposed.TOPIC:
                 created.add(hid)
             elif hid not in created:
                 wanted.add(hid)
@@ -351,40 +352,39 @@ class BatchProjection:
 
     def _household_event(self, topic: str, record: Decoded) -> None:  # noqa: PLR0912
         hid, data = record.aggregate_id, record.data
-        if topic == "salur:household.Proposed":
+        if topic == Household.Proposed.TOPIC:
             self._proposed(record)
             return
         state = self.households[hid]
         row = state.row
         row.update(version=record.version, updated_at=record.recorded_at, position=record.position)
         self.dirty_households.add(hid)
-        name = topic.rpartition(".")[2]
-        if name == "Reproposed":
+        if topic == Household.Reproposed.TOPIC:
             row["city_proposed"] = row["city_proposed"] or _is_city(data["source_kind"])
-        elif name == "MembersRecorded":
+        elif topic == Household.MembersRecorded.TOPIC:
             address = data["address"] or {}
             row["kecamatan"], row["kelurahan"] = address.get("kecamatan"), address.get("kelurahan")
             self._set_members(hid, row, [member_entry(self.id_key, m) for m in data["members"]])
-        elif name == "PopulationMatched":
+        elif topic == Household.PopulationMatched.TOPIC:
             row["padan"], row["padan_on"] = data["result"], data["checked_on"]
-        elif name == "VervalDecided":
+        elif topic == Household.VervalDecided.TOPIC:
             row["verval"], row["verval_on"] = data["decision"], data["decided_on"]
-        elif name == "Assigned":
+        elif topic == Household.Assigned.TOPIC:
             self._assigned(state, record)
-        elif name == "LeftOut":
+        elif topic == Household.LeftOut.TOPIC:
             self._left_out(state, record)
-        elif name == "PaymentRecorded":
+        elif topic == Household.PaymentRecorded.TOPIC:
             self._payment(state, record)
-        elif name in {"Removed", "Transferred"}:
+        elif topic in {Household.Removed.TOPIC, Household.Transferred.TOPIC}:
             self._withdrawn(state, record)
-        elif name == "Reinstated":
+        elif topic == Household.Reinstated.TOPIC:
             self._reinstated(state, record)
-        elif name == "Corrected":
+        elif topic == Household.Corrected.TOPIC:
             self._corrected(hid, row, data)
-        elif name == "MemberMovedOut":
+        elif topic == Household.MemberMovedOut.TOPIC:
             gone = keyed_hex(self.id_key, "nik", data["nik"])
             self._set_members(hid, row, [m for m in row["members"] if m["nik_hash"] != gone])
-        elif name == "MemberMovedIn":
+        elif topic == Household.MemberMovedIn.TOPIC:
             self._set_members(hid, row, [*row["members"], member_entry(self.id_key, data["member"])])
 
     def _proposed(self, record: Decoded) -> None:
@@ -597,8 +597,7 @@ class BatchProjection:
 
     def _program_event(self, topic: str, record: Decoded) -> None:
         data = record.data
-        name = topic.rpartition(".")[2]
-        if name == "Defined":
+        if topic == Program.Defined.TOPIC:
             self.programs[data["code"]] = {
                 "code": data["code"],
                 "name": data["name"],
@@ -611,7 +610,7 @@ class BatchProjection:
             self.dirty_programs.add(data["code"])
             return
         code = self.program_codes[record.aggregate_id]
-        if name == "TahapOpened":
+        if topic == Program.TahapOpened.TOPIC:
             program = self.programs[code]
             self.tahap[code, data["number"]] = {
                 "program": code,
@@ -636,10 +635,10 @@ class BatchProjection:
             self.dirty_tahap.add((code, data["number"]))
             return
         tahap = self.tahap[code, data["tahap"]]
-        if name == "SeatsCommitted":
+        if topic == Program.SeatsCommitted.TOPIC:
             tahap["assigned"] += len(data["households"])
             tahap["committed_idr"] += data["amount_idr"]
-        elif name == "TahapCertified":
+        elif topic == Program.TahapCertified.TOPIC:
             tahap["roster_hash"], tahap["certified_at"] = data["roster_hash"], record.recorded_at
         tahap["position"] = record.position
         self.dirty_tahap.add((code, data["tahap"]))

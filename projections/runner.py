@@ -32,7 +32,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from salur_cases import tables as t
-from salur_cases.bulk import cores_taken
 from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
 from salur_cases.projections.projector import BatchProjection
@@ -189,20 +188,19 @@ def run_forever(runtime: Runtime, stop: Stop) -> None:
 
 
 @contextmanager
-def following(settings: Settings) -> Iterator[None]:
+def following(settings: Settings) -> Iterator[int]:
     """Keep the read models up to date in another process while the block runs (PostgreSQL only:
-    SQLite has one writer at a time, so there the block runs alone). The follower's core is not
-    given to bulk workers meanwhile (`salur_cases.bulk.cores_taken`)."""
+    SQLite has one writer at a time, so there the block runs alone). Yields the cores the follower
+    takes, for the writer to leave to it (`SalurApplication.leaving_cores`)."""
     if not settings.is_postgres:
-        yield
+        yield 0
         return
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     follower = context.Process(target=_follow, args=(settings, stop), name="salur-projections")
     follower.start()
     try:
-        with cores_taken(1):
-            yield
+        yield 1
     finally:
         stop.set()
         follower.join()

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from salur_cases.commands import Actor, PaymentItem, parse_proposal, parse_time
+from salur_cases.commands import PaymentItem, parse_proposal, parse_time
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import (
     BudgetSource,
@@ -22,6 +23,7 @@ from salur_cases.domain.vocabulary import (
     Role,
     VervalDecision,
 )
+from salur_cases.processes import padan, programs, registration, verval
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 
@@ -120,7 +122,7 @@ def define_program(
     group: ProgramGroup = ProgramGroup.NON_DTKS,
 ) -> None:
     """Define a program named after its code."""
-    app.define_program(code, f"Bantuan {code.title()}", budget_source, group, DINSOS)
+    programs.define_program(app, code, f"Bantuan {code.title()}", budget_source, group, DINSOS)
 
 
 def open_tahap(
@@ -135,7 +137,8 @@ def open_tahap(
 ) -> None:
     """Open tahap ``number`` of ``code`` for one month of 2020."""
     ends = date(2020, month + 1, 1).toordinal() - 1
-    app.open_tahap(
+    programs.open_tahap(
+        app,
         code,
         number,
         date(2020, month, 1),
@@ -157,12 +160,14 @@ def register_eligible(
 ) -> None:
     """Register households, match them with Disdukcapil and find them ELIGIBLE."""
     households = list(households)
-    outcome = app.register_many([proposal(n, source=source) for n in households], KELURAHAN)
+    outcome = registration.register_many(app, [proposal(n, source=source) for n in households], KELURAHAN)
     assert not outcome.rejected
     for n in households:
-        app.record_padan(no_kk_of(n), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
-    verval = [(no_kk_of(n), VervalDecision.ELIGIBLE, "layak", "petugas", verval_on, None) for n in households]
-    assert not app.decide_verval_many(verval, DINSOS).rejected
+        padan.record_padan(app, no_kk_of(n), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    decisions = [
+        (no_kk_of(n), VervalDecision.ELIGIBLE, "layak", "petugas", verval_on, None) for n in households
+    ]
+    assert not verval.decide_verval_many(app, decisions, DINSOS).rejected
 
 
 def payment(n: int, amount_idr: int = 500_000, status: PaymentStatus = PaymentStatus.PAID) -> PaymentItem:

@@ -14,21 +14,8 @@ from salur_cases import wilayah
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Address, Member, Source
-from salur_cases.domain.vocabulary import PaymentStatus, Role, SourceKind
+from salur_cases.domain.vocabulary import PaymentStatus, SourceKind
 from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK, parse_rupiah
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who gives a command: an officer's or a system's name, and the role it acts in."""
-
-    name: str
-    role: Role
-
-    @classmethod
-    def system(cls, name: str = "salur") -> Actor:
-        """The application itself (imports, the demo's story)."""
-        return cls(name, Role.SYSTEM)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from salur_cases import tables as t
 from salur_cases.cli import main
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household, Member, Source
 from salur_cases.domain.vocabulary import (
@@ -24,8 +25,10 @@ from salur_cases.domain.vocabulary import (
     PadanResult,
     PaymentStatus,
     ProgramGroup,
+    Role,
     VervalDecision,
 )
+from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
 from salur_cases.projections.audit import CODES, anomalies
 from salur_cases.projections.audit import cli as audit_cli
 from salur_cases.projections.audit.findings import find_all
@@ -76,19 +79,27 @@ def clean_history(app: SalurApplication) -> None:
     open_tahap(app, "GUBERNUR", 1, month=7, quota=3)
     open_tahap(app, "BLT", 1, month=9, quota=2, amount_idr=600_000)
     register_eligible(app, range(8))
-    app.allocate("WALIKOTA", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in range(4)])
-    app.certify("WALIKOTA", 1, DINSOS)
-    app.record_payments(
-        "WALIKOTA", 1, [payment(0), payment(1, status=PaymentStatus.FAILED)], DINSOS, as_fact=True
+    allocation.allocate(
+        app, "WALIKOTA", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in range(4)]
     )
-    app.record_payments(
-        "WALIKOTA", 1, [payment(1), payment(2), payment(2, status=PaymentStatus.RETURNED)], DINSOS
+    programs.certify(app, "WALIKOTA", 1, DINSOS)
+    disbursement.record_payments(
+        app, "WALIKOTA", 1, [payment(0), payment(1, status=PaymentStatus.FAILED)], DINSOS, as_fact=True
     )
-    app.allocate("GUBERNUR", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in (4, 5)])
-    app.allocate_roster("BLT", 1, KEMENSOS, [no_kk_of(6), no_kk_of(7)], DINSOS)
-    app.record_payments("BLT", 1, [payment(6, 600_000), payment(7, 600_000)], DINSOS, as_fact=True)
+    disbursement.record_payments(
+        app, "WALIKOTA", 1, [payment(1), payment(2), payment(2, status=PaymentStatus.RETURNED)], DINSOS
+    )
+    allocation.allocate(
+        app, "GUBERNUR", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in (4, 5)]
+    )
+    allocation.allocate_roster(app, "BLT", 1, KEMENSOS, [no_kk_of(6), no_kk_of(7)], DINSOS)
+    disbursement.record_payments(
+        app, "BLT", 1, [payment(6, 600_000), payment(7, 600_000)], DINSOS, as_fact=True
+    )
     # removed later, effective after the payment: no anomaly
-    app.remove(no_kk_of(0), "WALIKOTA", 1, "DINSOS", "pindah", "SK 1", DINSOS, effective_on=date(2020, 5, 25))
+    withdrawal.remove(
+        app, no_kk_of(0), "WALIKOTA", 1, "DINSOS", "pindah", "SK 1", DINSOS, effective_on=date(2020, 5, 25)
+    )
 
 
 def test_clean_data_has_no_anomalies(runtime: Runtime) -> None:
@@ -128,27 +139,33 @@ def broken_history(app: SalurApplication) -> dict[str, Any]:
     open_tahap(app, "BLT", 1, quota=2)  # May too: overlaps WALIKOTA
     open_tahap(app, "PKH", 1, month=8, quota=10, ceiling_idr=500_000)
     register_eligible(app, range(4))
-    app.allocate("WALIKOTA", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in range(4)])
+    allocation.allocate(
+        app, "WALIKOTA", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in range(4)]
+    )
     # 0: paid by WALIKOTA and, from Kemensos' roster, by BLT in the same month
     # 1: paid 400,000 of a 500,000 tahap; 2: paid, then removed retroactively
-    app.record_payments("WALIKOTA", 1, [payment(0), payment(1, 400_000), payment(2)], DINSOS)
-    app.remove(
-        no_kk_of(2), "WALIKOTA", 1, "DINSOS", "meninggal", "SK 9", DINSOS, effective_on=date(2020, 5, 10)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(0), payment(1, 400_000), payment(2)], DINSOS)
+    withdrawal.remove(
+        app, no_kk_of(2), "WALIKOTA", 1, "DINSOS", "meninggal", "SK 9", DINSOS, effective_on=date(2020, 5, 10)
     )
     # 10: never proposed by the city, on Kemensos' BLT roster (with 0 and 11: over the quota of 2), paid
-    app.allocate_roster("BLT", 1, KEMENSOS, [no_kk_of(0), no_kk_of(10), no_kk_of(11)], DINSOS)
-    app.record_payments("BLT", 1, [payment(0), payment(10)], DINSOS, as_fact=True)
+    allocation.allocate_roster(app, "BLT", 1, KEMENSOS, [no_kk_of(0), no_kk_of(10), no_kk_of(11)], DINSOS)
+    disbursement.record_payments(app, "BLT", 1, [payment(0), payment(10)], DINSOS, as_fact=True)
     # 12, 13: Kemensos' PKH roster commits 2 x 500,000 against a ceiling of 500,000
-    app.allocate_roster("PKH", 1, KEMENSOS, [no_kk_of(12), no_kk_of(13)], DINSOS)
+    allocation.allocate_roster(app, "PKH", 1, KEMENSOS, [no_kk_of(12), no_kk_of(13)], DINSOS)
     # 20: a city seat from old data, padan failed; 21: old seat, verval INELIGIBLE
-    app.register_many([proposal(20), proposal(21)], KELURAHAN)
-    app.record_padan(no_kk_of(20), PadanResult.NIK_NOT_FOUND, date(2020, 5, 2), DUKCAPIL)
-    app.decide_verval(no_kk_of(20), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS)
-    app.record_padan(no_kk_of(21), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
-    app.decide_verval(no_kk_of(21), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 3), DINSOS)
+    registration.register_many(app, [proposal(20), proposal(21)], KELURAHAN)
+    padan.record_padan(app, no_kk_of(20), PadanResult.NIK_NOT_FOUND, date(2020, 5, 2), DUKCAPIL)
+    verval.decide_verval(
+        app, no_kk_of(20), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+    )
+    padan.record_padan(app, no_kk_of(21), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    verval.decide_verval(
+        app, no_kk_of(21), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 3), DINSOS
+    )
     _old_seat(app, 20, "WALIKOTA", 1)
     _old_seat(app, 21, "WALIKOTA", 1)
-    app.record_payments("WALIKOTA", 1, [payment(20), payment(21)], DINSOS, as_fact=True)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(20), payment(21)], DINSOS, as_fact=True)
     # 30: old data put household 3's first member into a second household too
     twin = Household.propose(
         app.household_id(no_kk_of(30)),
@@ -156,8 +173,7 @@ def broken_history(app: SalurApplication) -> dict[str, Any]:
         Source("KELURAHAN"),
         None,
         [Member(nik_of(3, 0), "Nama Lain", "KEPALA KELUARGA")],
-        "migrasi",
-        "system",
+        Actor("migrasi", Role.SYSTEM),
     )
     app.save(twin)
     return {"ids": {n: str(app.household_id(no_kk_of(n))) for n in (0, 1, 2, 3, 10, 11, 12, 20, 21, 30)}}
@@ -182,17 +198,17 @@ def test_each_anomaly_is_found_with_its_household_and_evidence(runtime: Runtime)
     assert len(two.evidence) == 2
     assert {f.household_id for f in found["NIK_IN_TWO_HOUSEHOLDS"]} == {ids[3], ids[30]}
     assert found["NIK_IN_TWO_HOUSEHOLDS"][0].detail["shared_niks"] == 1
-    padan = {f.no_kk: f.detail for f in found["PAID_WITHOUT_PADAN"]}
-    assert padan[no_kk_of(20)]["outside_authority"] is False
-    assert padan[no_kk_of(10)] == {
+    unmatched = {f.no_kk: f.detail for f in found["PAID_WITHOUT_PADAN"]}
+    assert unmatched[no_kk_of(20)]["outside_authority"] is False
+    assert unmatched[no_kk_of(10)] == {
         "outside_authority": True,
         "authority": KEMENSOS,
         "seated": True,
         "padan": None,
     }
-    verval = {f.no_kk: f.detail for f in found["PAID_WITHOUT_VERVAL"]}
-    assert set(verval) == {no_kk_of(10), no_kk_of(21)}
-    assert verval[no_kk_of(21)]["verval"] == "INELIGIBLE"
+    unverified = {f.no_kk: f.detail for f in found["PAID_WITHOUT_VERVAL"]}
+    assert set(unverified) == {no_kk_of(10), no_kk_of(21)}
+    assert unverified[no_kk_of(21)]["verval"] == "INELIGIBLE"
     (removed,) = found["PAID_AFTER_REMOVAL"]
     assert removed.no_kk == no_kk_of(2)
     assert removed.detail["recorded_after_payment"] is True
@@ -242,15 +258,27 @@ def test_paid_after_a_removal_is_judged_by_effective_date_and_reinstatement(runt
     open_tahap(app, "WALIKOTA", 1)
     open_tahap(app, "WALIKOTA", 2, month=6)
     register_eligible(app, range(2))
-    app.allocate("WALIKOTA", 1, DINSOS)
-    app.allocate("WALIKOTA", 2, DINSOS)
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+    allocation.allocate(app, "WALIKOTA", 2, DINSOS)
     # both removed from tahap 1 on, effective 15 May; household 1 reinstated effective 18 May
     for n in (0, 1):
-        app.remove(
-            no_kk_of(n), "WALIKOTA", 1, "DINSOS", "alasan", "SK 3", DINSOS, effective_on=date(2020, 5, 15)
+        withdrawal.remove(
+            app,
+            no_kk_of(n),
+            "WALIKOTA",
+            1,
+            "DINSOS",
+            "alasan",
+            "SK 3",
+            DINSOS,
+            effective_on=date(2020, 5, 15),
         )
-    app.reinstate(no_kk_of(1), "WALIKOTA", 1, "DINSOS", "keliru", DINSOS, effective_on=date(2020, 5, 18))
-    app.record_payments("WALIKOTA", 2, [payment(0), payment(1)], DINSOS, as_fact=True)  # paid 20 May
+    withdrawal.reinstate(
+        app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "keliru", DINSOS, effective_on=date(2020, 5, 18)
+    )
+    disbursement.record_payments(
+        app, "WALIKOTA", 2, [payment(0), payment(1)], DINSOS, as_fact=True
+    )  # paid 20 May
     catch_up(runtime)
 
     findings = find_all(runtime, ["PAID_AFTER_REMOVAL"])

@@ -9,6 +9,16 @@ import pytest
 
 from salur_cases.domain.errors import InvalidCommand, RefusalCode, StaleVersion
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
+from salur_cases.processes import (
+    allocation,
+    complaints,
+    disbursement,
+    padan,
+    programs,
+    registration,
+    verval,
+    withdrawal,
+)
 from salur_cases.projections.views import household_view
 from tests.builders import (
     DINSOS,
@@ -65,26 +75,32 @@ def row_count(app: SalurApplication) -> int:
 def a_season(app: SalurApplication) -> None:
     """May and June 2020 for seven households: every kind of command."""
     register_eligible(app, range(1, 6))
-    app.register(proposal(1, source="DINAS:Pertanian"), DINSOS)
-    app.register(proposal(6), KELURAHAN)
-    app.record_padan(no_kk_of(6), PadanResult.NOT_EKTP, date(2020, 5, 2), DUKCAPIL)
-    app.allocate("WALIKOTA", 1, DINSOS)
-    app.record_payments(
-        "WALIKOTA", 1, [payment(1), payment(2, status=PaymentStatus.FAILED), payment(2), payment(3)], DINSOS
+    registration.register(app, proposal(1, source="DINAS:Pertanian"), DINSOS)
+    registration.register(app, proposal(6), KELURAHAN)
+    padan.record_padan(app, no_kk_of(6), PadanResult.NOT_EKTP, date(2020, 5, 2), DUKCAPIL)
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+    disbursement.record_payments(
+        app,
+        "WALIKOTA",
+        1,
+        [payment(1), payment(2, status=PaymentStatus.FAILED), payment(2), payment(3)],
+        DINSOS,
     )
-    app.record_payments("WALIKOTA", 1, [payment(3, status=PaymentStatus.RETURNED)], DINSOS, as_fact=True)
-    app.allocate_roster("BST", 5, KEMENSOS, [no_kk_of(4), no_kk_of(7)], DINSOS)
-    app.remove(
-        no_kk_of(2), "WALIKOTA", 2, KEMENSOS, "cleansing", "SK 12", DINSOS, effective_on=date(2020, 6, 1)
+    disbursement.record_payments(
+        app, "WALIKOTA", 1, [payment(3, status=PaymentStatus.RETURNED)], DINSOS, as_fact=True
     )
-    app.reinstate(no_kk_of(2), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
-    app.transfer(no_kk_of(3), "WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis", DINSOS)
-    complaint, _ = app.file_complaint(no_kk_of(5), "WA", "belum terima", KELURAHAN)
-    app.resolve_complaint(no_kk_of(5), complaint, "DIJAWAB", "kuota habis", DINSOS)
-    app.correct(no_kk_of(5), "address.rt", "09", "surat RT", DINSOS)
-    app.move_member(no_kk_of(4), nik_of(4, 1), no_kk_of(5), "pindah KK", "KK baru", DINSOS)
-    app.certify("WALIKOTA", 1, DINSOS)
-    app.allocate("WALIKOTA", 2, DINSOS)
+    allocation.allocate_roster(app, "BST", 5, KEMENSOS, [no_kk_of(4), no_kk_of(7)], DINSOS)
+    withdrawal.remove(
+        app, no_kk_of(2), "WALIKOTA", 2, KEMENSOS, "cleansing", "SK 12", DINSOS, effective_on=date(2020, 6, 1)
+    )
+    withdrawal.reinstate(app, no_kk_of(2), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
+    withdrawal.transfer(app, no_kk_of(3), "WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis", DINSOS)
+    complaint, _ = complaints.file_complaint(app, no_kk_of(5), "WA", "belum terima", KELURAHAN)
+    complaints.resolve_complaint(app, no_kk_of(5), complaint, "DIJAWAB", "kuota habis", DINSOS)
+    registration.correct(app, no_kk_of(5), "address.rt", "09", "surat RT", DINSOS)
+    registration.move_member(app, no_kk_of(4), nik_of(4, 1), no_kk_of(5), "pindah KK", "KK baru", DINSOS)
+    programs.certify(app, "WALIKOTA", 1, DINSOS)
+    allocation.allocate(app, "WALIKOTA", 2, DINSOS)
 
 
 def state(app: SalurApplication) -> dict[str, Any]:
@@ -111,63 +127,78 @@ def test_a_season_is_told_back_the_same_by_a_fresh_application_on_the_same_store
     assert walikota[1].assigned == 3
     assert walikota[1].roster_hash is not None
     assert walikota[2].assigned == 3
-    programs = {h.no_kk: [(p.program, p.tahap, p.state) for p in h.programs] for h in told["households"]}
-    assert programs[no_kk_of(1)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
-    assert programs[no_kk_of(2)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
-    assert programs[no_kk_of(3)] == [("WALIKOTA", 1, "RETURNED")]
-    assert programs[no_kk_of(4)] == [("BST", 5, "ASSIGNED"), ("WALIKOTA", 2, "ASSIGNED")]
-    assert programs[no_kk_of(5)] == []
-    assert programs[no_kk_of(7)] == [("BST", 5, "ASSIGNED")]
+    seats = {h.no_kk: [(p.program, p.tahap, p.state) for p in h.programs] for h in told["households"]}
+    assert seats[no_kk_of(1)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
+    assert seats[no_kk_of(2)] == [("WALIKOTA", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
+    assert seats[no_kk_of(3)] == [("WALIKOTA", 1, "RETURNED")]
+    assert seats[no_kk_of(4)] == [("BST", 5, "ASSIGNED"), ("WALIKOTA", 2, "ASSIGNED")]
+    assert seats[no_kk_of(5)] == []
+    assert seats[no_kk_of(7)] == [("BST", 5, "ASSIGNED")]
     assert [m.nik for m in told["households"][4].members] == [nik_of(5), nik_of(5, 1), nik_of(4, 1)]
 
 
 def test_every_command_reports_the_position_of_its_last_event(app: SalurApplication) -> None:
-    registered = app.register(proposal(1), KELURAHAN)
+    registered = registration.register(app, proposal(1), KELURAHAN)
     assert registered.position == app.recorder.max_notification_id()
-    matched = app.record_padan(no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    matched = padan.record_padan(app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
     assert matched.position == app.recorder.max_notification_id() == (registered.position or 0) + 1
-    app.decide_verval(no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS)
-    assigned = app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    verval.decide_verval(
+        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+    )
+    assigned = allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
     assert assigned.position == app.recorder.max_notification_id()
-    paid = app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS)
+    paid = disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
     assert paid.position == app.recorder.max_notification_id()
 
 
 def test_a_refused_command_leaves_the_store_as_it_was(app: SalurApplication) -> None:
     register_eligible(app, [1, 2, 3, 4])
-    app.register(proposal(5), KELURAHAN)
+    registration.register(app, proposal(5), KELURAHAN)
     for n in (1, 2, 3):
-        app.assign("WALIKOTA", 1, no_kk_of(n), DINSOS)
+        allocation.assign(app, "WALIKOTA", 1, no_kk_of(n), DINSOS)
     rows = row_count(app)
     taken = proposal(6)
     taken = type(taken)(taken.no_kk, taken.source, taken.address, proposal(1).members)
 
-    refused(app, RefusalCode.QUOTA_FULL, lambda: app.assign("WALIKOTA", 1, no_kk_of(4), DINSOS))
-    refused(app, RefusalCode.ALREADY_RECEIVING, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
-    refused(app, RefusalCode.NOT_MATCHED, lambda: app.assign("WALIKOTA", 2, no_kk_of(5), DINSOS))
-    refused(app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: app.register(taken, KELURAHAN))
+    refused(app, RefusalCode.QUOTA_FULL, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(4), DINSOS))
+    refused(
+        app, RefusalCode.ALREADY_RECEIVING, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    )
+    refused(app, RefusalCode.NOT_MATCHED, lambda: allocation.assign(app, "WALIKOTA", 2, no_kk_of(5), DINSOS))
+    refused(app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: registration.register(app, taken, KELURAHAN))
     refused(app, RefusalCode.UNKNOWN_HOUSEHOLD, lambda: app.household(no_kk_of(6)))
     refused(
-        app, RefusalCode.NOT_REMOVED, lambda: app.reinstate(no_kk_of(1), "WALIKOTA", 1, "DINSOS", "?", DINSOS)
+        app,
+        RefusalCode.NOT_REMOVED,
+        lambda: withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "?", DINSOS),
     )
     refused(app, RefusalCode.PROGRAM_EXISTS, lambda: define_program(app, "BST"))
     refused(app, RefusalCode.TAHAP_EXISTS, lambda: open_tahap(app, "BST", 5))
-    refused(app, RefusalCode.UNKNOWN_TAHAP, lambda: app.allocate_roster("BST", 6, KEMENSOS, [], DINSOS))
-    refused(app, RefusalCode.UNKNOWN_PROGRAM, lambda: app.certify("PKH", 1, DINSOS))
-    rejected = app.record_payments("WALIKOTA", 2, [payment(1), payment(4, amount_idr=1)], DINSOS).rejected
+    refused(
+        app,
+        RefusalCode.UNKNOWN_TAHAP,
+        lambda: allocation.allocate_roster(app, "BST", 6, KEMENSOS, [], DINSOS),
+    )
+    refused(app, RefusalCode.UNKNOWN_PROGRAM, lambda: programs.certify(app, "PKH", 1, DINSOS))
+    rejected = disbursement.record_payments(
+        app, "WALIKOTA", 2, [payment(1), payment(4, amount_idr=1)], DINSOS
+    ).rejected
     assert [r.code for r in rejected] == [RefusalCode.NOT_ASSIGNED, RefusalCode.NOT_ASSIGNED]
 
     assert row_count(app) == rows
 
 
 def test_a_write_at_a_stale_version_is_refused_and_writes_nothing(app: SalurApplication) -> None:
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
     version = app.household(no_kk_of(1)).version
-    app.record_padan(no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL, expected_version=version)
+    padan.record_padan(
+        app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL, expected_version=version
+    )
     before = app.recorder.max_notification_id()
 
     with pytest.raises(StaleVersion):
-        app.decide_verval(
+        verval.decide_verval(
+            app,
             no_kk_of(1),
             VervalDecision.ELIGIBLE,
             "layak",
@@ -183,12 +214,12 @@ def test_a_write_at_a_stale_version_is_refused_and_writes_nothing(app: SalurAppl
 def test_a_bulk_registration_reports_the_refused_households_and_keeps_the_others(
     app: SalurApplication,
 ) -> None:
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
     batch = [proposal(n) for n in range(2, 12)]
     clash = batch[4]
     batch[4] = type(clash)(clash.no_kk, clash.source, clash.address, proposal(1).members)
 
-    outcome = app.register_many(batch, KELURAHAN)
+    outcome = registration.register_many(app, batch, KELURAHAN)
 
     assert (outcome.accepted, outcome.created) == (9, 9)
     assert [(r.index, r.code, r.field) for r in outcome.rejected] == [
@@ -201,7 +232,7 @@ def test_a_bulk_registration_reports_the_refused_households_and_keeps_the_others
 def test_households_and_people_are_found_by_keyed_ids_that_hide_their_numbers(
     app: SalurApplication, runtime: Runtime
 ) -> None:
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
 
     found = app.household_by_nik(nik_of(1, 1))
     assert found is not None
@@ -224,7 +255,7 @@ def test_stored_topics_are_the_explicit_ones(app: SalurApplication) -> None:
 
 def test_a_population_table_that_is_not_there_yet_means_no_extract_is_loaded(runtime: Runtime) -> None:
     app = runtime.app
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
     assert app.household(no_kk_of(1)).padan is None
 
 
@@ -233,28 +264,34 @@ def test_a_bulk_command_decides_on_what_another_application_wrote_since_it_held_
 ) -> None:
     register_eligible(app, [1, 2])
     decide = [(no_kk_of(2), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 4), None)]
-    app.decide_verval_many(decide, DINSOS)
-    app.allocate("WALIKOTA", 1, DINSOS)
+    verval.decide_verval_many(app, decide, DINSOS)
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     assert app.household(no_kk_of(2)).left_out[("WALIKOTA", 1)] == "NOT_ELIGIBLE"
 
     other = runtime_for(store_url.url, store_url.schema, env_keys)
     try:
-        other.app.decide_verval(
-            no_kk_of(2), VervalDecision.ELIGIBLE, "aduan diterima", "petugas", date(2020, 5, 6), DINSOS
+        verval.decide_verval(
+            other.app,
+            no_kk_of(2),
+            VervalDecision.ELIGIBLE,
+            "aduan diterima",
+            "petugas",
+            date(2020, 5, 6),
+            DINSOS,
         )
     finally:
         other.close()
-    outcome = app.allocate("WALIKOTA", 1, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
 
     assert outcome.assigned == 1
     assert ("WALIKOTA", 1) in app.household(no_kk_of(2)).seats
 
 
 def test_a_correction_to_the_current_value_is_refused_and_writes_nothing(app: SalurApplication) -> None:
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
     before = app.recorder.max_notification_id()
 
     with pytest.raises(InvalidCommand):
-        app.correct(no_kk_of(1), "members[1].nik", nik_of(1, 1), "KK scan", DINSOS)
+        registration.correct(app, no_kk_of(1), "members[1].nik", nik_of(1, 1), "KK scan", DINSOS)
 
     assert app.recorder.max_notification_id() == before

@@ -16,6 +16,7 @@ import salur_cases.projections.audit.verify_offline as offline
 from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.eventlog import EVENT_NAMESPACE
+from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.projections.audit import evidence_lines
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
@@ -42,10 +43,12 @@ def runtime(store_url: StoreTarget, env_keys: dict[str, str]) -> Iterator[Runtim
     open_tahap(app, "WALIKOTA", 1, quota=4)
     open_tahap(app, "GUBERNUR", 1, month=7)
     register_eligible(app, range(6))
-    app.allocate("WALIKOTA", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in range(5)])
-    app.allocate("GUBERNUR", 1, DINSOS, candidates=[app.household_id(no_kk_of(5))])
-    app.certify("WALIKOTA", 1, DINSOS)
-    app.record_payments("WALIKOTA", 1, [payment(0), payment(1), payment(2)], DINSOS)
+    allocation.allocate(
+        app, "WALIKOTA", 1, DINSOS, candidates=[app.household_id(no_kk_of(n)) for n in range(5)]
+    )
+    allocation.allocate(app, "GUBERNUR", 1, DINSOS, candidates=[app.household_id(no_kk_of(5))])
+    programs.certify(app, "WALIKOTA", 1, DINSOS)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(0), payment(1), payment(2)], DINSOS)
     yield rt
     rt.close()
 
@@ -212,7 +215,7 @@ def test_an_export_of_an_encrypted_store_verifies_without_reading_the_state(
         define_program(rt.app, "WALIKOTA")
         open_tahap(rt.app, "WALIKOTA", 1, quota=2)
         register_eligible(rt.app, range(2))
-        rt.app.allocate("WALIKOTA", 1, DINSOS)
+        allocation.allocate(rt.app, "WALIKOTA", 1, DINSOS)
         path = _export(tmp_path, evidence_lines(rt, program="WALIKOTA", tahap=1))
     finally:
         rt.close()

@@ -11,6 +11,15 @@ import pytest
 from salur_cases.commands import PaymentItem, parse_proposal, parse_time
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, VervalDecision
+from salur_cases.processes import (
+    allocation,
+    complaints,
+    disbursement,
+    programs,
+    registration,
+    verval,
+    withdrawal,
+)
 from tests.builders import (
     DINSOS,
     KELURAHAN,
@@ -168,8 +177,8 @@ def app(store_url: StoreTarget, env_keys: dict[str, str]) -> Iterator[SalurAppli
     define_program(application, "WALIKOTA")
     open_tahap(application, "WALIKOTA", 1)
     register_eligible(application, [1])
-    application.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    application.register(proposal(2), KELURAHAN)
+    allocation.assign(application, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    registration.register(application, proposal(2), KELURAHAN)
     yield application
     runtime.close()
 
@@ -186,74 +195,83 @@ def bad_commands(app: SalurApplication) -> dict[str, tuple[str, Callable[[], obj
     """Commands with one bad field each: (the field named, the command)."""
     return {
         "household by a bad No. KK": ("no_kk", lambda: app.household(BAD_KK)),
-        "assign a bad No. KK": ("no_kk", lambda: app.assign("WALIKOTA", 1, BAD_KK, DINSOS)),
+        "assign a bad No. KK": ("no_kk", lambda: allocation.assign(app, "WALIKOTA", 1, BAD_KK, DINSOS)),
         "verval of a bad No. KK": (
             "no_kk",
-            lambda: app.decide_verval(
-                BAD_KK, VervalDecision.ELIGIBLE, "ok", "petugas", date(2020, 5, 3), DINSOS
+            lambda: verval.decide_verval(
+                app, BAD_KK, VervalDecision.ELIGIBLE, "ok", "petugas", date(2020, 5, 3), DINSOS
             ),
         ),
         "verval without officer": (
             "officer",
-            lambda: app.decide_verval(
-                no_kk_of(2), VervalDecision.ELIGIBLE, "ok", " ", date(2020, 5, 3), DINSOS
+            lambda: verval.decide_verval(
+                app, no_kk_of(2), VervalDecision.ELIGIBLE, "ok", " ", date(2020, 5, 3), DINSOS
             ),
         ),
         "program without code": (
             "code",
-            lambda: app.define_program(" ", "x", BudgetSource.APBN, ProgramGroup.DTKS, DINSOS),
+            lambda: programs.define_program(app, " ", "x", BudgetSource.APBN, ProgramGroup.DTKS, DINSOS),
         ),
         "program without name": (
             "name",
-            lambda: app.define_program("PKH", " ", BudgetSource.APBN, ProgramGroup.DTKS, DINSOS),
+            lambda: programs.define_program(app, "PKH", " ", BudgetSource.APBN, ProgramGroup.DTKS, DINSOS),
         ),
         "tahap 0": ("number", lambda: open_tahap(app, "WALIKOTA", 0)),
         "tahap ending before it starts": (
             "ends_on",
-            lambda: app.open_tahap("WALIKOTA", 2, date(2020, 6, 30), date(2020, 6, 1), 1, 1, 1, "SK", DINSOS),
+            lambda: programs.open_tahap(
+                app, "WALIKOTA", 2, date(2020, 6, 30), date(2020, 6, 1), 1, 1, 1, "SK", DINSOS
+            ),
         ),
         "negative quota": ("quota", lambda: open_tahap(app, "WALIKOTA", 2, quota=-1)),
         "negative amount": ("amount_idr", lambda: open_tahap(app, "WALIKOTA", 2, amount_idr=-1)),
         "roster without authority": (
             "authority",
-            lambda: app.allocate_roster("WALIKOTA", 1, " ", [no_kk_of(3)], DINSOS),
+            lambda: allocation.allocate_roster(app, "WALIKOTA", 1, " ", [no_kk_of(3)], DINSOS),
         ),
         "roster with a bad No. KK": (
             "no_kk[1]",
-            lambda: app.allocate_roster("WALIKOTA", 1, "KEMENSOS", [no_kk_of(3), BAD_KK], DINSOS),
+            lambda: allocation.allocate_roster(app, "WALIKOTA", 1, "KEMENSOS", [no_kk_of(3), BAD_KK], DINSOS),
         ),
         "removal without reason": (
             "reason",
-            lambda: app.remove(no_kk_of(1), "WALIKOTA", 1, "KEMENSOS", "", "SK", DINSOS),
+            lambda: withdrawal.remove(app, no_kk_of(1), "WALIKOTA", 1, "KEMENSOS", "", "SK", DINSOS),
         ),
         "transfer without authority": (
             "authority",
-            lambda: app.transfer(no_kk_of(1), "WALIKOTA", 1, "WALIKOTA", "", "pindah", DINSOS),
+            lambda: withdrawal.transfer(app, no_kk_of(1), "WALIKOTA", 1, "WALIKOTA", "", "pindah", DINSOS),
         ),
-        "complaint without text": ("text", lambda: app.file_complaint(no_kk_of(1), "WA", " ", KELURAHAN)),
+        "complaint without text": (
+            "text",
+            lambda: complaints.file_complaint(app, no_kk_of(1), "WA", " ", KELURAHAN),
+        ),
         "correction of an unknown field": (
             "field",
-            lambda: app.correct(no_kk_of(1), "members[0].religion", "x", "KK", DINSOS),
+            lambda: registration.correct(app, no_kk_of(1), "members[0].religion", "x", "KK", DINSOS),
         ),
         "correction of a member that is not there": (
             "field",
-            lambda: app.correct(no_kk_of(1), "members[5].name", "x", "KK", DINSOS),
+            lambda: registration.correct(app, no_kk_of(1), "members[5].name", "x", "KK", DINSOS),
         ),
         "correction to a bad NIK": (
             "new_value",
-            lambda: app.correct(no_kk_of(1), "members[0].nik", BAD_NIKS["serial 0000"], "KK", DINSOS),
+            lambda: registration.correct(
+                app, no_kk_of(1), "members[0].nik", BAD_NIKS["serial 0000"], "KK", DINSOS
+            ),
         ),
         "correction to a kelurahan outside the city": (
             "new_value.kelurahan",
-            lambda: app.correct(no_kk_of(1), "address.kelurahan", "Pakansari", "KK", DINSOS),
+            lambda: registration.correct(app, no_kk_of(1), "address.kelurahan", "Pakansari", "KK", DINSOS),
         ),
         "correction without evidence": (
             "evidence",
-            lambda: app.correct(no_kk_of(1), "address.rt", "1", " ", DINSOS),
+            lambda: registration.correct(app, no_kk_of(1), "address.rt", "1", " ", DINSOS),
         ),
         "member moved into its own household": (
             "to_no_kk",
-            lambda: app.move_member(no_kk_of(1), nik_of(1), no_kk_of(1), "pindah", "KK", DINSOS),
+            lambda: registration.move_member(
+                app, no_kk_of(1), nik_of(1), no_kk_of(1), "pindah", "KK", DINSOS
+            ),
         ),
     }
 
@@ -279,7 +297,7 @@ def test_a_bad_line_of_a_payers_report_is_rejected_and_writes_nothing(app: Salur
     ]
 
     for as_fact in (False, True):
-        outcome = app.record_payments("WALIKOTA", 1, items, DINSOS, as_fact=as_fact)
+        outcome = disbursement.record_payments(app, "WALIKOTA", 1, items, DINSOS, as_fact=as_fact)
         assert [(r.index, r.code) for r in outcome.rejected] == [
             (0, "BAD_AMOUNT"),
             (1, "UNKNOWN_HOUSEHOLD"),
@@ -291,6 +309,6 @@ def test_a_bad_line_of_a_payers_report_is_rejected_and_writes_nothing(app: Salur
 
 def test_a_roster_with_a_bad_no_kk_creates_no_household(app: SalurApplication) -> None:
     with pytest.raises(InvalidCommand):
-        app.allocate_roster("WALIKOTA", 1, "KEMENSOS", ["12345", no_kk_of(3)], DINSOS)
+        allocation.allocate_roster(app, "WALIKOTA", 1, "KEMENSOS", ["12345", no_kk_of(3)], DINSOS)
     with pytest.raises(Refusal):
         app.household(no_kk_of(3))

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from salur_cases import tables as t
 from salur_cases.cli import main
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus
+from salur_cases.processes import allocation, disbursement
 from salur_cases.projections.audit import BUDGET_FIELDS, budget_rows
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
@@ -46,19 +47,25 @@ def history(app: SalurApplication) -> None:
     open_tahap(app, "BLT", 1, month=8, quota=2, amount_idr=300_000)
     register_eligible(app, HOUSEHOLDS)
     ids = [app.household_id(no_kk_of(n)) for n in HOUSEHOLDS]
-    app.allocate("WALIKOTA", 1, DINSOS, candidates=ids[:6])
-    app.record_payments(
-        "WALIKOTA", 1, [payment(0), payment(1, status=PaymentStatus.FAILED), payment(2)], DINSOS
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS, candidates=ids[:6])
+    disbursement.record_payments(
+        app, "WALIKOTA", 1, [payment(0), payment(1, status=PaymentStatus.FAILED), payment(2)], DINSOS
     )
-    app.record_payments("WALIKOTA", 1, [payment(1), payment(2, status=PaymentStatus.RETURNED)], DINSOS)
-    app.allocate("WALIKOTA", 2, DINSOS, candidates=ids[:6])
-    app.record_payments("WALIKOTA", 2, [payment(0, 450_000), payment(3, status=PaymentStatus.FAILED)], DINSOS)
-    app.allocate("GUBERNUR", 1, DINSOS, candidates=ids[6:9])
-    app.record_payments("GUBERNUR", 1, [payment(n, 600_000) for n in (6, 7, 8)], DINSOS)
-    app.record_payments("GUBERNUR", 1, [payment(8, 600_000, PaymentStatus.RETURNED)], DINSOS)
-    app.record_payments("GUBERNUR", 1, [payment(8, 600_000)], DINSOS)
-    app.allocate_roster("BLT", 1, "KEMENSOS", [no_kk_of(n) for n in (9, 10, 11)], DINSOS)
-    app.record_payments("BLT", 1, [payment(n, 300_000) for n in (9, 10, 11)], DINSOS, as_fact=True)
+    disbursement.record_payments(
+        app, "WALIKOTA", 1, [payment(1), payment(2, status=PaymentStatus.RETURNED)], DINSOS
+    )
+    allocation.allocate(app, "WALIKOTA", 2, DINSOS, candidates=ids[:6])
+    disbursement.record_payments(
+        app, "WALIKOTA", 2, [payment(0, 450_000), payment(3, status=PaymentStatus.FAILED)], DINSOS
+    )
+    allocation.allocate(app, "GUBERNUR", 1, DINSOS, candidates=ids[6:9])
+    disbursement.record_payments(app, "GUBERNUR", 1, [payment(n, 600_000) for n in (6, 7, 8)], DINSOS)
+    disbursement.record_payments(app, "GUBERNUR", 1, [payment(8, 600_000, PaymentStatus.RETURNED)], DINSOS)
+    disbursement.record_payments(app, "GUBERNUR", 1, [payment(8, 600_000)], DINSOS)
+    allocation.allocate_roster(app, "BLT", 1, "KEMENSOS", [no_kk_of(n) for n in (9, 10, 11)], DINSOS)
+    disbursement.record_payments(
+        app, "BLT", 1, [payment(n, 300_000) for n in (9, 10, 11)], DINSOS, as_fact=True
+    )
 
 
 @pytest.fixture

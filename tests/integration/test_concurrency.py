@@ -16,6 +16,7 @@ import pytest
 
 from salur_cases.domain.errors import Refusal
 from salur_cases.domain.vocabulary import BudgetSource
+from salur_cases.processes import allocation, registration
 from tests.builders import (
     DINSOS,
     KELURAHAN,
@@ -113,7 +114,7 @@ def test_threads_assigning_300_eligible_households_to_a_quota_of_100_fill_exactl
     workers = apps.for_threads(style, THREADS)
 
     def assign_share(worker: SalurApplication, share: range) -> Callable[[], list[str]]:
-        return lambda: [attempt(worker.assign, "WALIKOTA", 1, no_kk_of(n), DINSOS) for n in share]
+        return lambda: [attempt(allocation.assign, worker, "WALIKOTA", 1, no_kk_of(n), DINSOS) for n in share]
 
     outcomes = race([assign_share(w, range(i, HOUSEHOLDS, THREADS)) for i, w in enumerate(workers)])
 
@@ -136,7 +137,7 @@ def test_two_registrations_racing_for_one_nik_leave_exactly_one_claim(apps: Apps
         data = proposal(n)
         contested = proposal(other).members[0]
         claimant = type(data)(data.no_kk, data.source, data.address, [*data.members, contested])
-        return lambda: [attempt(worker.register, claimant, KELURAHAN)]
+        return lambda: [attempt(registration.register, worker, claimant, KELURAHAN)]
 
     for r in range(rounds):
         contested_owner = 1000 + r
@@ -171,8 +172,12 @@ def test_two_programs_racing_for_one_household_in_the_same_month_give_it_one_sea
     for n in range(households):
         outcomes = race(
             [
-                partial(lambda n: [attempt(walikota.assign, "WALIKOTA", 1, no_kk_of(n), DINSOS)], n),
-                partial(lambda n: [attempt(gubernur.assign, "GUBERNUR", 1, no_kk_of(n), DINSOS)], n),
+                partial(
+                    lambda n: [attempt(allocation.assign, walikota, "WALIKOTA", 1, no_kk_of(n), DINSOS)], n
+                ),
+                partial(
+                    lambda n: [attempt(allocation.assign, gubernur, "GUBERNUR", 1, no_kk_of(n), DINSOS)], n
+                ),
             ]
         )
         assert sorted(outcomes) == ["ALREADY_RECEIVING", "OK"]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from salur_cases.domain.vocabulary import PadanResult
+from salur_cases.processes import padan, registration
 from salur_cases.projections.views import household_view
 from tests.builders import (
     DUKCAPIL,
@@ -39,8 +40,8 @@ def write_a_household(runtime: Runtime) -> None:
     app = runtime.app
     define_program(app, "WALIKOTA")
     open_tahap(app, "WALIKOTA", 1)
-    app.register(proposal(1), KELURAHAN)
-    app.record_padan(no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    registration.register(app, proposal(1), KELURAHAN)
+    padan.record_padan(app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
 
 
 def raw_states(runtime: Runtime) -> list[bytes]:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import (
@@ -27,6 +28,7 @@ from salur_cases.domain.vocabulary import (
     Role,
     VervalDecision,
 )
+from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
 from salur_cases.projections.explain import explain
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.queries import household_events
@@ -76,51 +78,81 @@ def build_story(runtime: Runtime) -> None:
     H5 ineligible, H6 mismatched, H7 transferred to BLT, H9 payment failed, H10 pending, H11 off a roster."""
     app = runtime.app
     with recording_at(at(4, 14)):
-        app.define_program(
-            "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        programs.define_program(
+            app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
         )
-        app.define_program("BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
-        app.define_program(
-            "GUBERNUR", "Bantuan Gubernur", BudgetSource.APBD_PROVINSI, ProgramGroup.NON_DTKS, DINSOS
+        programs.define_program(app, "BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
+        programs.define_program(
+            app, "GUBERNUR", "Bantuan Gubernur", BudgetSource.APBD_PROVINSI, ProgramGroup.NON_DTKS, DINSOS
         )
-        app.open_tahap(
-            "GUBERNUR", 1, date(2020, 4, 15), date(2020, 5, 14), 10, 500_000, 5_000_000, "PERGUB 1", DINSOS
+        programs.open_tahap(
+            app,
+            "GUBERNUR",
+            1,
+            date(2020, 4, 15),
+            date(2020, 5, 14),
+            10,
+            500_000,
+            5_000_000,
+            "PERGUB 1",
+            DINSOS,
         )
-        app.open_tahap(
-            "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 3, 500_000, 1_500_000, "027.45-312", DINSOS
+        programs.open_tahap(
+            app,
+            "WALIKOTA",
+            1,
+            date(2020, 4, 27),
+            date(2020, 5, 26),
+            3,
+            500_000,
+            1_500_000,
+            "027.45-312",
+            DINSOS,
         )
-        app.open_tahap(
-            "WALIKOTA", 2, date(2020, 5, 27), date(2020, 6, 26), 4, 500_000, 2_000_000, "027.45-400", DINSOS
+        programs.open_tahap(
+            app,
+            "WALIKOTA",
+            2,
+            date(2020, 5, 27),
+            date(2020, 6, 26),
+            4,
+            500_000,
+            2_000_000,
+            "027.45-400",
+            DINSOS,
         )
-        app.open_tahap(
-            "BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 10, 600_000, 6_000_000, "KEMENSOS-V", DINSOS
+        programs.open_tahap(
+            app, "BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 10, 600_000, 6_000_000, "KEMENSOS-V", DINSOS
         )
-        app.open_tahap(
-            "BLT", 2, date(2020, 6, 1), date(2020, 6, 30), 10, 600_000, 6_000_000, "KEMENSOS-VI", DINSOS
+        programs.open_tahap(
+            app, "BLT", 2, date(2020, 6, 1), date(2020, 6, 30), 10, 600_000, 6_000_000, "KEMENSOS-VI", DINSOS
         )
     with recording_at(at(4, 20)):
-        app.register_many([_proposal(i, "KELURAHAN") for i in (1, 2, 3, 4, 5, 6, 7, 9)], DINSOS)
-        app.register_many([_proposal(i, "DTKS") for i in (10, 11)], DINSOS)
+        registration.register_many(app, [_proposal(i, "KELURAHAN") for i in (1, 2, 3, 4, 5, 6, 7, 9)], DINSOS)
+        registration.register_many(app, [_proposal(i, "DTKS") for i in (10, 11)], DINSOS)
         for i in (1, 2, 3, 4, 5, 7, 9, 10, 11):
-            app.record_padan(kk(i), PadanResult.MATCHED, date(2020, 4, 20), DINSOS)
-        app.record_padan(kk(6), PadanResult.NAME_MISMATCH, date(2020, 4, 20), DINSOS)
+            padan.record_padan(app, kk(i), PadanResult.MATCHED, date(2020, 4, 20), DINSOS)
+        padan.record_padan(app, kk(6), PadanResult.NAME_MISMATCH, date(2020, 4, 20), DINSOS)
         for i, day in ((1, 21), (2, 22), (7, 23), (3, 24), (9, 25), (4, 21), (6, 21)):
-            app.decide_verval(kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, day), DINSOS)
-        app.decide_verval(
-            kk(5), VervalDecision.INELIGIBLE, "punya mobil", "Pak RW", date(2020, 4, 21), DINSOS
+            verval.decide_verval(
+                app, kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, day), DINSOS
+            )
+        verval.decide_verval(
+            app, kk(5), VervalDecision.INELIGIBLE, "punya mobil", "Pak RW", date(2020, 4, 21), DINSOS
         )
     with recording_at(at(4, 22)):
-        app.allocate_roster("GUBERNUR", 1, "PROVINSI", [kk(4)], DINSOS)
+        allocation.allocate_roster(app, "GUBERNUR", 1, "PROVINSI", [kk(4)], DINSOS)
     with recording_at(at(4, 26)):
-        app.allocate("WALIKOTA", 1, DINSOS)
+        allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     with recording_at(at(4, 28)):
-        app.record_payments("WALIKOTA", 1, [_paid(i, 4, 28) for i in (1, 2, 7)], DINSOS)
+        disbursement.record_payments(app, "WALIKOTA", 1, [_paid(i, 4, 28) for i in (1, 2, 7)], DINSOS)
     with recording_at(at(5, 1)):
-        app.allocate_roster("BLT", 1, "KEMENSOS", [kk(10), kk(11)], DINSOS)
+        allocation.allocate_roster(app, "BLT", 1, "KEMENSOS", [kk(10), kk(11)], DINSOS)
     with recording_at(at(5, 5)):
-        app.record_payments("BLT", 1, [_paid(11, 5, 5, 600_000)], DINSOS)
+        disbursement.record_payments(app, "BLT", 1, [_paid(11, 5, 5, 600_000)], DINSOS)
     with recording_at(at(5, 20)):
-        app.remove(
+        withdrawal.remove(
+            app,
             kk(1),
             "WALIKOTA",
             2,
@@ -131,14 +163,14 @@ def build_story(runtime: Runtime) -> None:
             effective_on=date(2020, 5, 25),
         )
     with recording_at(at(5, 21)):
-        app.transfer(kk(7), "WALIKOTA", 2, "BLT", "DINSOS", "dialihkan ke BLT Kemensos", DINSOS)
+        withdrawal.transfer(app, kk(7), "WALIKOTA", 2, "BLT", "DINSOS", "dialihkan ke BLT Kemensos", DINSOS)
     with recording_at(at(5, 26)):
-        app.allocate("WALIKOTA", 2, DINSOS)
+        allocation.allocate(app, "WALIKOTA", 2, DINSOS)
     with recording_at(at(6, 1)):
-        app.allocate_roster("BLT", 2, "KEMENSOS", [kk(10)], DINSOS)
+        allocation.allocate_roster(app, "BLT", 2, "KEMENSOS", [kk(10)], DINSOS)
     with recording_at(at(6, 2)):
         failed = PaymentItem(kk(9), 500_000, at(6, 2), PaymentStatus.FAILED, "POS-9-2")
-        app.record_payments("WALIKOTA", 2, [_paid(2, 6, 2), _paid(3, 6, 2), failed], DINSOS)
+        disbursement.record_payments(app, "WALIKOTA", 2, [_paid(2, 6, 2), _paid(3, 6, 2), failed], DINSOS)
     catch_up(runtime)
 
 

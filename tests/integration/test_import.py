@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, ProgramGroup, Role, VervalDecision
@@ -27,6 +27,7 @@ from salur_cases.intake.importer import KIND_ROLES, import_file, may_import
 from salur_cases.intake.importlog import ImportLog
 from salur_cases.intake.report import ImportReport, RowProblem
 from salur_cases.intake.rows import Layout, Row, Sheet
+from salur_cases.processes import allocation, programs
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
@@ -112,9 +113,20 @@ def codes(problems: Sequence[RowProblem]) -> dict[int, str]:
 
 
 def open_program(rt: Runtime, code: str = "WALIKOTA", tahap: int = 1, amount: int = 500_000) -> None:
-    rt.app.define_program(code, "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS)
-    rt.app.open_tahap(
-        code, tahap, date(2020, 4, 27), date(2020, 5, 26), 10, amount, 10 * amount, "SK 027.45-312", DINSOS
+    programs.define_program(
+        rt.app, code, "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+    )
+    programs.open_tahap(
+        rt.app,
+        code,
+        tahap,
+        date(2020, 4, 27),
+        date(2020, 5, 26),
+        10,
+        amount,
+        10 * amount,
+        "SK 027.45-312",
+        DINSOS,
     )
 
 
@@ -425,7 +437,7 @@ PAYMENT_HEADER = ["no_kk", "program", "tahap", "jumlah", "tanggal", "status", "r
 def test_a_payers_report_is_recorded_as_facts_with_warnings(runtime: Runtime) -> None:
     register(runtime)
     open_program(runtime)
-    runtime.app.allocate_roster("WALIKOTA", 1, "DINSOS", [KK1], DINSOS)
+    allocation.allocate_roster(runtime.app, "WALIKOTA", 1, "DINSOS", [KK1], DINSOS)
     rows = [
         [KK1, "WALIKOTA", "1", "Rp500.000", "2020-04-27 10:00", "PAID", "BJB-1"],
         [KK2, "WALIKOTA", "1", "500000", "27/04/2020", "DIBAYAR", "BJB-2"],  # no seat: a fact with a warning
@@ -512,7 +524,7 @@ def test_an_interrupted_payments_import_resumes_without_paying_twice(
     register(runtime, rows)
     open_program(runtime)
     no_kks = [f"32710101012{i:05d}" for i in range(1, 7)]
-    runtime.app.allocate_roster("WALIKOTA", 1, "DINSOS", no_kks, DINSOS)
+    allocation.allocate_roster(runtime.app, "WALIKOTA", 1, "DINSOS", no_kks, DINSOS)
     payments = [[k, "WALIKOTA", "1", "500000", "2020-04-27", "PAID", f"BJB-{k[-4:]}"] for k in no_kks]
     data = csv_bytes(PAYMENT_HEADER, payments)
     monkeypatch.setattr(importer, "BATCH", 2)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file
+from salur_cases.processes.unit_of_work import load_many
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
@@ -28,7 +29,7 @@ BATCH = 40
 CHILD = """
 import os, sys
 from pathlib import Path
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake import importer
 from salur_cases.runtime import Runtime
@@ -125,7 +126,7 @@ def test_an_import_killed_midway_resumes_and_finishes(
     app = runtime.app
     ids = [app.household_id(f"32710101012{i:05d}") for i in range(1, HOUSEHOLDS + 1)]
     assert len(app.chained.existing_originator_ids(ids)) == HOUSEHOLDS
-    for household in app._load_many(ids).values():
+    for household in load_many(app, ids).values():
         assert len(household.sources) == 1  # type: ignore[attr-defined]
         assert len(household.members) == 2  # type: ignore[attr-defined]
     runtime.close()

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
+from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
 from salur_cases.projections.views import household_view
 from tests.builders import (
     DINSOS,
@@ -102,7 +103,8 @@ def set_up(app: SalurApplication) -> None:
         define_program(app, program, next(s for (p, _), (s, *_) in TAHAP.items() if p == program))
     for (program, number), (_, first, last, quota, ceiling) in TAHAP.items():
         ends = date(2020, last + 1, 1).toordinal() - 1
-        app.open_tahap(
+        programs.open_tahap(
+            app,
             program,
             number,
             date(2020, first, 1),
@@ -126,37 +128,41 @@ def run(app: SalurApplication, command: tuple[Any, ...]) -> None:  # noqa: PLR09
             if steal is not None and steal != n:
                 stolen = proposal(steal).members[0]
                 data = type(data)(data.no_kk, data.source, data.address, [*data.members, stolen])
-            app.register(data, KELURAHAN)
+            registration.register(app, data, KELURAHAN)
         elif kind == "padan":
-            app.record_padan(no_kk_of(args[0]), args[1], date(2020, 5, 2), DUKCAPIL)
+            padan.record_padan(app, no_kk_of(args[0]), args[1], date(2020, 5, 2), DUKCAPIL)
         elif kind == "verval":
             n, decision, day = args
-            app.decide_verval(no_kk_of(n), decision, "cek lapangan", "petugas", date(2020, 5, day), DINSOS)
+            verval.decide_verval(
+                app, no_kk_of(n), decision, "cek lapangan", "petugas", date(2020, 5, day), DINSOS
+            )
         elif kind == "assign":
             (program, number), n = args
-            app.assign(program, number, no_kk_of(n), DINSOS)
+            allocation.assign(app, program, number, no_kk_of(n), DINSOS)
         elif kind == "allocate":
             program, number = args[0]
-            app.allocate(program, number, DINSOS)
+            allocation.allocate(app, program, number, DINSOS)
         elif kind == "pay":
             (program, number), n, status, above = args
-            app.record_payments(program, number, [payment(n, AMOUNT + above, status)], DINSOS)
+            disbursement.record_payments(app, program, number, [payment(n, AMOUNT + above, status)], DINSOS)
         elif kind == "remove":
             (program, number), n = args
-            app.remove(no_kk_of(n), program, number, "KEMENSOS", "cleansing", "SK", DINSOS)
+            withdrawal.remove(app, no_kk_of(n), program, number, "KEMENSOS", "cleansing", "SK", DINSOS)
         elif kind == "reinstate":
             (program, number), n = args
-            app.reinstate(no_kk_of(n), program, number, "DINSOS", "aduan", DINSOS)
+            withdrawal.reinstate(app, no_kk_of(n), program, number, "DINSOS", "aduan", DINSOS)
         elif kind == "transfer":
             (program, number), n, to = args
-            app.transfer(no_kk_of(n), program, number, to, "DINSOS", "pindah program", DINSOS)
+            withdrawal.transfer(app, no_kk_of(n), program, number, to, "DINSOS", "pindah program", DINSOS)
         elif kind == "roster":
             (program, number), listed = args
-            app.allocate_roster(program, number, "KEMENSOS", [no_kk_of(n) for n in listed], DINSOS)
+            allocation.allocate_roster(
+                app, program, number, "KEMENSOS", [no_kk_of(n) for n in listed], DINSOS
+            )
         elif kind == "move":
             n, to = args
             moving = proposal(n).members[1].nik
-            app.move_member(no_kk_of(n), moving, no_kk_of(to), "pindah KK", "KK baru", DINSOS)
+            registration.move_member(app, no_kk_of(n), moving, no_kk_of(to), "pindah KK", "KK baru", DINSOS)
     except (Refusal, InvalidCommand):
         assert app.recorder.max_notification_id() == before, command
 

@@ -12,6 +12,7 @@ import pytest
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
 from salur_cases.logging import configure_logging, get_logger
+from salur_cases.processes import allocation, disbursement, padan, registration, verval
 from tests.builders import (
     DINSOS,
     DUKCAPIL,
@@ -62,27 +63,29 @@ def run_the_ledger(store_url: StoreTarget, env_keys: dict[str, str]) -> None:
         define_program(app, "BST", BudgetSource.APBN)
         open_tahap(app, "WALIKOTA", 1, quota=2)
         open_tahap(app, "BST", 1)
-        app.register_many([proposal(n, members=3) for n in HOUSEHOLDS], KELURAHAN)
+        registration.register_many(app, [proposal(n, members=3) for n in HOUSEHOLDS], KELURAHAN)
         for n in HOUSEHOLDS:
-            app.record_padan(no_kk_of(n), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
-            app.decide_verval(
-                no_kk_of(n), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+            padan.record_padan(app, no_kk_of(n), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+            verval.decide_verval(
+                app, no_kk_of(n), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
             )
-        app.allocate("WALIKOTA", 1, DINSOS)
-        app.record_payments("WALIKOTA", 1, [payment(1), payment(2, status=PaymentStatus.FAILED)], DINSOS)
-        app.allocate_roster("BST", 1, "KEMENSOS", [no_kk_of(3), no_kk_of(99)], DINSOS)
-        app.correct(no_kk_of(4), "members[2].name", name_of(4, 2).upper(), "KK", DINSOS)
-        app.move_member(no_kk_of(4), nik_of(4, 2), no_kk_of(3), "pindah", "KK", DINSOS)
+        allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+        disbursement.record_payments(
+            app, "WALIKOTA", 1, [payment(1), payment(2, status=PaymentStatus.FAILED)], DINSOS
+        )
+        allocation.allocate_roster(app, "BST", 1, "KEMENSOS", [no_kk_of(3), no_kk_of(99)], DINSOS)
+        registration.correct(app, no_kk_of(4), "members[2].name", name_of(4, 2).upper(), "KK", DINSOS)
+        registration.move_member(app, no_kk_of(4), nik_of(4, 2), no_kk_of(3), "pindah", "KK", DINSOS)
         app.household_by_nik(nik_of(1, 1))
         for refused in (
-            lambda: app.register(proposal(4, members=3), KELURAHAN),
-            lambda: app.assign("WALIKOTA", 1, no_kk_of(4), DINSOS),
+            lambda: registration.register(app, proposal(4, members=3), KELURAHAN),
+            lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(4), DINSOS),
             lambda: app.household(no_kk_of(98)),
         ):
             with pytest.raises(Refusal):
                 refused()
         with pytest.raises(InvalidCommand):
-            app.correct(no_kk_of(1), "members[0].nik", nik_of(1)[:-1], "KK", DINSOS)
+            registration.correct(app, no_kk_of(1), "members[0].nik", nik_of(1)[:-1], "KK", DINSOS)
         logging.getLogger("salur_cases.test").info(SENTINEL)
     finally:
         runtime.close()

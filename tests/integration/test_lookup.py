@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
+from salur_cases.processes import registration
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.queries import household_of_nik, household_read
 from salur_cases.projections.runner import catch_up
@@ -29,10 +30,12 @@ def runtime(store_url: StoreTarget, env_keys: dict[str, str]) -> Iterator[Runtim
 def test_a_nik_finds_the_household_it_belongs_to_now(runtime: Runtime) -> None:
     app = runtime.app
     for n in (1, 2):
-        app.register(proposal(n), DINSOS)
+        registration.register(app, proposal(n), DINSOS)
     catch_up(runtime)
     assert household_of_nik(runtime, nik_of(1, 1)) == household_read(runtime, no_kk_of(1))
-    app.move_member(no_kk_of(1), nik_of(1, 1), no_kk_of(2), "menikah", "akta nikah 12/2020", DINSOS)
+    registration.move_member(
+        app, no_kk_of(1), nik_of(1, 1), no_kk_of(2), "menikah", "akta nikah 12/2020", DINSOS
+    )
     catch_up(runtime)
     moved = household_of_nik(runtime, nik_of(1, 1))
     assert moved == household_read(runtime, no_kk_of(2))

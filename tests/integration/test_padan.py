@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import PadanResult, Role
 from salur_cases.intake.importer import import_file
 from salur_cases.projections.migrate import upgrade

@@ -28,8 +28,8 @@ from sqlalchemy import String, select
 
 from salur_cases import tables as t
 from salur_cases.application import SalurApplication
-from salur_cases.bulk import worker_count
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
@@ -43,6 +43,17 @@ from salur_cases.domain.vocabulary import (
     VervalDecision,
 )
 from salur_cases.identifiers import keyed_hex
+from salur_cases.processes import (
+    allocation,
+    complaints,
+    disbursement,
+    padan,
+    programs,
+    registration,
+    verval,
+    withdrawal,
+)
+from salur_cases.processes.bulk import worker_count
 from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
 from salur_cases.projections.projector import fold_name, mask_name, wib_date
 from salur_cases.projections.runner import analyze, catch_up, following, rebuild, run_forever, status
@@ -118,15 +129,19 @@ def proposal(i: int, members: int = 2, source: str = "KELURAHAN", rt: str = "1")
 
 def define_programs(app: SalurApplication) -> None:
     """WALIKOTA (APBD Kota) tahap 1-2 and BLT (APBN) tahap 1, overlapping WALIKOTA's tahap 1."""
-    app.define_program("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS)
-    app.define_program("BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
-    app.open_tahap(
-        "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 2, 500_000, 1_000_000, "SK-W1", DINSOS
+    programs.define_program(
+        app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
     )
-    app.open_tahap(
-        "WALIKOTA", 2, date(2020, 5, 27), date(2020, 6, 26), 3, 500_000, 1_500_000, "SK-W2", DINSOS
+    programs.define_program(app, "BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
+    programs.open_tahap(
+        app, "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 2, 500_000, 1_000_000, "SK-W1", DINSOS
     )
-    app.open_tahap("BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 2, 600_000, 1_200_000, "SK-BLT1", DINSOS)
+    programs.open_tahap(
+        app, "WALIKOTA", 2, date(2020, 5, 27), date(2020, 6, 26), 3, 500_000, 1_500_000, "SK-W2", DINSOS
+    )
+    programs.open_tahap(
+        app, "BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 2, 600_000, 1_200_000, "SK-BLT1", DINSOS
+    )
 
 
 # --- the fold the tables must equal ----------------------------------------------------------------
@@ -134,7 +149,7 @@ def define_programs(app: SalurApplication) -> None:
 
 def household_ids(app: SalurApplication) -> list[Any]:
     """Every household in the store."""
-    return app.city_candidates()
+    return allocation.city_candidates(app)
 
 
 def expected(runtime: Runtime) -> dict[str, Any]:
@@ -176,11 +191,11 @@ def expected(runtime: Runtime) -> dict[str, Any]:
             for w in h.withdrawals
         )
         ledger.extend(_ledger_of(app, hid))
-    programs = {}
+    tahap_rows = {}
     for code in ("WALIKOTA", "BLT"):
         program = cast("Program", app.repository.get(Program.create_id(code)))
         for number, tahap in program.tahap.items():
-            programs[code, number] = (
+            tahap_rows[code, number] = (
                 tahap.quota,
                 tahap.amount_idr,
                 tahap.budget_ceiling_idr,
@@ -197,7 +212,7 @@ def expected(runtime: Runtime) -> dict[str, Any]:
         "withdrawals": sorted(withdrawals),
         "persons": persons,
         "ledger": sorted(ledger),
-        "programs": programs,
+        "programs": tahap_rows,
         "timeline": list(range(1, head + 1)),
     }
 
@@ -379,20 +394,23 @@ def run_op(runtime: Runtime, op: tuple[Any, Any, Any], step: int) -> None:  # no
     name, a, b = op
     with suppress(Refusal, InvalidCommand):
         if name == "padan":
-            app.record_padan(kk(a), b, START.date(), DINSOS)
+            padan.record_padan(app, kk(a), b, START.date(), DINSOS)
         elif name == "verval":
-            app.decide_verval(kk(a), b, "field visit", "Pak Lurah", START.date() + timedelta(days=a), DINSOS)
+            verval.decide_verval(
+                app, kk(a), b, "field visit", "Pak Lurah", START.date() + timedelta(days=a), DINSOS
+            )
         elif name == "allocate":
-            app.allocate(a[0], a[1], DINSOS)
+            allocation.allocate(app, a[0], a[1], DINSOS)
         elif name == "roster":
-            app.allocate_roster(a[0], a[1], "KEMENSOS", [kk(i) for i in sorted(b)], DINSOS)
+            allocation.allocate_roster(app, a[0], a[1], "KEMENSOS", [kk(i) for i in sorted(b)], DINSOS)
         elif name == "pay":
             (program, number), payment_status, fact = b
             item = PaymentItem(kk(a), 500_000, START + timedelta(days=step), payment_status, f"REF-{step}")
-            app.record_payments(program, number, [item], DINSOS, as_fact=fact)
+            disbursement.record_payments(app, program, number, [item], DINSOS, as_fact=fact)
         elif name == "remove":
             number, shift = b
-            app.remove(
+            withdrawal.remove(
+                app,
                 kk(a),
                 "WALIKOTA",
                 number,
@@ -403,7 +421,8 @@ def run_op(runtime: Runtime, op: tuple[Any, Any, Any], step: int) -> None:  # no
                 effective_on=START.date() + timedelta(days=step + shift),
             )
         elif name == "reinstate":
-            app.reinstate(
+            withdrawal.reinstate(
+                app,
                 kk(a),
                 "WALIKOTA",
                 b,
@@ -413,20 +432,20 @@ def run_op(runtime: Runtime, op: tuple[Any, Any, Any], step: int) -> None:  # no
                 effective_on=START.date() + timedelta(days=step),
             )
         elif name == "transfer":
-            app.transfer(kk(a), "WALIKOTA", b, "BLT", "DINSOS", "moved to Kemensos", DINSOS)
+            withdrawal.transfer(app, kk(a), "WALIKOTA", b, "BLT", "DINSOS", "moved to Kemensos", DINSOS)
         elif name == "correct":
             value = {
                 "members[0].name": f"Budi Koreksi {step}",
                 "members[1].nik": nik(a, 9),
                 "address.rt": str(step),
             }[b]
-            app.correct(kk(a), b, value, "KK scan", DINSOS)
+            registration.correct(app, kk(a), b, value, "KK scan", DINSOS)
         elif name == "move":
-            app.move_member(kk(a), nik(a, 1), kk(b), "married", "KK scan", DINSOS)
+            registration.move_member(app, kk(a), nik(a, 1), kk(b), "married", "KK scan", DINSOS)
         elif name == "repropose":
-            app.register(proposal(a, b, "SELF" if a % 2 else "KELURAHAN", rt=str(b)), DINSOS)
+            registration.register(app, proposal(a, b, "SELF" if a % 2 else "KELURAHAN", rt=str(b)), DINSOS)
         elif name == "complaint":
-            app.file_complaint(kk(a), "WALK_IN", "why was I dropped?", DINSOS)
+            complaints.file_complaint(app, kk(a), "WALK_IN", "why was I dropped?", DINSOS)
         elif name == "catch_up":
             catch_up(runtime, a)
 
@@ -435,8 +454,8 @@ def build_history(runtime: Runtime, ops: list[tuple[Any, Any, Any]]) -> None:
     """Programs, five households, then the random commands, a day apart."""
     with recording_at(START):
         define_programs(runtime.app)
-        runtime.app.register_many(
-            [proposal(i, 2 + i % 2, "DTKS" if i == 4 else "KELURAHAN") for i in range(5)], DINSOS
+        registration.register_many(
+            runtime.app, [proposal(i, 2 + i % 2, "DTKS" if i == 4 else "KELURAHAN") for i in range(5)], DINSOS
         )
     for step, op in enumerate(ops, start=1):
         with recording_at(START + timedelta(days=step)):
@@ -505,7 +524,7 @@ def test_the_live_runner_follows_new_events(story: Runtime) -> None:
         from salur_cases.projections.queries import wait_for_position  # noqa: PLC0415
 
         assert wait_for_position(story, story.app.recorder.max_notification_id() or 0, timeout=20)
-        written = story.app.file_complaint(kk(1), "WALK_IN", "kapan cair?", DINSOS)[1]
+        written = complaints.file_complaint(story.app, kk(1), "WALK_IN", "kapan cair?", DINSOS)[1]
         assert written.position is not None
         assert wait_for_position(story, written.position, timeout=20)
     finally:
@@ -545,7 +564,7 @@ def test_while_a_follower_projects_beside_the_writer_bulk_commands_leave_it_its_
     runtime = runtime_for(target_url(postgres_url), env_keys)
     try:
         assert worker_count(runtime.app) == 2
-        with following(runtime.settings):
+        with following(runtime.settings) as cores, runtime.app.leaving_cores(cores):
             assert worker_count(runtime.app) == 1
         assert worker_count(runtime.app) == 2
     finally:
@@ -580,7 +599,7 @@ def test_statistics_are_refreshed_for_the_read_models_that_grew_and_only_those(
     runtime = runtime_for(target_url(postgres_url), env_keys)
     try:
         with recording_at(START):
-            runtime.app.register_many([proposal(i) for i in range(120)], DINSOS)
+            registration.register_many(runtime.app, [proposal(i) for i in range(120)], DINSOS)
         catch_up(runtime)
         runtime.close()  # its backends exit and report what they wrote
         counted("household", 120)

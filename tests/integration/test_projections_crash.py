@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from salur_cases import tables as t
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.vocabulary import (
     BudgetSource,
@@ -30,6 +31,7 @@ from salur_cases.domain.vocabulary import (
     Role,
     VervalDecision,
 )
+from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up, position
 from salur_cases.runtime import Runtime
@@ -52,9 +54,11 @@ def nik(i: int, j: int) -> str:
 def build(runtime: Runtime) -> None:
     """Some thousands of events: registrations, padan, verval, an allocation, payments."""
     app = runtime.app
-    app.define_program("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS)
-    app.open_tahap(
-        "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 400, 500_000, 200_000_000, "SK-1", DINSOS
+    programs.define_program(
+        app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+    )
+    programs.open_tahap(
+        app, "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 400, 500_000, 200_000_000, "SK-1", DINSOS
     )
     proposals = [
         parse_proposal(
@@ -74,17 +78,18 @@ def build(runtime: Runtime) -> None:
         )
         for i in range(HOUSEHOLDS)
     ]
-    assert not app.register_many(proposals, DINSOS).rejected
+    assert not registration.register_many(app, proposals, DINSOS).rejected
     for i in range(0, HOUSEHOLDS, 3):
-        app.record_padan(kk(i), PadanResult.MATCHED, date(2020, 4, 21), DINSOS)
-    app.decide_verval_many(
+        padan.record_padan(app, kk(i), PadanResult.MATCHED, date(2020, 4, 21), DINSOS)
+    verval.decide_verval_many(
+        app,
         [
             (kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 22), None)
             for i in range(HOUSEHOLDS)
         ],
         DINSOS,
     )
-    outcome = app.allocate("WALIKOTA", 1, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     assert outcome.assigned > 0
     from datetime import datetime  # noqa: PLC0415
 
@@ -92,7 +97,7 @@ def build(runtime: Runtime) -> None:
     items = [
         PaymentItem(kk(i), 500_000, paid_at, PaymentStatus.PAID, f"P{i}") for i in range(0, HOUSEHOLDS, 3)
     ]
-    app.record_payments("WALIKOTA", 1, items, DINSOS)
+    disbursement.record_payments(app, "WALIKOTA", 1, items, DINSOS)
 
 
 def dump(runtime: Runtime) -> dict[str, list[tuple[str, ...]]]:

@@ -20,6 +20,7 @@ import pytest
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program
+from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.projections.audit import verify
 from salur_cases.projections.audit.verification import parse_head
 from salur_cases.runtime import Runtime
@@ -140,9 +141,9 @@ def runtime(store_url: StoreTarget, env_keys: dict[str, str]) -> Iterator[Runtim
     define_program(app, "WALIKOTA")
     open_tahap(app, "WALIKOTA", 1, quota=4)
     register_eligible(app, range(6))
-    app.allocate("WALIKOTA", 1, DINSOS)
-    app.certify("WALIKOTA", 1, DINSOS)
-    app.record_payments("WALIKOTA", 1, [payment(0), payment(1), payment(2)], DINSOS)
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+    programs.certify(app, "WALIKOTA", 1, DINSOS)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(0), payment(1), payment(2)], DINSOS)
     yield rt
     rt.close()
 

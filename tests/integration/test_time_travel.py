@@ -15,7 +15,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from salur_cases.commands import Actor, PaymentItem, parse_proposal
+from salur_cases.commands import PaymentItem, parse_proposal
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
 from salur_cases.domain.vocabulary import (
     BudgetSource,
@@ -25,6 +26,7 @@ from salur_cases.domain.vocabulary import (
     Role,
     VervalDecision,
 )
+from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.queries import (
     NOT_FOUND,
@@ -70,13 +72,23 @@ def build_story(runtime: Runtime) -> None:
     """The June story of the module docstring."""
     app = runtime.app
     with recording_at(at(4, 20)):
-        app.define_program(
-            "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        programs.define_program(
+            app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
         )
-        app.open_tahap(
-            "WALIKOTA", 1, date(2020, 6, 1), date(2020, 6, 30), 3, 500_000, 1_500_000, "027.45-312", DINSOS
+        programs.open_tahap(
+            app,
+            "WALIKOTA",
+            1,
+            date(2020, 6, 1),
+            date(2020, 6, 30),
+            3,
+            500_000,
+            1_500_000,
+            "027.45-312",
+            DINSOS,
         )
-        app.register_many(
+        registration.register_many(
+            app,
             [
                 parse_proposal(
                     {
@@ -99,29 +111,43 @@ def build_story(runtime: Runtime) -> None:
         )
     with recording_at(at(4, 21)):
         for i in (1, 2, 3, 4):
-            app.record_padan(kk(i), PadanResult.MATCHED, date(2020, 4, 21), DINSOS)
-            app.decide_verval(
-                kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 20 + i), DINSOS
+            padan.record_padan(app, kk(i), PadanResult.MATCHED, date(2020, 4, 21), DINSOS)
+            verval.decide_verval(
+                app, kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 20 + i), DINSOS
             )
     with recording_at(at(5, 31)):
-        app.allocate("WALIKOTA", 1, DINSOS)
+        allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     with recording_at(at(6, 5)):
-        app.remove(
-            kk(3), "WALIKOTA", 1, "DINSOS", "data ganda", "SK-DINSOS-7", DINSOS, effective_on=date(2020, 6, 5)
+        withdrawal.remove(
+            app,
+            kk(3),
+            "WALIKOTA",
+            1,
+            "DINSOS",
+            "data ganda",
+            "SK-DINSOS-7",
+            DINSOS,
+            effective_on=date(2020, 6, 5),
         )
     with recording_at(at(6, 10)):
-        app.record_payments(
+        disbursement.record_payments(
+            app,
             "WALIKOTA",
             1,
             [PaymentItem(kk(i), 500_000, at(6, 10), PaymentStatus.PAID, f"POS-{i}") for i in (1, 2)],
             DINSOS,
         )
     with recording_at(at(6, 20)):
-        app.record_payments(
-            "WALIKOTA", 1, [PaymentItem(kk(2), 500_000, at(6, 20), PaymentStatus.RETURNED, "POS-2R")], DINSOS
+        disbursement.record_payments(
+            app,
+            "WALIKOTA",
+            1,
+            [PaymentItem(kk(2), 500_000, at(6, 20), PaymentStatus.RETURNED, "POS-2R")],
+            DINSOS,
         )
     with recording_at(at(6, 21)):
-        app.remove(
+        withdrawal.remove(
+            app,
             kk(1),
             "WALIKOTA",
             1,
@@ -132,8 +158,8 @@ def build_story(runtime: Runtime) -> None:
             effective_on=date(2020, 6, 1),
         )
     with recording_at(at(6, 25)):
-        app.reinstate(
-            kk(3), "WALIKOTA", 1, "DINSOS", "aduan diterima", DINSOS, effective_on=date(2020, 6, 25)
+        withdrawal.reinstate(
+            app, kk(3), "WALIKOTA", 1, "DINSOS", "aduan diterima", DINSOS, effective_on=date(2020, 6, 25)
         )
     catch_up(runtime)
 

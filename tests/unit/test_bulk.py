@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from salur_cases.bulk import chunk_size, cores_taken, worker_count
+from salur_cases.application import SalurApplication
+from salur_cases.processes.bulk import chunk_size, worker_count
 
 
 def test_chunks_for_workers_come_in_rounds_that_keep_every_worker_busy() -> None:
@@ -23,26 +24,33 @@ def test_work_done_in_the_callers_process_keeps_the_largest_chunks() -> None:
 
 
 def _app(*, postgres: bool) -> Any:
-    return SimpleNamespace(settings=SimpleNamespace(is_postgres=postgres))
+    return SimpleNamespace(settings=SimpleNamespace(is_postgres=postgres), cores_taken=0)
+
+
+def _leaving(app: Any, count: int) -> Any:
+    """The application's own bookkeeping of cores left to a follower, on the stand-in."""
+    return SalurApplication.leaving_cores(app, count)
 
 
 def test_bulk_workers_get_the_cores_not_taken_by_work_beside_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SALUR_BULK_WORKERS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert worker_count(_app(postgres=True)) == 2
-    with cores_taken(1):
-        assert worker_count(_app(postgres=True)) == 1  # the follower's core: the command runs in-process
-        with cores_taken(1):
-            assert worker_count(_app(postgres=True)) == 1
-    assert worker_count(_app(postgres=True)) == 2
+    app = _app(postgres=True)
+    assert worker_count(app) == 2
+    with _leaving(app, 1):
+        assert worker_count(app) == 1  # the follower's core: the command runs in-process
+        with _leaving(app, 1):
+            assert worker_count(app) == 1
+    assert worker_count(app) == 2
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    with cores_taken(1):
-        assert worker_count(_app(postgres=True)) == 4  # at most 4
+    with _leaving(app, 1):
+        assert worker_count(app) == 4  # at most 4
     assert worker_count(_app(postgres=False)) == 1
 
 
 def test_a_configured_number_of_bulk_workers_holds_beside_a_follower(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALUR_BULK_WORKERS", "3")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    with cores_taken(1):
-        assert worker_count(_app(postgres=True)) == 3
+    app = _app(postgres=True)
+    with _leaving(app, 1):
+        assert worker_count(app) == 3

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from salur_cases.application import BulkOutcome
-from salur_cases.bulk import run_chunks
 from salur_cases.collector import collector_paused
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
+from salur_cases.processes.bulk import run_chunks
+from salur_cases.processes.unit_of_work import BulkOutcome
 
 
 @pytest.fixture(autouse=True)
@@ -51,22 +52,21 @@ def test_the_collector_runs_again_after_a_block_that_failed() -> None:
     assert gc.isenabled()
 
 
-class _Recorder:
-    """Stands in for the application: records whether the collector ran during each chunk."""
+_seen: list[bool] = []
+"""Whether the collector ran during each chunk of `_chunk`."""
 
-    def __init__(self) -> None:
-        self.seen: list[bool] = []
 
-    def chunk(self, start: int, chunk: Sequence[Any], actor: Actor, outcome: BulkOutcome) -> None:  # noqa: ARG002
-        self.seen.append(gc.isenabled())
-        outcome.accepted += len(chunk)
+def _chunk(app: Any, start: int, chunk: Sequence[Any], actor: Actor, outcome: BulkOutcome) -> None:
+    _seen.append(gc.isenabled())
+    outcome.accepted += len(chunk)
 
 
 def test_a_bulk_command_runs_its_chunks_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALUR_BULK_WORKERS", "1")
-    app: Any = _Recorder()
+    app: Any = SimpleNamespace(settings=SimpleNamespace(is_postgres=False), cores_taken=0)
     outcome = BulkOutcome()
-    run_chunks(app, "chunk", [(0, [1, 2]), (2, [3])], Actor("dinsos.test", Role.DINSOS), outcome)
-    assert app.seen == [False, False]
+    _seen.clear()
+    run_chunks(app, _chunk, [(0, [1, 2]), (2, [3])], Actor("dinsos.test", Role.DINSOS), outcome)
+    assert _seen == [False, False]
     assert outcome.accepted == 3
     assert gc.isenabled()

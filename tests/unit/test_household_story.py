@@ -10,12 +10,22 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from salur_cases import application
 from salur_cases.application import SalurApplication
 from salur_cases.domain.clock import recording_at
 from salur_cases.domain.errors import InvalidCommand, RefusalCode
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
+from salur_cases.processes import (
+    allocation,
+    complaints,
+    disbursement,
+    padan,
+    programs,
+    registration,
+    unit_of_work,
+    verval,
+    withdrawal,
+)
 from salur_cases.projections.schemas import SourceRead
 from salur_cases.projections.views import household_view
 from salur_cases.settings import load_settings
@@ -95,8 +105,8 @@ def left_out(app: SalurApplication, n: int) -> list[tuple[str, int, str]]:
 def test_a_household_proposed_by_its_kelurahan_and_by_dinas_pertanian_is_one_household_with_two_proposals(
     app: SalurApplication,
 ) -> None:
-    first = app.register(proposal(1, source="KELURAHAN"), KELURAHAN)
-    second = app.register(proposal(1, source="DINAS:Pertanian"), DINSOS)
+    first = registration.register(app, proposal(1, source="KELURAHAN"), KELURAHAN)
+    second = registration.register(app, proposal(1, source="DINAS:Pertanian"), DINSOS)
 
     assert first.created
     assert not second.created
@@ -111,8 +121,8 @@ def test_a_household_proposed_by_its_kelurahan_and_by_dinas_pertanian_is_one_hou
 
 
 def test_a_nik_belongs_to_one_household_at_a_time(app: SalurApplication) -> None:
-    app.register(proposal(1), KELURAHAN)
-    app.register(proposal(2), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
+    registration.register(app, proposal(2), KELURAHAN)
     wife_of_1 = nik_of(1, 1)
     data_with_wife = proposal(2)
     moved_wife = app.household(no_kk_of(1)).member(wife_of_1)
@@ -123,24 +133,28 @@ def test_a_nik_belongs_to_one_household_at_a_time(app: SalurApplication) -> None
         [*data_with_wife.members, moved_wife],
     )
 
-    refusal = refused(app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: app.register(with_wife, KELURAHAN))
+    refusal = refused(
+        app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: registration.register(app, with_wife, KELURAHAN)
+    )
     assert wife_of_1 not in refusal.message
 
-    app.move_member(no_kk_of(1), wife_of_1, no_kk_of(2), "menikah lagi", "KK baru", DINSOS)
+    registration.move_member(app, no_kk_of(1), wife_of_1, no_kk_of(2), "menikah lagi", "KK baru", DINSOS)
     moved_to = app.household_by_nik(wife_of_1)
     assert moved_to is not None
     assert moved_to.no_kk == no_kk_of(2)
     assert wife_of_1 not in app.household(no_kk_of(1)).niks
 
-    assert not app.register(with_wife, KELURAHAN).created
-    refused(app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: app.register(proposal(1), KELURAHAN))
+    assert not registration.register(app, with_wife, KELURAHAN).created
+    refused(
+        app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: registration.register(app, proposal(1), KELURAHAN)
+    )
 
 
 def test_a_nik_claimed_twice_in_one_batch_goes_to_the_first_household_only(app: SalurApplication) -> None:
     first, second = proposal(1), proposal(2)
     clash = type(second)(second.no_kk, second.source, second.address, [*second.members, first.members[0]])
 
-    outcome = app.register_many([first, clash], KELURAHAN)
+    outcome = registration.register_many(app, [first, clash], KELURAHAN)
 
     assert outcome.accepted == 1
     assert [(r.index, r.code, r.field) for r in outcome.rejected] == [
@@ -150,15 +164,15 @@ def test_a_nik_claimed_twice_in_one_batch_goes_to_the_first_household_only(app: 
 
 
 def test_a_corrected_nik_moves_its_claim_to_the_new_number(app: SalurApplication) -> None:
-    app.register(proposal(1), KELURAHAN)
-    app.register(proposal(2), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
+    registration.register(app, proposal(2), KELURAHAN)
     refused(
         app,
         RefusalCode.NIK_IN_OTHER_HOUSEHOLD,
-        lambda: app.correct(no_kk_of(1), "members[0].nik", nik_of(2), "salah ketik", DINSOS),
+        lambda: registration.correct(app, no_kk_of(1), "members[0].nik", nik_of(2), "salah ketik", DINSOS),
     )
 
-    app.correct(no_kk_of(1), "members[0].nik", nik_of(40), "salah ketik", DINSOS)
+    registration.correct(app, no_kk_of(1), "members[0].nik", nik_of(40), "salah ketik", DINSOS)
 
     assert app.household_by_nik(nik_of(1)) is None
     corrected = app.household_by_nik(nik_of(40))
@@ -168,7 +182,7 @@ def test_a_corrected_nik_moves_its_claim_to_the_new_number(app: SalurApplication
     with_freed_nik = type(newcomer)(
         newcomer.no_kk, newcomer.source, newcomer.address, proposal(1).members[:1]
     )
-    assert app.register(with_freed_nik, KELURAHAN).created
+    assert registration.register(app, with_freed_nik, KELURAHAN).created
 
 
 # --- padan and verval ---------------------------------------------------------------------------
@@ -182,11 +196,13 @@ def test_a_household_whose_head_has_no_ektp_cannot_be_assigned_by_the_city(
         (m.nik, PopulationRecord(m.nik, no_kk_of(1), m.name, None, "HIDUP", ektp=i != 0, in_city=True))
         for i, m in enumerate(members)
     )
-    app.register(proposal(1), KELURAHAN)
-    app.decide_verval(no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS)
+    registration.register(app, proposal(1), KELURAHAN)
+    verval.decide_verval(
+        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+    )
 
     assert app.household(no_kk_of(1)).padan is PadanResult.NOT_EKTP
-    refused(app, RefusalCode.NOT_MATCHED, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
+    refused(app, RefusalCode.NOT_MATCHED, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
 
 
 def test_a_household_matched_by_the_extract_and_found_eligible_is_assigned(
@@ -196,10 +212,12 @@ def test_a_household_matched_by_the_extract_and_found_eligible_is_assigned(
         (m.nik, PopulationRecord(m.nik, no_kk_of(1), m.name.upper(), None, "HIDUP", ektp=True, in_city=True))
         for m in proposal(1).members
     )
-    app.register(proposal(1), KELURAHAN)
-    app.decide_verval(no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS)
+    registration.register(app, proposal(1), KELURAHAN)
+    verval.decide_verval(
+        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+    )
 
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
 
     assert seats(app, 1) == [("WALIKOTA", 1, "ASSIGNED")]
 
@@ -207,20 +225,22 @@ def test_a_household_matched_by_the_extract_and_found_eligible_is_assigned(
 def test_the_city_assigns_only_matched_households_whose_latest_verval_is_eligible(
     app: SalurApplication,
 ) -> None:
-    app.register(proposal(1), KELURAHAN)
-    refused(app, RefusalCode.NOT_MATCHED, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
-    app.record_padan(no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
-    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
-    app.decide_verval(no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS)
-    app.decide_verval(
-        no_kk_of(1), VervalDecision.INELIGIBLE, "punya mobil", "petugas", date(2020, 5, 4), DINSOS
+    registration.register(app, proposal(1), KELURAHAN)
+    refused(app, RefusalCode.NOT_MATCHED, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
+    padan.record_padan(app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
+    verval.decide_verval(
+        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
     )
-    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
-    app.decide_verval(
-        no_kk_of(1), VervalDecision.ELIGIBLE, "mobil dijual", "petugas", date(2020, 5, 5), DINSOS
+    verval.decide_verval(
+        app, no_kk_of(1), VervalDecision.INELIGIBLE, "punya mobil", "petugas", date(2020, 5, 4), DINSOS
+    )
+    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
+    verval.decide_verval(
+        app, no_kk_of(1), VervalDecision.ELIGIBLE, "mobil dijual", "petugas", date(2020, 5, 5), DINSOS
     )
 
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
 
     assert seats(app, 1) == [("WALIKOTA", 1, "ASSIGNED")]
 
@@ -229,7 +249,7 @@ def test_a_household_only_an_outside_authority_proposed_is_not_the_citys_to_assi
     app: SalurApplication,
 ) -> None:
     register_eligible(app, [1], source="KEMENSOS")
-    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
+    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
 
 
 # --- one household, one program per period ------------------------------------------------------
@@ -242,27 +262,29 @@ def test_a_household_paid_by_bantuan_gubernur_for_may_cannot_be_assigned_bantuan
     open_tahap(app, "GUBERNUR", 1, month=5)
     open_tahap(app, "WALIKOTA", 2, month=6)
     register_eligible(app, [1, 2])
-    app.assign("GUBERNUR", 1, no_kk_of(1), DINSOS)
-    assert not app.record_payments("GUBERNUR", 1, [payment(1)], DINSOS).rejected
+    allocation.assign(app, "GUBERNUR", 1, no_kk_of(1), DINSOS)
+    assert not disbursement.record_payments(app, "GUBERNUR", 1, [payment(1)], DINSOS).rejected
 
     refusal = refused(
-        app, RefusalCode.ALREADY_RECEIVING, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+        app, RefusalCode.ALREADY_RECEIVING, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
     )
     assert "GUBERNUR" in refusal.message
 
-    outcome = app.allocate("WALIKOTA", 1, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     assert (outcome.assigned, outcome.left_out) == (1, 1)
     assert left_out(app, 1) == [("WALIKOTA", 1, "ALREADY_RECEIVING")]
     assert stored_events(app, "salur:household.LeftOut")[0].other_program == "GUBERNUR"
 
-    app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS)
     assert seats(app, 1) == [("GUBERNUR", 1, "PAID"), ("WALIKOTA", 2, "ASSIGNED")]
 
 
 def test_a_household_holds_one_seat_per_tahap(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    refused(app, RefusalCode.ALREADY_RECEIVING, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    refused(
+        app, RefusalCode.ALREADY_RECEIVING, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    )
     assert app.program("WALIKOTA").tahap[1].assigned == 1
 
 
@@ -272,10 +294,10 @@ def test_a_household_holds_one_seat_per_tahap(app: SalurApplication) -> None:
 def test_a_tahap_never_holds_more_households_than_its_quota(app: SalurApplication) -> None:
     open_tahap(app, "WALIKOTA", 2, month=6, quota=2)
     register_eligible(app, [1, 2, 3])
-    app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS)
-    app.assign("WALIKOTA", 2, no_kk_of(2), DINSOS)
+    allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 2, no_kk_of(2), DINSOS)
 
-    refused(app, RefusalCode.QUOTA_FULL, lambda: app.assign("WALIKOTA", 2, no_kk_of(3), DINSOS))
+    refused(app, RefusalCode.QUOTA_FULL, lambda: allocation.assign(app, "WALIKOTA", 2, no_kk_of(3), DINSOS))
 
     assert app.program("WALIKOTA").tahap[2].assigned == 2
     assert seats(app, 3) == []
@@ -284,13 +306,15 @@ def test_a_tahap_never_holds_more_households_than_its_quota(app: SalurApplicatio
 def test_a_tahap_never_commits_more_than_its_budget_ceiling(app: SalurApplication) -> None:
     open_tahap(app, "WALIKOTA", 2, month=6, quota=5, amount_idr=500_000, ceiling_idr=1_200_000)
     register_eligible(app, [1, 2, 3])
-    app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS)
-    app.assign("WALIKOTA", 2, no_kk_of(2), DINSOS)
+    allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 2, no_kk_of(2), DINSOS)
 
-    refused(app, RefusalCode.CEILING_REACHED, lambda: app.assign("WALIKOTA", 2, no_kk_of(3), DINSOS))
+    refused(
+        app, RefusalCode.CEILING_REACHED, lambda: allocation.assign(app, "WALIKOTA", 2, no_kk_of(3), DINSOS)
+    )
 
     assert app.program("WALIKOTA").tahap[2].committed_idr == 1_000_000
-    outcome = app.allocate("WALIKOTA", 2, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 2, DINSOS)
     assert (outcome.assigned, outcome.left_out) == (0, 1)
     assert left_out(app, 3) == [("WALIKOTA", 2, "QUOTA_EXHAUSTED")]
 
@@ -311,10 +335,10 @@ def test_the_city_ranks_paid_last_tahap_first_then_verval_date_then_registration
     ):
         with recording_at(may + timedelta(hours=n)):
             register_eligible(app, [n], verval_on=verval_on)
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
 
-    outcome = app.allocate("WALIKOTA", 2, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 2, DINSOS)
 
     assert (outcome.assigned, outcome.left_out, outcome.cutoff) == (2, 2, 2)
     assigned = {
@@ -334,11 +358,11 @@ def test_the_city_ranks_paid_last_tahap_first_then_verval_date_then_registration
 def test_ranks_and_cutoff_run_on_across_the_transactions_of_a_large_allocation(
     app: SalurApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(application, "CHUNK", 3)
+    monkeypatch.setattr(unit_of_work, "CHUNK", 3)
     open_tahap(app, "WALIKOTA", 2, month=6, quota=4)
     register_eligible(app, range(1, 9))
 
-    outcome = app.allocate("WALIKOTA", 2, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 2, DINSOS)
 
     assert (outcome.assigned, outcome.left_out, outcome.cutoff) == (4, 4, 4)
     assert [e.rank for e in stored_events(app, "salur:household.Assigned")] == [1, 2, 3, 4]
@@ -352,13 +376,13 @@ def test_ranks_and_cutoff_run_on_across_the_transactions_of_a_large_allocation(
 
 def test_an_allocation_records_why_each_considered_household_was_left_out(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    app.register(proposal(2), KELURAHAN)
-    app.register(proposal(3), KELURAHAN)
-    app.record_padan(no_kk_of(3), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    registration.register(app, proposal(2), KELURAHAN)
+    registration.register(app, proposal(3), KELURAHAN)
+    padan.record_padan(app, no_kk_of(3), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
     register_eligible(app, [4])
-    app.remove(no_kk_of(4), "WALIKOTA", 1, "DINSOS", "pindah domisili", "SK 1", DINSOS)
+    withdrawal.remove(app, no_kk_of(4), "WALIKOTA", 1, "DINSOS", "pindah domisili", "SK 1", DINSOS)
 
-    outcome = app.allocate("WALIKOTA", 1, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
 
     assert (outcome.assigned, outcome.left_out) == (1, 3)
     assert left_out(app, 2) == [("WALIKOTA", 1, "NOT_MATCHED")]
@@ -369,10 +393,10 @@ def test_an_allocation_records_why_each_considered_household_was_left_out(app: S
 def test_a_second_allocation_of_a_tahap_fills_only_what_is_left(app: SalurApplication) -> None:
     open_tahap(app, "WALIKOTA", 2, month=6, quota=3)
     register_eligible(app, [1, 2])
-    assert app.allocate("WALIKOTA", 2, DINSOS).assigned == 2
+    assert allocation.allocate(app, "WALIKOTA", 2, DINSOS).assigned == 2
     register_eligible(app, [3, 4])
 
-    outcome = app.allocate("WALIKOTA", 2, DINSOS)
+    outcome = allocation.allocate(app, "WALIKOTA", 2, DINSOS)
 
     assert (outcome.assigned, outcome.left_out, outcome.cutoff) == (1, 1, 3)
     assert app.program("WALIKOTA").tahap[2].assigned == 3
@@ -386,7 +410,7 @@ def test_no_payment_without_an_assignment(app: SalurApplication) -> None:
     register_eligible(app, [1])
     before = app.recorder.max_notification_id()
 
-    outcome = app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS)
+    outcome = disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
 
     assert [(r.index, r.code) for r in outcome.rejected] == [(0, RefusalCode.NOT_ASSIGNED)]
     assert outcome.accepted == 0
@@ -395,10 +419,10 @@ def test_no_payment_without_an_assignment(app: SalurApplication) -> None:
 
 def test_no_payment_above_the_tahaps_amount(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
     before = app.recorder.max_notification_id()
 
-    outcome = app.record_payments("WALIKOTA", 1, [payment(1, amount_idr=500_001)], DINSOS)
+    outcome = disbursement.record_payments(app, "WALIKOTA", 1, [payment(1, amount_idr=500_001)], DINSOS)
 
     assert [r.code for r in outcome.rejected] == [RefusalCode.AMOUNT_ABOVE_TAHAP]
     assert app.recorder.max_notification_id() == before
@@ -406,11 +430,11 @@ def test_no_payment_above_the_tahaps_amount(app: SalurApplication) -> None:
 
 def test_a_household_is_paid_at_most_once_per_tahap(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    assert app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS).accepted == 1
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    assert disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS).accepted == 1
     before = app.recorder.max_notification_id()
 
-    outcome = app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS)
+    outcome = disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
 
     assert [r.code for r in outcome.rejected] == [RefusalCode.ALREADY_PAID]
     assert app.recorder.max_notification_id() == before
@@ -418,10 +442,10 @@ def test_a_household_is_paid_at_most_once_per_tahap(app: SalurApplication) -> No
 
 def test_a_failed_payment_may_be_tried_again(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
     failed = payment(1, status=PaymentStatus.FAILED)
 
-    outcome = app.record_payments("WALIKOTA", 1, [failed, failed, payment(1)], DINSOS)
+    outcome = disbursement.record_payments(app, "WALIKOTA", 1, [failed, failed, payment(1)], DINSOS)
 
     assert (outcome.accepted, outcome.rejected) == (3, [])
     assert seats(app, 1) == [("WALIKOTA", 1, "PAID")]
@@ -429,24 +453,26 @@ def test_a_failed_payment_may_be_tried_again(app: SalurApplication) -> None:
 
 def test_a_returned_payment_allows_another_paid_one(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
     returned = payment(1, status=PaymentStatus.RETURNED)
-    refused_return = app.record_payments("WALIKOTA", 1, [returned], DINSOS)
+    refused_return = disbursement.record_payments(app, "WALIKOTA", 1, [returned], DINSOS)
     assert [r.code for r in refused_return.rejected] == [RefusalCode.NOT_PAID]
 
-    outcome = app.record_payments("WALIKOTA", 1, [payment(1), returned, payment(1)], DINSOS)
+    outcome = disbursement.record_payments(app, "WALIKOTA", 1, [payment(1), returned, payment(1)], DINSOS)
 
     assert (outcome.accepted, outcome.rejected) == (3, [])
     assert app.household(no_kk_of(1)).paid_in("WALIKOTA", 1)
-    assert [r.code for r in app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS).rejected] == [
-        RefusalCode.ALREADY_PAID
-    ]
+    assert [
+        r.code for r in disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS).rejected
+    ] == [RefusalCode.ALREADY_PAID]
 
 
 def test_a_payers_report_is_a_fact_recorded_with_warnings(app: SalurApplication) -> None:
     register_eligible(app, [1])
 
-    outcome = app.record_payments("WALIKOTA", 1, [payment(1, amount_idr=600_000)], DINSOS, as_fact=True)
+    outcome = disbursement.record_payments(
+        app, "WALIKOTA", 1, [payment(1, amount_idr=600_000)], DINSOS, as_fact=True
+    )
 
     assert outcome.accepted == 1
     assert [w.code for w in outcome.warnings] == ["NOT_ASSIGNED"]
@@ -460,11 +486,11 @@ def test_a_payers_report_is_a_fact_recorded_with_warnings(app: SalurApplication)
 def test_an_outside_roster_is_recorded_even_where_it_breaks_a_city_rule(app: SalurApplication) -> None:
     define_program(app, "BST", BudgetSource.APBN)
     open_tahap(app, "BST", 1, month=5, quota=1)
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
     register_eligible(app, [2])
-    app.assign("WALIKOTA", 1, no_kk_of(2), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(2), DINSOS)
 
-    outcome = app.allocate_roster("BST", 1, KEMENSOS, [no_kk_of(1), no_kk_of(2)], DINSOS)
+    outcome = allocation.allocate_roster(app, "BST", 1, KEMENSOS, [no_kk_of(1), no_kk_of(2)], DINSOS)
 
     assert outcome.assigned == 2
     assert [(w.index, w.code) for w in outcome.warnings] == [
@@ -487,7 +513,7 @@ def test_an_unknown_no_kk_on_a_roster_creates_a_household_whose_source_is_the_au
     define_program(app, "BST", BudgetSource.APBN)
     open_tahap(app, "BST", 5, month=5)
 
-    outcome = app.allocate_roster("BST", 5, KEMENSOS, [no_kk_of(7)], DINSOS)
+    outcome = allocation.allocate_roster(app, "BST", 5, KEMENSOS, [no_kk_of(7)], DINSOS)
 
     assert (outcome.assigned, outcome.created) == (1, 1)
     household = app.household(no_kk_of(7))
@@ -502,10 +528,10 @@ def test_a_roster_leaves_out_households_paid_in_the_previous_tahap_and_absent_fr
     define_program(app, "BST", BudgetSource.APBN)
     open_tahap(app, "BST", 5, month=5)
     open_tahap(app, "BST", 6, month=6)
-    app.allocate_roster("BST", 5, KEMENSOS, [no_kk_of(1), no_kk_of(2), no_kk_of(3)], DINSOS)
-    app.record_payments("BST", 5, [payment(1), payment(2)], DINSOS, as_fact=True)
+    allocation.allocate_roster(app, "BST", 5, KEMENSOS, [no_kk_of(1), no_kk_of(2), no_kk_of(3)], DINSOS)
+    disbursement.record_payments(app, "BST", 5, [payment(1), payment(2)], DINSOS, as_fact=True)
 
-    outcome = app.allocate_roster("BST", 6, KEMENSOS, [no_kk_of(1)], DINSOS)
+    outcome = allocation.allocate_roster(app, "BST", 6, KEMENSOS, [no_kk_of(1)], DINSOS)
 
     assert (outcome.assigned, outcome.left_out) == (1, 1)
     assert left_out(app, 2) == [("BST", 6, "NOT_IN_SOURCE_LIST")]
@@ -527,7 +553,7 @@ def test_a_removal_names_an_authority_and_a_reason(
     before = app.recorder.max_notification_id()
 
     with pytest.raises(InvalidCommand) as caught:
-        app.remove(no_kk_of(1), "WALIKOTA", 1, authority, reason, "SK 9", DINSOS)
+        withdrawal.remove(app, no_kk_of(1), "WALIKOTA", 1, authority, reason, "SK 9", DINSOS)
 
     assert caught.value.field == field
     assert app.recorder.max_notification_id() == before
@@ -538,12 +564,12 @@ def test_a_household_removed_from_a_tahap_is_refused_it_and_every_later_one_unti
 ) -> None:
     open_tahap(app, "WALIKOTA", 2, month=6)
     register_eligible(app, [1])
-    app.remove(
-        no_kk_of(1), "WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", DINSOS, effective_on=date(2020, 5, 1)
+    withdrawal.remove(
+        app, no_kk_of(1), "WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", DINSOS, effective_on=date(2020, 5, 1)
     )
 
-    refused(app, RefusalCode.REMOVED, lambda: app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS))
-    refused(app, RefusalCode.REMOVED, lambda: app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS))
+    refused(app, RefusalCode.REMOVED, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
+    refused(app, RefusalCode.REMOVED, lambda: allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS))
     [removal] = household_view(app.household(no_kk_of(1))).removals
     assert (removal.authority, removal.reason, removal.effective_on) == (
         KEMENSOS,
@@ -551,8 +577,8 @@ def test_a_household_removed_from_a_tahap_is_refused_it_and_every_later_one_unti
         date(2020, 5, 1),
     )
 
-    app.reinstate(no_kk_of(1), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
-    app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS)
+    withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
+    allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS)
     assert seats(app, 1) == [("WALIKOTA", 2, "ASSIGNED")]
 
 
@@ -562,14 +588,14 @@ def test_a_reinstatement_that_would_give_a_household_two_programs_in_one_month_i
     define_program(app, "GUBERNUR", BudgetSource.APBD_PROVINSI)
     open_tahap(app, "GUBERNUR", 1, month=5)
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    app.remove(no_kk_of(1), "WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", DINSOS)
-    app.assign("GUBERNUR", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    withdrawal.remove(app, no_kk_of(1), "WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", DINSOS)
+    allocation.assign(app, "GUBERNUR", 1, no_kk_of(1), DINSOS)
 
     refusal = refused(
         app,
         RefusalCode.ALREADY_RECEIVING,
-        lambda: app.reinstate(no_kk_of(1), "WALIKOTA", 1, "DINSOS", "aduan diterima", DINSOS),
+        lambda: withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "aduan diterima", DINSOS),
     )
 
     assert "GUBERNUR" in refusal.message
@@ -581,7 +607,7 @@ def test_reinstating_a_household_that_was_not_removed_is_refused(app: SalurAppli
     refused(
         app,
         RefusalCode.NOT_REMOVED,
-        lambda: app.reinstate(no_kk_of(1), "WALIKOTA", 1, "DINSOS", "salah input", DINSOS),
+        lambda: withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "salah input", DINSOS),
     )
 
 
@@ -592,11 +618,11 @@ def test_a_transfer_takes_a_household_out_of_one_program_without_assigning_it_to
     open_tahap(app, "BST", 1, month=6)
     open_tahap(app, "WALIKOTA", 2, month=6)
     register_eligible(app, [1])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
 
-    app.transfer(no_kk_of(1), "WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis", DINSOS)
+    withdrawal.transfer(app, no_kk_of(1), "WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis", DINSOS)
 
-    refused(app, RefusalCode.REMOVED, lambda: app.assign("WALIKOTA", 2, no_kk_of(1), DINSOS))
+    refused(app, RefusalCode.REMOVED, lambda: allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS))
     assert seats(app, 1) == [("WALIKOTA", 1, "ASSIGNED")]
     [transfer] = household_view(app.household(no_kk_of(1))).removals
     assert (transfer.kind, transfer.to_program) == ("TRANSFERRED", "BST")
@@ -612,34 +638,44 @@ def test_a_program_code_and_a_tahap_number_are_taken_once(app: SalurApplication)
 
 def test_commands_about_unknown_programs_tahap_and_households_are_refused(app: SalurApplication) -> None:
     register_eligible(app, [1])
-    refused(app, RefusalCode.UNKNOWN_PROGRAM, lambda: app.assign("BANSOS", 1, no_kk_of(1), DINSOS))
+    refused(
+        app, RefusalCode.UNKNOWN_PROGRAM, lambda: allocation.assign(app, "BANSOS", 1, no_kk_of(1), DINSOS)
+    )
     refused(app, RefusalCode.UNKNOWN_PROGRAM, lambda: open_tahap(app, "BANSOS", 1))
-    refused(app, RefusalCode.UNKNOWN_TAHAP, lambda: app.assign("WALIKOTA", 9, no_kk_of(1), DINSOS))
-    refused(app, RefusalCode.UNKNOWN_TAHAP, lambda: app.allocate("WALIKOTA", 9, DINSOS))
-    refused(app, RefusalCode.UNKNOWN_HOUSEHOLD, lambda: app.assign("WALIKOTA", 1, no_kk_of(2), DINSOS))
+    refused(
+        app, RefusalCode.UNKNOWN_TAHAP, lambda: allocation.assign(app, "WALIKOTA", 9, no_kk_of(1), DINSOS)
+    )
+    refused(app, RefusalCode.UNKNOWN_TAHAP, lambda: allocation.allocate(app, "WALIKOTA", 9, DINSOS))
+    refused(
+        app, RefusalCode.UNKNOWN_HOUSEHOLD, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(2), DINSOS)
+    )
     refused(
         app,
         RefusalCode.UNKNOWN_HOUSEHOLD,
-        lambda: app.decide_verval(
-            no_kk_of(2), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+        lambda: verval.decide_verval(
+            app, no_kk_of(2), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
         ),
     )
 
 
 def test_a_certified_tahap_takes_no_more_allocations(app: SalurApplication) -> None:
     register_eligible(app, [1, 2])
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    digest, households, head, _ = app.certify("WALIKOTA", 1, DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    digest, households, head, _ = programs.certify(app, "WALIKOTA", 1, DINSOS)
     assert households == 1
     assert head["position"] > 0
 
-    refused(app, RefusalCode.TAHAP_CERTIFIED, lambda: app.allocate("WALIKOTA", 1, DINSOS))
-    refused(app, RefusalCode.TAHAP_CERTIFIED, lambda: app.assign("WALIKOTA", 1, no_kk_of(2), DINSOS))
+    refused(app, RefusalCode.TAHAP_CERTIFIED, lambda: allocation.allocate(app, "WALIKOTA", 1, DINSOS))
     refused(
-        app, RefusalCode.TAHAP_CERTIFIED, lambda: app.allocate_roster("WALIKOTA", 1, KEMENSOS, [], DINSOS)
+        app, RefusalCode.TAHAP_CERTIFIED, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(2), DINSOS)
     )
-    refused(app, RefusalCode.TAHAP_CERTIFIED, lambda: app.certify("WALIKOTA", 1, DINSOS))
-    app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS)
+    refused(
+        app,
+        RefusalCode.TAHAP_CERTIFIED,
+        lambda: allocation.allocate_roster(app, "WALIKOTA", 1, KEMENSOS, [], DINSOS),
+    )
+    refused(app, RefusalCode.TAHAP_CERTIFIED, lambda: programs.certify(app, "WALIKOTA", 1, DINSOS))
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
     [paid] = stored_events(app, "salur:household.PaymentRecorded")
     assert paid.roster_hash == digest
 
@@ -652,22 +688,22 @@ def life_of_a_household(app: SalurApplication) -> None:
     define_program(app, "BST", BudgetSource.APBN)
     open_tahap(app, "BST", 1, month=6)
     register_eligible(app, [1, 2])
-    app.register(proposal(4), KELURAHAN)
-    app.register(proposal(1, source="DINAS:Pertanian"), DINSOS)
-    app.register(proposal(2, members=3, source="DPRD:Komisi IV"), DINSOS)
-    app.assign("WALIKOTA", 1, no_kk_of(1), DINSOS)
-    app.record_payments("WALIKOTA", 1, [payment(1)], DINSOS)
-    app.allocate("WALIKOTA", 1, DINSOS)
-    app.allocate_roster("BST", 1, KEMENSOS, [no_kk_of(2), no_kk_of(3)], DINSOS)
-    app.remove(no_kk_of(2), "BST", 1, KEMENSOS, "cleansing", "SK 5", DINSOS)
-    app.reinstate(no_kk_of(2), "BST", 1, KEMENSOS, "aduan", DINSOS)
-    app.transfer(no_kk_of(2), "BST", 1, "WALIKOTA", "DINSOS", "pindah program", DINSOS)
-    complaint, _ = app.file_complaint(no_kk_of(2), "WA", "belum terima", KELURAHAN)
-    app.resolve_complaint(no_kk_of(2), complaint, "DIJAWAB", "sudah dicek", DINSOS)
-    app.correct(no_kk_of(2), "address.rt", "08", "surat RT", DINSOS)
-    app.correct(no_kk_of(4), "members[0].nik", nik_of(40), "salah ketik NIK", DINSOS)
-    app.move_member(no_kk_of(1), nik_of(1, 1), no_kk_of(2), "pindah KK", "KK baru", DINSOS)
-    app.certify("WALIKOTA", 1, DINSOS)
+    registration.register(app, proposal(4), KELURAHAN)
+    registration.register(app, proposal(1, source="DINAS:Pertanian"), DINSOS)
+    registration.register(app, proposal(2, members=3, source="DPRD:Komisi IV"), DINSOS)
+    allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+    allocation.allocate_roster(app, "BST", 1, KEMENSOS, [no_kk_of(2), no_kk_of(3)], DINSOS)
+    withdrawal.remove(app, no_kk_of(2), "BST", 1, KEMENSOS, "cleansing", "SK 5", DINSOS)
+    withdrawal.reinstate(app, no_kk_of(2), "BST", 1, KEMENSOS, "aduan", DINSOS)
+    withdrawal.transfer(app, no_kk_of(2), "BST", 1, "WALIKOTA", "DINSOS", "pindah program", DINSOS)
+    complaint, _ = complaints.file_complaint(app, no_kk_of(2), "WA", "belum terima", KELURAHAN)
+    complaints.resolve_complaint(app, no_kk_of(2), complaint, "DIJAWAB", "sudah dicek", DINSOS)
+    registration.correct(app, no_kk_of(2), "address.rt", "08", "surat RT", DINSOS)
+    registration.correct(app, no_kk_of(4), "members[0].nik", nik_of(40), "salah ketik NIK", DINSOS)
+    registration.move_member(app, no_kk_of(1), nik_of(1, 1), no_kk_of(2), "pindah KK", "KK baru", DINSOS)
+    programs.certify(app, "WALIKOTA", 1, DINSOS)
 
 
 def test_every_event_records_actor_role_and_recorded_time(app: SalurApplication) -> None:
@@ -690,7 +726,7 @@ def test_every_event_records_actor_role_and_recorded_time(app: SalurApplication)
 def test_a_story_replayed_at_its_own_dates_records_those_dates(app: SalurApplication) -> None:
     moment = datetime(2020, 4, 28, 9, 30, tzinfo=UTC)
     with recording_at(moment):
-        app.register(proposal(1), KELURAHAN)
+        registration.register(app, proposal(1), KELURAHAN)
     [proposed] = stored_events(app, "salur:household.Proposed")
     assert proposed.timestamp == moment
     assert app.household(no_kk_of(1)).registered_at == moment
@@ -727,9 +763,11 @@ def test_events_are_stored_under_explicit_stable_topics(app: SalurApplication) -
 
 
 def test_no_refusal_message_repeats_a_nik_or_a_name(app: SalurApplication) -> None:
-    app.register(proposal(1), KELURAHAN)
+    registration.register(app, proposal(1), KELURAHAN)
     clash = proposal(2)
     clash = type(clash)(clash.no_kk, clash.source, clash.address, proposal(1).members)
-    refusal = refused(app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: app.register(clash, KELURAHAN))
+    refusal = refused(
+        app, RefusalCode.NIK_IN_OTHER_HOUSEHOLD, lambda: registration.register(app, clash, KELURAHAN)
+    )
     for secret in (nik_of(1, 0), nik_of(1, 1), name_of(1, 0), no_kk_of(1), no_kk_of(2)):
         assert secret not in str(refusal)

@@ -6,19 +6,19 @@ from datetime import date
 
 import pytest
 
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.program import Program, roster_hash
-from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
+from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup, Role
 
-OFFICER = "petugas-dinsos"
-ROLE = "dinsos"
+OFFICER = Actor("petugas-dinsos", Role.DINSOS)
 KEMENSOS = "KEMENSOS"
 
 
 def walikota(quota: int = 2, amount_idr: int = 500_000, ceiling_idr: int | None = None) -> Program:
     """Bantuan Walikota with tahap 1 (May 2020) open."""
     program = Program.define(
-        "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, OFFICER, ROLE
+        "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, OFFICER
     )
     program.open_tahap(
         1,
@@ -29,7 +29,6 @@ def walikota(quota: int = 2, amount_idr: int = 500_000, ceiling_idr: int | None 
         quota * amount_idr if ceiling_idr is None else ceiling_idr,
         "027.45-312",
         OFFICER,
-        ROLE,
     )
     return program
 
@@ -55,7 +54,7 @@ def test_a_tahap_cannot_be_opened_twice() -> None:
     refused(
         RefusalCode.TAHAP_EXISTS,
         program,
-        lambda: program.open_tahap(1, date(2020, 6, 1), date(2020, 6, 30), 1, 1, 1, "", OFFICER, ROLE),
+        lambda: program.open_tahap(1, date(2020, 6, 1), date(2020, 6, 30), 1, 1, 1, "", OFFICER),
     )
 
 
@@ -65,8 +64,8 @@ def test_an_unopened_tahap_is_unknown() -> None:
 
 def test_a_tahap_never_holds_more_than_its_quota() -> None:
     program = walikota(quota=2)
-    program.commit_seats(1, ["h1", "h2"], OFFICER, ROLE)
-    refused(RefusalCode.QUOTA_FULL, program, lambda: program.commit_seats(1, ["h3"], OFFICER, ROLE))
+    program.commit_seats(1, ["h1", "h2"], OFFICER)
+    refused(RefusalCode.QUOTA_FULL, program, lambda: program.commit_seats(1, ["h3"], OFFICER))
     assert program.tahap[1].assigned == 2
     assert program.tahap[1].seats_left == 0
 
@@ -74,21 +73,21 @@ def test_a_tahap_never_holds_more_than_its_quota() -> None:
 def test_a_tahap_never_commits_more_than_its_ceiling() -> None:
     program = walikota(quota=10, amount_idr=500_000, ceiling_idr=1_200_000)
     assert program.tahap[1].seats_left == 2
-    program.commit_seats(1, ["h1", "h2"], OFFICER, ROLE)
-    refused(RefusalCode.CEILING_REACHED, program, lambda: program.commit_seats(1, ["h3"], OFFICER, ROLE))
+    program.commit_seats(1, ["h1", "h2"], OFFICER)
+    refused(RefusalCode.CEILING_REACHED, program, lambda: program.commit_seats(1, ["h3"], OFFICER))
     assert program.tahap[1].committed_idr == 1_000_000
 
 
 def test_a_batch_that_would_overfill_the_quota_commits_nothing() -> None:
     program = walikota(quota=2)
-    program.commit_seats(1, ["h1"], OFFICER, ROLE)
-    refused(RefusalCode.QUOTA_FULL, program, lambda: program.commit_seats(1, ["h2", "h3"], OFFICER, ROLE))
+    program.commit_seats(1, ["h1"], OFFICER)
+    refused(RefusalCode.QUOTA_FULL, program, lambda: program.commit_seats(1, ["h2", "h3"], OFFICER))
     assert program.tahap[1].assigned == 1
 
 
 def test_an_outside_roster_is_a_fact_and_commits_past_the_quota() -> None:
     program = walikota(quota=1)
-    program.commit_seats(1, ["h1", "h2", "h3"], OFFICER, ROLE, authority=KEMENSOS)
+    program.commit_seats(1, ["h1", "h2", "h3"], OFFICER, authority=KEMENSOS)
     assert program.tahap[1].assigned == 3
     assert program.tahap[1].committed_idr == 1_500_000
     assert program.tahap[1].seats_left == 0
@@ -96,15 +95,15 @@ def test_an_outside_roster_is_a_fact_and_commits_past_the_quota() -> None:
 
 def test_a_certified_tahap_is_fixed() -> None:
     program = walikota()
-    program.commit_seats(1, ["h2", "h1"], OFFICER, ROLE)
-    digest = program.certify(1, ["h2", "h1"], {"position": 7, "hash": "ab"}, OFFICER, ROLE)
+    program.commit_seats(1, ["h2", "h1"], OFFICER)
+    digest = program.certify(1, ["h2", "h1"], {"position": 7, "hash": "ab"}, OFFICER)
     assert digest == roster_hash(["h1", "h2"]) == program.tahap[1].roster_hash
-    refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.commit_seats(1, ["h3"], OFFICER, ROLE))
-    refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.certify(1, ["h1", "h2"], {}, OFFICER, ROLE))
+    refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.commit_seats(1, ["h3"], OFFICER))
+    refused(RefusalCode.TAHAP_CERTIFIED, program, lambda: program.certify(1, ["h1", "h2"], {}, OFFICER))
     refused(
         RefusalCode.TAHAP_CERTIFIED,
         program,
-        lambda: program.commit_seats(1, ["h3"], OFFICER, ROLE, authority=KEMENSOS),
+        lambda: program.commit_seats(1, ["h3"], OFFICER, authority=KEMENSOS),
     )
 
 
@@ -114,7 +113,7 @@ def test_the_roster_hash_does_not_depend_on_the_order_of_assignment() -> None:
 
 def test_the_previous_tahap_is_the_one_opened_before() -> None:
     program = walikota()
-    program.open_tahap(3, date(2020, 7, 1), date(2020, 7, 31), 1, 1, 1, "", OFFICER, ROLE)
+    program.open_tahap(3, date(2020, 7, 1), date(2020, 7, 31), 1, 1, 1, "", OFFICER)
     previous = program.previous_tahap(3)
     assert previous is not None
     assert previous.number == 1
@@ -123,8 +122,8 @@ def test_the_previous_tahap_is_the_one_opened_before() -> None:
 
 def test_every_program_event_records_actor_role_time_and_a_stable_topic() -> None:
     program = walikota()
-    program.commit_seats(1, ["h1"], OFFICER, ROLE)
-    program.certify(1, ["h1"], {}, OFFICER, ROLE)
+    program.commit_seats(1, ["h1"], OFFICER)
+    program.certify(1, ["h1"], {}, OFFICER)
     events = program.collect_events()
     assert [type(e).TOPIC for e in events] == [  # type: ignore[attr-defined]
         "salur:program.Defined",
@@ -133,13 +132,13 @@ def test_every_program_event_records_actor_role_time_and_a_stable_topic() -> Non
         "salur:program.TahapCertified",
     ]
     for e in events:
-        assert (e.actor, e.role) == (OFFICER, ROLE)  # type: ignore[attr-defined]
+        assert (e.actor, e.role) == (OFFICER.name, OFFICER.role)  # type: ignore[attr-defined]
         assert e.timestamp.tzinfo is not None
 
 
 def test_replaying_a_programs_events_rebuilds_it() -> None:
     program = walikota(quota=3)
-    program.commit_seats(1, ["h1", "h2"], OFFICER, ROLE)
+    program.commit_seats(1, ["h1", "h2"], OFFICER)
     events = program.collect_events()
     rebuilt: Program | None = None
     for e in events:

@@ -20,7 +20,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from salur_cases.collector import collector_paused
-from salur_cases.commands import Actor
 from salur_cases.demo.scenario import (
     POPULATION_HEADER,
     PROGRAMS,
@@ -33,11 +32,13 @@ from salur_cases.demo.scenario import (
     population_rows,
     registration_rows,
 )
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import recording_at
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file
 from salur_cases.intake.report import ImportReport
+from salur_cases.processes import allocation, programs
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.reports import compare, program_table, render_table
 from salur_cases.projections.runner import catch_up, following
@@ -141,10 +142,14 @@ class Story:
     def _open(
         self, code: str, tahap: int, period: tuple[date, date], quota: int, amount: int, decree: str
     ) -> None:
-        self.app.open_tahap(code, tahap, period[0], period[1], quota, amount, quota * amount, decree, DINSOS)
+        programs.open_tahap(
+            self.app, code, tahap, period[0], period[1], quota, amount, quota * amount, decree, DINSOS
+        )
 
     def _allocate(self, code: str, tahap: int, candidates: Sequence[Family]) -> None:
-        outcome = self.app.allocate(code, tahap, DINSOS, [self.app.household_id(f.no_kk) for f in candidates])
+        outcome = allocation.allocate(
+            self.app, code, tahap, DINSOS, [self.app.household_id(f.no_kk) for f in candidates]
+        )
         self.say(
             f"  allocate {code} tahap {tahap} by the city's rule: {outcome.assigned} assigned, "
             f"{outcome.left_out} left out (cutoff rank {outcome.cutoff})"
@@ -156,7 +161,9 @@ class Story:
         """1 April: the programs of the year."""
         with recording_at(moment(_d(4, 1))):
             for spec in PROGRAMS:
-                self.app.define_program(spec.code, spec.name, spec.budget_source, spec.group, DINSOS)
+                programs.define_program(
+                    self.app, spec.code, spec.name, spec.budget_source, spec.group, DINSOS
+                )
 
     def population(self) -> None:
         """2 April: Disdukcapil loads its extract, the reference for padan."""
@@ -435,7 +442,7 @@ def demo_command(args: argparse.Namespace) -> int:
             raise InvalidCommand("database", "already holds events: the demo builds into a new database")
         started = time.perf_counter()
         print(f"Kota Bogor 2020 at scale {args.scale} (seed {args.seed})")
-        with following(runtime.settings):
+        with following(runtime.settings) as cores, runtime.app.leaving_cores(cores):
             scenario = build(runtime, args.scale, args.seed)
         events = runtime.app.recorder.max_notification_id() or 0
         written = time.perf_counter() - started

@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.topics import register_event_topics
@@ -119,11 +120,16 @@ class Program(Aggregate):
 
     @classmethod
     def define(
-        cls, code: str, name: str, budget_source: BudgetSource, group: ProgramGroup, actor: str, role: str
+        cls, code: str, name: str, budget_source: BudgetSource, group: ProgramGroup, actor: Actor
     ) -> Program:
         """Define a new program."""
         return cls(
-            code=code, name=name, budget_source=str(budget_source), group=str(group), actor=actor, role=role
+            code=code,
+            name=name,
+            budget_source=str(budget_source),
+            group=str(group),
+            actor=actor.name,
+            role=actor.role,
         )
 
     @event(Defined)
@@ -145,8 +151,7 @@ class Program(Aggregate):
         amount_idr: int,
         budget_ceiling_idr: int,
         decree_ref: str,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Open tahap `number`; refused when it exists."""
         if number in self.tahap:
@@ -159,8 +164,8 @@ class Program(Aggregate):
             amount_idr=amount_idr,
             budget_ceiling_idr=budget_ceiling_idr,
             decree_ref=decree_ref,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def get_tahap(self, number: int) -> Tahap:
@@ -176,7 +181,7 @@ class Program(Aggregate):
         return self.tahap[max(earlier)] if earlier else None
 
     def commit_seats(
-        self, number: int, household_ids: list[str], actor: str, role: str, authority: str | None = None
+        self, number: int, household_ids: list[str], actor: Actor, authority: str | None = None
     ) -> None:
         """Commit seats for households in tahap `number`.
 
@@ -204,13 +209,11 @@ class Program(Aggregate):
             households=household_ids,
             amount_idr=len(household_ids) * tahap.amount_idr,
             authority=authority,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
-    def certify(
-        self, number: int, households: list[str], chain_head: dict[str, Any], actor: str, role: str
-    ) -> str:
+    def certify(self, number: int, households: list[str], chain_head: dict[str, Any], actor: Actor) -> str:
         """Fix tahap `number`'s roster (the ids its SeatsCommitted events name); returns its hash."""
         tahap = self.get_tahap(number)
         if tahap.certified:
@@ -224,8 +227,8 @@ class Program(Aggregate):
             roster_hash=digest,
             households=tahap.assigned,
             chain_head=chain_head,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return digest
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from salur_cases.commands import Actor
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file, no_progress

@@ -31,7 +31,7 @@ from salur_cases.intake.rows import Sheet
 from salur_cases.intake.steps import Context
 
 if TYPE_CHECKING:
-    from salur_cases.commands import Actor
+    from salur_cases.domain.actor import Actor
     from salur_cases.runtime import Runtime
 
 KIND_ROLES: Mapping[str, frozenset[Role]] = {
@@ -48,7 +48,7 @@ BATCH = 20_000
 """Rows (or households) per batch; removals, written one per transaction, go a fifth as many per batch.
 
 A batch is the unit of resumption (an interrupted import redoes at most one) and of the bulk worker
-processes' lifetime (`salur_cases.bulk` forks them per batch): large, so forking is rare."""
+processes' lifetime (`salur_cases.processes.bulk` forks them per batch): large, so forking is rare."""
 
 Progress = Callable[[int, int], AbstractContextManager[Callable[[int], None]]]
 """A progress display: given the rows in all and those already done, a context whose value is told

@@ -22,7 +22,7 @@ from salur_cases.intake.report import ImportReport, RowProblem
 from salur_cases.tables import imports
 
 if TYPE_CHECKING:
-    from salur_cases.commands import Actor
+    from salur_cases.domain.actor import Actor
     from salur_cases.runtime import Runtime
 
 

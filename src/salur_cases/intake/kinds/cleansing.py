@@ -12,6 +12,7 @@ from salur_cases.domain.errors import RefusalCode
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import RowError, Sheet, batches, dedup
 from salur_cases.intake.steps import Context, Outcome, Step, check_program
+from salur_cases.processes import withdrawal
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class Cleansing:
         if ctx.dry_run:
             out.accepted += len(checked)
             return out
-        result = ctx.app.remove_many(
+        result = withdrawal.remove_many(
+            ctx.app,
             [
                 RemovalItem(i.no_kk, i.program, i.tahap, i.authority, i.reason, i.decree_ref, i.effective_on)
                 for i in checked

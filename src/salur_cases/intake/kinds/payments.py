@@ -19,6 +19,7 @@ from salur_cases.domain.vocabulary import PaymentStatus
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import RowError, Sheet, batches, dedup
 from salur_cases.intake.steps import Context, Outcome, Step, check_program
+from salur_cases.processes import disbursement
 
 PAYMENT_STATUS = {
     "PAID": "PAID",
@@ -90,7 +91,9 @@ class Payments:
         if ctx.dry_run:
             out.accepted += len(todo)
             return out
-        result = ctx.app.record_payments(program, tahap, [p.item for p in todo], ctx.actor, as_fact=True)
+        result = disbursement.record_payments(
+            ctx.app, program, tahap, [p.item for p in todo], ctx.actor, as_fact=True
+        )
         for rejection in result.rejected:
             out.reject([todo[rejection.index].row], rejection.code, rejection.message)
         out.warnings.extend(RowProblem(todo[w.index].row, None, w.code, w.message) for w in result.warnings)

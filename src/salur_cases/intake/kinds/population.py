@@ -17,6 +17,7 @@ from salur_cases.intake import sql
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import Row, RowError, Sheet, batches
 from salur_cases.intake.steps import Context, Outcome, Step
+from salur_cases.processes import padan
 from salur_cases.projections.runner import catch_up
 from salur_cases.tables import population_extract
 from salur_cases.tables.bulk import upsert
@@ -128,5 +129,5 @@ class Population:
             hashes = [r.get("nik_hash") or keyed_hex(key, "nik", r["nik"]) for r in records]
             catch_up(ctx.runtime)  # the read models answer which households hold these NIKs
             concerned = {r["no_kk"] for r in records} | sql.households_holding(ctx.runtime.engine, hashes)
-            ctx.app.match_population(sorted(concerned), ctx.actor)
+            padan.match_population(ctx.app, sorted(concerned), ctx.actor)
         return Outcome()

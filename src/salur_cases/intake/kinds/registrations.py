@@ -18,6 +18,7 @@ from salur_cases.domain.household import Address, Member, Source
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import Row, RowError, Sheet, batches
 from salur_cases.intake.steps import Context, Outcome, Step
+from salur_cases.processes import registration
 
 RELATIONSHIPS = {
     "HEAD": "KEPALA KELUARGA",
@@ -150,7 +151,7 @@ class Registrations:
             out.accepted += sum(len(h.member_rows) for h in pending)
             return out
         proposals = [Proposal(h.no_kk, cast("Source", h.source), h.address, h.members) for h in pending]
-        result = ctx.app.register_many(proposals, ctx.actor)
+        result = registration.register_many(ctx.app, proposals, ctx.actor)
         refused = {r.index: r for r in result.rejected}
         for index, household in enumerate(pending):
             rejection = refused.get(index)

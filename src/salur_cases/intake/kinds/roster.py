@@ -13,6 +13,7 @@ from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import RowError, Sheet
 from salur_cases.intake.steps import Context, Outcome, Step, check_program
+from salur_cases.processes import allocation
 
 
 class Roster:
@@ -69,7 +70,7 @@ class Roster:
             out.accepted = len(rows)
             return out
         try:
-            result = ctx.app.allocate_roster(program, tahap, authority, no_kks, ctx.actor)
+            result = allocation.allocate_roster(ctx.app, program, tahap, authority, no_kks, ctx.actor)
         except Refusal as refusal:
             out.reject(numbers, refusal.code, refusal.message)
             return out

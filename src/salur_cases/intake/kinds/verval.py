@@ -13,6 +13,7 @@ from salur_cases.domain.vocabulary import VervalDecision
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import RowError, Sheet, batches, dedup
 from salur_cases.intake.steps import Context, Outcome, Step
+from salur_cases.processes import verval
 
 DECISIONS = {
     "LAYAK": "ELIGIBLE",
@@ -78,7 +79,8 @@ class Verval:
         if ctx.dry_run:
             out.accepted += len(todo)
             return out
-        result = ctx.app.decide_verval_many(
+        result = verval.decide_verval_many(
+            ctx.app,
             [(i.no_kk, i.decision, i.reason, i.officer, i.decided_on, i.effective_on) for i in todo],
             ctx.actor,
         )

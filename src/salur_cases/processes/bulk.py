@@ -9,9 +9,10 @@ own application on the same store, and record events at the caller's scenario mo
 inherited with the fork, so a task sent to a worker is only the job's index, never the pickled chunk.
 
 Cores given to other work are not the workers': while a projection follower runs beside the writer
-(`salur_cases.projections.runner.following`, the demo), it has a core of its own. On two cores that
-leaves one, so bulk commands then run in the caller's process, which also keeps the households they
-saved held for the next command (`SalurApplication.held`) instead of losing them with the workers.
+(`salur_cases.projections.runner.following`, the demo), it has a core of its own, which the writer's
+application is told of (`SalurApplication.leaving_cores`). On two cores that leaves one, so bulk
+commands then run in the caller's process, which also keeps the households they saved held for the
+next command (`SalurApplication.held`) instead of losing them with the workers.
 """
 
 from __future__ import annotations
@@ -19,36 +20,24 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from salur_cases.application import SalurApplication
 from salur_cases.collector import collector_paused
 from salur_cases.domain import clock
+from salur_cases.domain.actor import Actor
+from salur_cases.processes.unit_of_work import BulkOutcome
 
-if TYPE_CHECKING:
-    from salur_cases.application import BulkOutcome, SalurApplication
-    from salur_cases.commands import Actor
+ChunkJob = Callable[[SalurApplication, int, Sequence[Any], Actor, BulkOutcome], None]
+"""A bulk command's work on one chunk: (application, index of its first item, chunk, actor, outcome)."""
 
 _worker_app: SalurApplication | None = None
 _jobs: Sequence[tuple[int, Sequence[Any]]] = ()
 """The running bulk command's jobs, set before the workers fork (they read it, never the parent)."""
 MIN_CHUNKS = 4
 """Fewer chunks than this run in the caller's process: forking would cost more than it saves."""
-_cores_taken = 0
-"""Cores this process has left to other work running beside it (`cores_taken`)."""
-
-
-@contextmanager
-def cores_taken(count: int) -> Iterator[None]:
-    """While the block runs, `count` cores belong to other work (a projection follower), not to workers."""
-    global _cores_taken  # noqa: PLW0603 - this process's own bookkeeping
-    _cores_taken += count
-    try:
-        yield
-    finally:
-        _cores_taken -= count
 
 
 def worker_count(app: SalurApplication) -> int:
@@ -59,7 +48,7 @@ def worker_count(app: SalurApplication) -> int:
         return max(1, int(configured))
     if not app.settings.is_postgres:
         return 1
-    return max(1, min(4, (os.cpu_count() or 1) - _cores_taken))
+    return max(1, min(4, (os.cpu_count() or 1) - app.cores_taken))
 
 
 def chunk_size(count: int, largest: int, workers: int) -> int:
@@ -75,17 +64,19 @@ def chunk_size(count: int, largest: int, workers: int) -> int:
 @collector_paused()
 def run_chunks(
     app: SalurApplication,
-    method: str,
+    job: ChunkJob,
     jobs: Sequence[tuple[int, Sequence[Any]]],
     actor: Actor,
     outcome: BulkOutcome,
 ) -> None:
-    """Run `app.<method>(start, chunk, actor, outcome)` for every job, in worker processes when worth it
-    (forked with the cyclic garbage collector paused, as it is here: `salur_cases.collector`)."""
+    """Run `job(app, start, chunk, actor, outcome)` for every (start, chunk) of `jobs`, in worker
+    processes when worth it (forked with the cyclic garbage collector paused, as it is here:
+    `salur_cases.collector`). A worker runs `job` on its own application; `job` goes to it by its
+    module and name, so it is a module-level function."""
     workers = worker_count(app)
     if workers <= 1 or len(jobs) < MIN_CHUNKS:
         for start, chunk in jobs:
-            getattr(app, method)(start, chunk, actor, outcome)
+            job(app, start, chunk, actor, outcome)
         return
     global _jobs  # noqa: PLW0603 - handed to the forked workers with their memory
     moment = clock.frozen_moment()
@@ -93,7 +84,7 @@ def run_chunks(
     _jobs = jobs
     try:
         with context.Pool(workers, initializer=_start_worker, initargs=(app,)) as pool:
-            tasks = [(method, index, actor, moment) for index in range(len(jobs))]
+            tasks = [(job, index, actor, moment) for index in range(len(jobs))]
             for part in pool.imap_unordered(_run_job, tasks):
                 outcome.merge(part)
     finally:
@@ -103,8 +94,6 @@ def run_chunks(
 
 
 def _start_worker(parent: SalurApplication) -> None:
-    from salur_cases.application import SalurApplication  # noqa: PLC0415 - forked worker, avoids a cycle
-
     global _worker_app  # noqa: PLW0603 - one application per worker process
     gc.freeze()  # the parent's heap (the file being imported, ...): never walked by this process's collector
     after_fork = getattr(parent.population, "after_fork", None)
@@ -113,15 +102,13 @@ def _start_worker(parent: SalurApplication) -> None:
     _worker_app = SalurApplication(parent.settings, schema=parent.schema, population=parent.population)
 
 
-def _run_job(task: tuple[str, int, Actor, datetime | None]) -> BulkOutcome:
-    from salur_cases.application import BulkOutcome  # noqa: PLC0415
-
-    method, index, actor, moment = task
+def _run_job(task: tuple[ChunkJob, int, Actor, datetime | None]) -> BulkOutcome:
+    job, index, actor, moment = task
     start, chunk = _jobs[index]
     if _worker_app is None:
         msg = "bulk worker started without its application"
         raise RuntimeError(msg)
     part = BulkOutcome()
     with clock.recording_at(moment) if moment else clock.wall_clock():
-        getattr(_worker_app, method)(start, chunk, actor, part)
+        job(_worker_app, start, chunk, actor, part)
     return part

@@ -12,153 +12,33 @@ replay and so only change state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import Clocked, today
-from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
+from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.household.corrections import apply_correction, current_value, parse_field_path
+from salur_cases.domain.household.rules import problem_message, require
+from salur_cases.domain.household.values import (
+    Address,
+    Complaint,
+    Member,
+    Payment,
+    Seat,
+    Source,
+    Withdrawal,
+)
 from salur_cases.domain.topics import register_event_topics
 from salur_cases.domain.vocabulary import (
     KEPALA_KELUARGA,
     PadanResult,
     PaymentStatus,
-    SourceKind,
     VervalDecision,
 )
-
-
-@dataclass(frozen=True)
-class Member:
-    """A person on the family card."""
-
-    nik: str
-    name: str
-    relationship: str
-    birth_date: date | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        """The member as stored in an event."""
-        return {
-            "nik": self.nik,
-            "name": self.name,
-            "relationship": self.relationship,
-            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Member:
-        """The member from an event's data."""
-        birth = data.get("birth_date")
-        return cls(
-            data["nik"], data["name"], data["relationship"], date.fromisoformat(birth) if birth else None
-        )
-
-
-@dataclass(frozen=True)
-class Address:
-    """Where the household lives: Kemendagri codes of kecamatan and kelurahan, and RW / RT."""
-
-    kecamatan: str
-    kelurahan: str
-    rw: str
-    rt: str
-
-    def to_data(self) -> dict[str, str]:
-        """The address as stored in an event."""
-        return {"kecamatan": self.kecamatan, "kelurahan": self.kelurahan, "rw": self.rw, "rt": self.rt}
-
-
-@dataclass(frozen=True)
-class Source:
-    """Who proposed the household: a kind (KELURAHAN, SELF, DINAS, ...) and a reference (a name, a list)."""
-
-    kind: str
-    reference: str = ""
-
-    @property
-    def is_city(self) -> bool:
-        """A proposal by the city (kelurahan, self-registration, a city department or a DPRD member)."""
-        return SourceKind(self.kind).is_city
-
-
-@dataclass
-class Payment:
-    """One attempt to pay a household in a tahap, as the payer reported it."""
-
-    amount_idr: int
-    paid_at: datetime
-    status: PaymentStatus
-    reference: str
-    warnings: list[str]
-
-
-@dataclass
-class Seat:
-    """A household's place in one tahap of one program, and the payments made on it."""
-
-    program: str
-    tahap: int
-    starts_on: date
-    ends_on: date
-    amount_idr: int
-    budget_source: str
-    authority: str | None
-    payments: list[Payment] = field(default_factory=list)
-
-    @property
-    def paid(self) -> bool:
-        """Whether a PAID payment stands (one not followed by RETURNED)."""
-        standing = False
-        for payment in self.payments:
-            if payment.status is PaymentStatus.PAID:
-                standing = True
-            elif payment.status is PaymentStatus.RETURNED:
-                standing = False
-        return standing
-
-    @property
-    def state(self) -> str:
-        """ASSIGNED until a payment is reported, then the latest payment's status."""
-        return str(self.payments[-1].status) if self.payments else "ASSIGNED"
-
-
-@dataclass
-class Withdrawal:
-    """A removal by an authority, or a transfer to another program, from a tahap onwards."""
-
-    kind: str  # REMOVED or TRANSFERRED
-    program: str
-    tahap: int
-    authority: str
-    reason: str
-    decree_ref: str
-    effective_on: date
-    to_program: str | None = None
-    reinstated: bool = False
-
-    def covers(self, program: str, tahap: int) -> bool:
-        """Whether it takes the household out of this program's tahap."""
-        return not self.reinstated and self.program == program and self.tahap <= tahap
-
-
-@dataclass
-class Complaint:
-    """An aduan and its resolution."""
-
-    channel: str
-    text: str
-    outcome: str | None = None
-    note: str | None = None
-
-
-def _require(value: str, field_name: str) -> str:
-    if not value or not value.strip():
-        raise InvalidCommand(field_name, "is required")
-    return value.strip()
 
 
 class Household(Aggregate):
@@ -390,8 +270,7 @@ class Household(Aggregate):
         source: Source,
         address: Address | None,
         members: list[Member],
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> Household:
         """A source proposes a household that is not yet on record; its id is a keyed HMAC of the No. KK."""
         return cls._create(
@@ -402,8 +281,8 @@ class Household(Aggregate):
             source_ref=source.reference,
             address=address.to_data() if address else None,
             members=[m.to_data() for m in members],
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     # --- queries --------------------------------------------------------------------------------
@@ -473,24 +352,24 @@ class Household(Aggregate):
 
     # --- commands -------------------------------------------------------------------------------
 
-    def repropose(
-        self, source: Source, address: Address | None, members: list[Member], actor: str, role: str
-    ) -> None:
+    def repropose(self, source: Source, address: Address | None, members: list[Member], actor: Actor) -> None:
         """Another (or the same) source proposes this household again: a new event, never a new household."""
-        self._reproposed(source_kind=source.kind, source_ref=source.reference, actor=actor, role=role)
+        self._reproposed(
+            source_kind=source.kind, source_ref=source.reference, actor=actor.name, role=actor.role
+        )
         if members and (members != self.members or (address is not None and address != self.address)):
             kept = address or self.address
             self._members_recorded(
                 address=kept.to_data() if kept else None,
                 members=[m.to_data() for m in members],
-                actor=actor,
-                role=role,
+                actor=actor.name,
+                role=actor.role,
             )
 
-    def record_padan(self, result: PadanResult, checked_on: date, basis: str, actor: str, role: str) -> None:
+    def record_padan(self, result: PadanResult, checked_on: date, basis: str, actor: Actor) -> None:
         """Record a padan result (from the loaded extract, or decided elsewhere)."""
         self._population_matched(
-            result=str(result), checked_on=checked_on, basis=basis, actor=actor, role=role
+            result=str(result), checked_on=checked_on, basis=basis, actor=actor.name, role=actor.role
         )
 
     def decide_verval(
@@ -500,18 +379,17 @@ class Household(Aggregate):
         officer: str,
         decided_on: date,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Record a verval decision."""
         self._verval_decided(
             decision=str(decision),
             reason=reason,
-            officer=_require(officer, "officer"),
+            officer=require(officer, "officer"),
             decided_on=decided_on,
             effective_on=effective_on or decided_on,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def assign(
@@ -523,8 +401,7 @@ class Household(Aggregate):
         amount_idr: int,
         budget_source: str,
         decree_ref: str,
-        actor: str,
-        role: str,
+        actor: Actor,
         *,
         authority: str | None = None,
         rank: int | None = None,
@@ -542,7 +419,7 @@ class Household(Aggregate):
         if problem is not None:
             code, other = problem
             if authority is None:
-                raise Refusal(code, _problem_message(code, other))
+                raise Refusal(code, problem_message(code, other))
             warnings.append(str(code))
         self._assigned(
             program=program,
@@ -555,8 +432,8 @@ class Household(Aggregate):
             rank=rank,
             warnings=warnings,
             decree_ref=decree_ref,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return warnings
 
@@ -565,8 +442,7 @@ class Household(Aggregate):
         program: str,
         tahap: int,
         code: str,
-        actor: str,
-        role: str,
+        actor: Actor,
         *,
         rank: int | None = None,
         cutoff: int | None = None,
@@ -582,8 +458,8 @@ class Household(Aggregate):
             cutoff=cutoff,
             authority=authority,
             other_program=other_program,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def payment_problems(
@@ -613,8 +489,7 @@ class Household(Aggregate):
         status: PaymentStatus,
         reference: str,
         tahap_amount: int,
-        actor: str,
-        role: str,
+        actor: Actor,
         *,
         as_fact: bool = False,
         roster_hash: str | None = None,
@@ -627,7 +502,7 @@ class Household(Aggregate):
         """
         problems = self.payment_problems(program, tahap, amount_idr, status, tahap_amount)
         if problems and not as_fact:
-            raise Refusal(problems[0], _problem_message(problems[0], program, tahap))
+            raise Refusal(problems[0], problem_message(problems[0], program, tahap))
         warnings = [str(p) for p in problems]
         self._payment_recorded(
             program=program,
@@ -638,8 +513,8 @@ class Household(Aggregate):
             reference=reference,
             roster_hash=roster_hash,
             warnings=warnings,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return warnings
 
@@ -651,12 +526,11 @@ class Household(Aggregate):
         reason: str,
         decree_ref: str,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Remove the household from a program from `tahap` on; it names an authority and a reason."""
-        authority = _require(authority, "authority")
-        reason = _require(reason, "reason")
+        authority = require(authority, "authority")
+        reason = require(reason, "reason")
         if self.withdrawal(program, tahap) is not None:
             raise Refusal(RefusalCode.REMOVED, f"already removed from {program} as of tahap {tahap}")
         self._removed(
@@ -666,8 +540,8 @@ class Household(Aggregate):
             reason=reason,
             decree_ref=decree_ref,
             effective_on=effective_on or today(),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def reinstate(
@@ -677,27 +551,26 @@ class Household(Aggregate):
         authority: str,
         reason: str,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Undo the standing removal or transfer from a program as of `tahap`."""
-        authority = _require(authority, "authority")
-        reason = _require(reason, "reason")
+        authority = require(authority, "authority")
+        reason = require(reason, "reason")
         if self.withdrawal(program, tahap) is None:
             raise Refusal(RefusalCode.NOT_REMOVED, f"not removed from {program} as of tahap {tahap}")
         for seat in self._revived_seats(program, tahap):
             other = self.overlapping_seat(program, seat.starts_on, seat.ends_on)
             if other is not None:
                 code = RefusalCode.ALREADY_RECEIVING
-                raise Refusal(code, _problem_message(code, other.program))
+                raise Refusal(code, problem_message(code, other.program))
         self._reinstated(
             program=program,
             tahap=tahap,
             authority=authority,
             reason=reason,
             effective_on=effective_on or today(),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def transfer(
@@ -708,12 +581,11 @@ class Household(Aggregate):
         authority: str,
         reason: str,
         effective_on: date | None,
-        actor: str,
-        role: str,
+        actor: Actor,
     ) -> None:
         """Take the household out of `from_program` from `from_tahap` on, naming `to_program`."""
-        authority = _require(authority, "authority")
-        reason = _require(reason, "reason")
+        authority = require(authority, "authority")
+        reason = require(reason, "reason")
         if self.withdrawal(from_program, from_tahap) is not None:
             raise Refusal(RefusalCode.REMOVED, f"already out of {from_program} as of tahap {from_tahap}")
         self._transferred(
@@ -723,39 +595,43 @@ class Household(Aggregate):
             authority=authority,
             reason=reason,
             effective_on=effective_on or today(),
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
-    def file_complaint(self, complaint_id: str, channel: str, text: str, actor: str, role: str) -> None:
+    def file_complaint(self, complaint_id: str, channel: str, text: str, actor: Actor) -> None:
         """Record an aduan."""
         self._complaint_filed(
             complaint_id=complaint_id,
-            channel=_require(channel, "channel"),
-            text=_require(text, "text"),
-            actor=actor,
-            role=role,
+            channel=require(channel, "channel"),
+            text=require(text, "text"),
+            actor=actor.name,
+            role=actor.role,
         )
 
-    def resolve_complaint(self, complaint_id: str, outcome: str, note: str, actor: str, role: str) -> None:
+    def resolve_complaint(self, complaint_id: str, outcome: str, note: str, actor: Actor) -> None:
         """Answer an aduan."""
         if complaint_id not in self.complaints:
             raise Refusal(RefusalCode.UNKNOWN_COMPLAINT, "no such complaint on this household")
         self._complaint_resolved(
-            complaint_id=complaint_id, outcome=_require(outcome, "outcome"), note=note, actor=actor, role=role
+            complaint_id=complaint_id,
+            outcome=require(outcome, "outcome"),
+            note=note,
+            actor=actor.name,
+            role=actor.role,
         )
 
     def correct(
-        self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: str, role: str
+        self, field_path: str, old_value: str | None, new_value: str, evidence: str, actor: Actor
     ) -> None:
         """Record a data correction; the application has validated the path and the new value."""
         self._corrected(
             field=field_path,
             old_value=old_value,
             new_value=new_value,
-            evidence=_require(evidence, "evidence"),
-            actor=actor,
-            role=role,
+            evidence=require(evidence, "evidence"),
+            actor=actor.name,
+            role=actor.role,
         )
 
     def member(self, nik: str) -> Member:
@@ -765,30 +641,28 @@ class Household(Aggregate):
                 return m
         raise Refusal(RefusalCode.UNKNOWN_MEMBER, "no member with this NIK in the household")
 
-    def move_out(self, nik: str, to_no_kk: str, reason: str, evidence: str, actor: str, role: str) -> Member:
+    def move_out(self, nik: str, to_no_kk: str, reason: str, evidence: str, actor: Actor) -> Member:
         """A member leaves for another household; returns the member."""
         member = self.member(nik)
         self._moved_out(
             nik=nik,
             to_no_kk=to_no_kk,
-            reason=_require(reason, "reason"),
+            reason=require(reason, "reason"),
             evidence=evidence,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
         return member
 
-    def move_in(
-        self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: str, role: str
-    ) -> None:
+    def move_in(self, member: Member, from_no_kk: str, reason: str, evidence: str, actor: Actor) -> None:
         """A member arrives from another household."""
         self._moved_in(
             member=member.to_data(),
             from_no_kk=from_no_kk,
             reason=reason,
             evidence=evidence,
-            actor=actor,
-            role=role,
+            actor=actor.name,
+            role=actor.role,
         )
 
     # --- event application ----------------------------------------------------------------------
@@ -961,60 +835,17 @@ class Household(Aggregate):
 
 register_event_topics(Household)
 
-MEMBER_FIELDS = ("nik", "name", "relationship", "birth_date")
-ADDRESS_FIELDS = ("kecamatan", "kelurahan", "rw", "rt")
 
-
-def parse_field_path(path: str) -> tuple[str, int | None, str]:
-    """Split `members[0].nik` or `address.rt` into (section, index, attribute); refuse anything else."""
-    section, _, attribute = path.partition(".")
-    if section == "address" and attribute in ADDRESS_FIELDS:
-        return "address", None, attribute
-    if section.startswith("members[") and section.endswith("]") and attribute in MEMBER_FIELDS:
-        index = section[len("members[") : -1]
-        if index.isdigit():
-            return "members", int(index), attribute
-    raise InvalidCommand(
-        "field", "must be members[i].nik|name|relationship|birth_date or address.kecamatan|kelurahan|rw|rt"
-    )
-
-
-def current_value(household: Household, path: str) -> str | None:
-    """The value a correction replaces (as text)."""
-    section, index, attribute = parse_field_path(path)
-    if section == "address":
-        return getattr(household.address, attribute) if household.address else None
-    if index is None or index >= len(household.members):
-        raise InvalidCommand("field", f"the household has {len(household.members)} members")
-    value = getattr(household.members[index], attribute)
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def apply_correction(household: Household, path: str, new_value: str) -> None:
-    """Change state as a Corrected event says (runs on replay too)."""
-    section, index, attribute = parse_field_path(path)
-    if section == "address":
-        base = household.address.to_data() if household.address else dict.fromkeys(ADDRESS_FIELDS, "")
-        household.address = Address(**{**base, attribute: new_value})
-        return
-    if index is None:
-        raise InvalidCommand("field", "names no member")
-    data = household.members[index].to_data()
-    data[attribute] = new_value
-    members = list(household.members)
-    members[index] = Member.from_data(data)
-    household.members = members
-
-
-def _problem_message(code: RefusalCode, other: str | None = None, tahap: int | None = None) -> str:
-    messages = {
-        RefusalCode.NOT_MATCHED: "the household's padan is not MATCHED",
-        RefusalCode.NOT_ELIGIBLE: "the household's latest verval is not ELIGIBLE",
-        RefusalCode.REMOVED: "the household is removed from this program",
-        RefusalCode.ALREADY_RECEIVING: f"the household already receives {other} in an overlapping period",
-        RefusalCode.NOT_ASSIGNED: f"the household holds no seat in {other} tahap {tahap}",
-        RefusalCode.AMOUNT_ABOVE_TAHAP: "the amount is above the tahap's amount per household",
-        RefusalCode.ALREADY_PAID: f"the household is already paid in {other} tahap {tahap}",
-        RefusalCode.NOT_PAID: "there is no standing PAID payment to return",
-    }
-    return messages.get(code, str(code))
+__all__ = [
+    "Address",
+    "Complaint",
+    "Household",
+    "Member",
+    "Payment",
+    "Seat",
+    "Source",
+    "Withdrawal",
+    "apply_correction",
+    "current_value",
+    "parse_field_path",
+]
