@@ -1,4 +1,4 @@
-"""Inspectors' reads: the budget, anomalies, the chain's check, evidence, and the feed of every event."""
+"""Inspectors' reads: the budget, anomalies, the payment ledger, the chain's check, evidence, and the feed."""
 
 from __future__ import annotations
 
@@ -10,12 +10,19 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from salur_cases.api.auth import allow
-from salur_cases.api.common import Ctx, Cursor, Limit, MinPosition
+from salur_cases.api.common import Caller, Ctx, Cursor, Limit, MinPosition
 from salur_cases.api.problems import problem_responses
 from salur_cases.commands import parse_no_kk
 from salur_cases.domain.vocabulary import Role
 from salur_cases.fields import EXAMPLE_NO_KK
-from salur_cases.projections.schemas import AnomalyPage, BudgetPage, FeedPage, VerifyRead
+from salur_cases.projections.schemas import (
+    AnomalyPage,
+    BudgetPage,
+    ChainHead,
+    FeedPage,
+    PaymentPage,
+    VerifyRead,
+)
 
 AUDITORS = allow(Role.INSPECTOR, Role.ADMIN)
 JSON_LINES = "application/x-ndjson"
@@ -49,15 +56,18 @@ JSON_LINES = "application/x-ndjson"
                 }
             ],
             "next_cursor": None,
+            "as_of": "2020-07-06T12:00:00+07:00",
+            "chain_head": {"position": 812345, "hash": "ab12" + "0" * 60},
         }
     },
 )
 def audit_budget(ctx: Ctx, min_position: MinPosition = None) -> BudgetPage:
-    """Quota, seats, payments and money per budget source, program and tahap."""
-    from salur_cases.projections.audit.budget import budget_rows  # noqa: PLC0415 - audit loads lazily
+    """Seats, payments and money per budget source, program and tahap; the as-of time and chain head."""
+    from salur_cases.projections.audit.budget import budget_report  # noqa: PLC0415 - audit loads lazily
 
     ctx.positions.wait(ctx.runtime, min_position)
-    return BudgetPage(budget_rows(ctx.runtime))
+    rows, stands_on = budget_report(ctx.runtime)
+    return BudgetPage(rows, as_of=stands_on.as_of, chain_head=ChainHead(stands_on.position, stands_on.hash))
 
 
 @get(
@@ -73,11 +83,13 @@ def audit_budget(ctx: Ctx, min_position: MinPosition = None) -> BudgetPage:
             "items": [
                 {
                     "code": "NOT_PROPOSED_BY_DINSOS",
+                    "severity": "HIGH",
                     "no_kk": EXAMPLE_NO_KK,
                     "program": "BST_KEMENSOS",
                     "tahap": 5,
+                    "amount_idr": 600000,
                     "evidence": ["5b0f8a52-2d7e-5c61-9d0e-3f1a2b4c5d6e"],
-                    "detail": {"authority": "KEMENSOS"},
+                    "detail": {"outside_authority": False, "authority": "KEMENSOS"},
                 }
             ],
             "next_cursor": None,
@@ -87,17 +99,75 @@ def audit_budget(ctx: Ctx, min_position: MinPosition = None) -> BudgetPage:
 def audit_anomalies(
     ctx: Ctx,
     code: Annotated[
-        str | None, QueryParameter(max_length=64, required=False, description="one anomaly code")
+        str | None,
+        QueryParameter(max_length=400, required=False, description="anomaly codes, comma-separated"),
+    ] = None,
+    budget_source: Annotated[
+        str | None,
+        QueryParameter(max_length=20, required=False, description="APBN, APBD_PROVINSI, APBD_KOTA"),
+    ] = None,
+    program: Annotated[str | None, QueryParameter(max_length=40, required=False)] = None,
+    tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
+    authority: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=200,
+            required=False,
+            description="whose list: an outside authority (lists its findings one by one), or DINSOS",
+        ),
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> AnomalyPage:
-    """Anomalies, each with the events that show it."""
-    from salur_cases.projections.audit.findings import anomalies  # noqa: PLC0415
+    """Anomalies with their severity, Rupiah at stake and evidence; other authorities' lists summarised."""
+    from salur_cases.projections.audit.triage import Filters, anomalies  # noqa: PLC0415
+
+    filters = Filters.parse(code, budget_source, program, tahap, authority)
+    ctx.positions.wait(ctx.runtime, min_position)
+    return anomalies(ctx.runtime, filters, limit, cursor)
+
+
+@get(
+    "/audit/payments",
+    guards=[allow(Role.INSPECTOR)],
+    sync_to_thread=True,
+    operation_id="auditPayments",
+    summary="The payment ledger: every payer's report line, to reconcile with the bank or PT Pos",
+    tags=["audit"],
+    responses=problem_responses(401, 403, 422),
+    opt={
+        "example": {
+            "items": [
+                {
+                    "reference": "POS-BST_KEMENSOS-5-000017",
+                    "paid_on": "2020-05-12",
+                    "amount_idr": 600000,
+                    "status": "PAID",
+                    "program": "BST_KEMENSOS",
+                    "tahap": 5,
+                    "budget_source": "APBN",
+                    "no_kk": EXAMPLE_NO_KK,
+                }
+            ],
+            "next_cursor": "17",
+        }
+    },
+)
+def audit_payments(
+    ctx: Ctx,
+    principal: Caller,
+    program: Annotated[str | None, QueryParameter(max_length=40, required=False)] = None,
+    tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> PaymentPage:
+    """Payment attempts in commit order; PAID and RETURNED sums equal the budget's paid and returned."""
+    from salur_cases.projections.audit.ledger import payments  # noqa: PLC0415
 
     ctx.positions.wait(ctx.runtime, min_position)
-    return anomalies(ctx.runtime, code, limit, cursor)
+    return payments(ctx.runtime, principal.role, program, tahap, limit, cursor)
 
 
 @get(
@@ -192,4 +262,4 @@ def read_feed(
     return feed(ctx.runtime, after, limit)
 
 
-ROUTES = [audit_budget, audit_anomalies, audit_verify, audit_evidence, read_feed]
+ROUTES = [audit_budget, audit_anomalies, audit_payments, audit_verify, audit_evidence, read_feed]

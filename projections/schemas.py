@@ -229,17 +229,21 @@ class BudgetRow(Struct):
 
 
 class BudgetPage(Struct):
-    """Every budget row."""
+    """Every budget row, when it was read, and the chain head it reflects."""
 
     items: list[BudgetRow]
     next_cursor: str | None = None
+    as_of: datetime | None = None
+    chain_head: ChainHead | None = None
 
 
 class AnomalyRead(Struct):
-    """A recorded fact that breaks a city rule."""
+    """A recorded fact that breaks a city rule: how severe, and the Rupiah at stake."""
 
     code: Annotated[str, example("PAID_WITHOUT_VERVAL")]
+    severity: Literal["HIGH", "MEDIUM", "LOW"]
     evidence: list[str]
+    amount_idr: int = 0
     no_kk: NoKK | None = None
     program: str | None = None
     tahap: int | None = None
@@ -250,6 +254,26 @@ class AnomalyPage(Struct):
     """A page of anomalies."""
 
     items: list[AnomalyRead]
+    next_cursor: str | None
+
+
+class PaymentRead(Struct):
+    """One line of a payer's report, as the payment ledger keeps it."""
+
+    reference: str
+    paid_on: date
+    amount_idr: int
+    status: Literal["PAID", "FAILED", "RETURNED"]
+    program: str
+    tahap: int
+    budget_source: str
+    no_kk: str
+
+
+class PaymentPage(Struct):
+    """A page of the payment ledger, in commit order."""
+
+    items: list[PaymentRead]
     next_cursor: str | None
 
 

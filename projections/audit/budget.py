@@ -9,16 +9,20 @@ Set-based SQL over the read models (`program_tahap`, `tahap_roster`, `payment_le
 - `paid_idr`: the sum of every PAID report, `returned_idr` of every RETURNED report (so the money that
   stayed out is `paid_idr - returned_idr`);
 - `remainder_idr`: `ceiling_idr - committed_idr` (negative when the tahap is over its ceiling).
+
+`budget_totals` adds a subtotal per budget source and the grand total; every export carries the
+as-of time and the chain head (`provenance`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select
 
 from salur_cases import tables as t
+from salur_cases.projections.audit.provenance import Provenance, provenance
 from salur_cases.projections.schemas import BudgetRow
 
 if TYPE_CHECKING:
@@ -41,7 +45,10 @@ BUDGET_FIELDS = (
     "remainder_idr",
     "decree_ref",
 )
-"""The fields of a budget row, in CONTRACT.md's order."""
+"""The fields of a budget row, in the API's order."""
+
+SUMMED_FIELDS = BUDGET_FIELDS[3:-1]
+"""The fields a subtotal adds up (counts and Rupiah)."""
 
 
 def payment_outcomes() -> Subquery:
@@ -110,10 +117,16 @@ def tahap_totals(conn: Connection) -> dict[tuple[str, int], dict[str, int]]:
 
 def budget_rows(runtime: Runtime) -> list[BudgetRow]:
     """Every tahap of every program, ordered by budget source, program and tahap (fields: BUDGET_FIELDS)."""
+    return budget_report(runtime)[0]
+
+
+def budget_report(runtime: Runtime) -> tuple[list[BudgetRow], Provenance]:
+    """The budget rows and what they stand on (as-of time, chain head), read in one transaction."""
     pt = t.program_tahap
     with runtime.engine.connect() as conn:
         tahap = conn.execute(select(pt).order_by(pt.c.budget_source, pt.c.program, pt.c.tahap)).all()
         totals = tahap_totals(conn)
+        stands_on = provenance(runtime, conn)
     rows = []
     for row in tahap:
         figures = totals.get((row.program, row.tahap), dict.fromkeys(_TOTALS, 0))
@@ -134,7 +147,21 @@ def budget_rows(runtime: Runtime) -> list[BudgetRow]:
                 decree_ref=row.decree_ref,
             )
         )
-    return rows
+    return rows, stands_on
+
+
+def budget_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A subtotal per budget source (in the rows' order) and the grand total, as plain sums."""
+    sources = list(dict.fromkeys(r["budget_source"] for r in rows))
+    totals = []
+    for label, members in [
+        *((f"subtotal {s}", [r for r in rows if r["budget_source"] == s]) for s in sources),
+        ("total", rows),
+    ]:
+        line: dict[str, Any] = {"budget_source": label, "program": None, "tahap": None, "decree_ref": None}
+        line.update({f: sum(r[f] for r in members) for f in SUMMED_FIELDS})
+        totals.append(line)
+    return totals
 
 
 _TOTALS = ("assigned", "paid", "failed", "paid_idr", "returned_idr")

@@ -1,4 +1,4 @@
-"""The audit's commands: `salur report budget|anomalies`, `salur audit verify`, `salur audit export`.
+"""The audit's commands: `salur report budget|anomalies|payments`, `salur audit verify`, `salur audit export`.
 
 Reports read the read models, so they first bring the projections up to date; `verify` and `export`
 read the event store itself.
@@ -7,17 +7,23 @@ read the event store itself.
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from salur_cases.domain.errors import InvalidCommand
-from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
+from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_report, budget_totals
 from salur_cases.projections.audit.evidence import evidence_lines
-from salur_cases.projections.audit.findings import CODES, find_all
-from salur_cases.projections.audit.render import CHART_FORMATS, TABLE_FORMATS, write_chart, write_report
+from salur_cases.projections.audit.ledger import LEDGER_FIELDS, ledger_report, ledger_totals
+from salur_cases.projections.audit.render import (
+    CHART_FORMATS,
+    TABLE_FORMATS,
+    budget_table,
+    emit,
+    write_report,
+)
+from salur_cases.projections.audit.triage import Filters, find_all, headline, listing, program_scopes, summary
 from salur_cases.projections.audit.verification import verify
 from salur_cases.projections.runner import catch_up as bring_up_to_date
 from salur_cases.runtime import Runtime
@@ -27,10 +33,18 @@ if TYPE_CHECKING:
     import argparse
 
 EXIT_OK, EXIT_FAILED = 0, 1
-ANOMALY_COLUMNS = ("code", "no_kk", "program", "tahap", "outside_authority", "evidence", "detail")
-SUMMARY_COLUMNS = ("code", "program", "tahap", "outside_authority", "findings")
-TABLE_LIMIT = 200
-"""More findings than this make the terminal table a summary by code, program and tahap."""
+ANOMALY_COLUMNS = ("code", "severity", "no_kk", "program", "tahap", "amount_idr", "evidence", "detail")
+SUMMARY_COLUMNS = (
+    "severity",
+    "code",
+    "program",
+    "authority",
+    "tahap",
+    "findings",
+    "households",
+    "amount_idr",
+)
+BUDGET_TITLE = "Budget by source, program and tahap"
 
 
 def _runtime(*, catch_up: bool) -> Runtime:
@@ -45,48 +59,73 @@ def budget_command(args: argparse.Namespace) -> int:
     """`salur report budget [--format table|csv|xlsx|json|png|svg] [--out FILE]`."""
     runtime = _runtime(catch_up=True)
     try:
-        rows = [msgspec.structs.asdict(row) for row in budget_rows(runtime)]
+        budget, stands_on = budget_report(runtime)
     finally:
         runtime.close()
+    rows = [msgspec.structs.asdict(row) for row in budget]
+    totals = budget_totals(rows)
     if args.format in CHART_FORMATS:
-        write_chart(rows, args.format, args.out)
+        from salur_cases.projections.audit.chart import budget_chart  # noqa: PLC0415 - matplotlib is heavy
+
+        emit(budget_chart(rows, stands_on, args.format), args.out)
+    elif args.format == "table":
+        emit(budget_table(rows, totals, stands_on), args.out)
     else:
-        write_report(rows, BUDGET_FIELDS, args.format, args.out, "Budget by source, program and tahap")
+        write_report(rows, BUDGET_FIELDS, args.format, args.out, BUDGET_TITLE, stands_on, totals)
     return EXIT_OK
 
 
 def anomalies_command(args: argparse.Namespace) -> int:
-    """`salur report anomalies [--format table|csv|xlsx|json] [--out FILE]`: every finding."""
+    """`salur report anomalies [--code C] [--budget-source S] [--program P] [--tahap N] [--authority A]`.
+
+    On a terminal (`--format table`, the default) a summary per code and program with the headline;
+    as CSV, XLSX or JSON the report's lines (other authorities' own lists summarised unless named).
+    """
     if args.format not in TABLE_FORMATS:
         raise InvalidCommand("format", f"the anomaly report is written as {', '.join(TABLE_FORMATS)}")
+    filters = Filters.parse(
+        getattr(args, "code", None),
+        getattr(args, "budget_source", None),
+        getattr(args, "program", None),
+        getattr(args, "tahap", None),
+        getattr(args, "authority", None),
+    )
     runtime = _runtime(catch_up=True)
     try:
-        findings = [f.to_json() for f in find_all(runtime)]
+        findings = find_all(runtime, filters)
+        with runtime.engine.connect() as conn:
+            scopes = program_scopes(conn)
     finally:
         runtime.close()
-    if args.format == "json":
-        write_report(findings, ANOMALY_COLUMNS, "json", args.out, "Anomalies")
+    if args.format == "table":
+        lines = summary(findings, scopes)
+        top = headline(lines)
+        title = f"Anomalies: {len(findings):,} findings, Rp{sum(f.amount_idr for f in findings):,} at stake"
+        if top:
+            title += f"\nHeadline: {top}"
+        write_report(lines, SUMMARY_COLUMNS, "table", args.out, title)
         return EXIT_OK
-    rows = [
-        {
-            **f,
-            "outside_authority": "yes" if f["detail"].get("outside_authority") else "",
-            "detail": {k: v for k, v in f["detail"].items() if k != "outside_authority"},
-        }
-        for f in findings
-    ]
-    if args.format == "table" and len(rows) > TABLE_LIMIT:
-        counts = Counter((r["code"], r["program"], r["tahap"], r["outside_authority"]) for r in rows)
-        summary = [
-            {"code": c, "program": p, "tahap": n, "outside_authority": o, "findings": k}
-            for (c, p, n, o), k in sorted(
-                counts.items(), key=lambda item: (CODES.index(item[0][0]), *map(str, item[0]))
-            )
-        ]
-        title = f"Anomalies: {len(rows)} findings (list them with --format csv, xlsx or json)"
-        write_report(summary, SUMMARY_COLUMNS, "table", args.out, title)
-        return EXIT_OK
+    rows = [f.to_json() for f in listing(findings, filters)]
     write_report(rows, ANOMALY_COLUMNS, args.format, args.out, "Anomalies")
+    return EXIT_OK
+
+
+def payments_command(args: argparse.Namespace) -> int:
+    """`salur report payments [--program CODE] [--tahap N] [--format table|csv|xlsx|json] [--out FILE]`."""
+    if args.format not in TABLE_FORMATS:
+        raise InvalidCommand("format", f"the payment ledger is written as {', '.join(TABLE_FORMATS)}")
+    program = args.program.strip().upper() if getattr(args, "program", None) else None
+    runtime = _runtime(catch_up=True)
+    try:
+        rows, stands_on = ledger_report(runtime, program, getattr(args, "tahap", None))
+    finally:
+        runtime.close()
+    sums = ledger_totals(rows)
+    totals = [
+        {"reference": f"total {status}", "status": status, "amount_idr": sums[f"{status.lower()}_idr"]}
+        for status in ("PAID", "FAILED", "RETURNED")
+    ]
+    write_report(rows, LEDGER_FIELDS, args.format, args.out, "Payment ledger", stands_on, totals)
     return EXIT_OK
 
 

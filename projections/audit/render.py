@@ -1,116 +1,149 @@
-"""Write the audit's reports as a terminal table (rich), CSV, XLSX (openpyxl), JSON, or a chart (PNG, SVG)."""
+"""Write the audit's reports as a terminal table, CSV, XLSX or JSON.
+
+Tables show counts and Rupiah with thousands separators, numbers right-aligned; the budget table
+fits a 100-column terminal (seats and money in two blocks, a subtotal per budget source and the grand
+total). CSV and JSON keep whole Rupiah integers; lists become space-separated, objects JSON text. A
+report that stands on the chain (budget, payments) carries its as-of time and chain head: a
+preamble in tables and XLSX, `#` lines before a CSV's header, `as_of` and `chain_head` in JSON. CSV
+and XLSX are written through `salur_cases.sheets`: no value is ever read as a formula.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
-from collections import defaultdict
+import textwrap
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salur_cases.domain.errors import InvalidCommand
+from salur_cases.projections.audit.workbook import xlsx
+from salur_cases.sheets import SafeCsvWriter
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from salur_cases.projections.audit.provenance import Provenance
+
 TABLE_FORMATS = ("table", "csv", "xlsx", "json")
 CHART_FORMATS = ("png", "svg")
+TERMINAL_WIDTH = 100
+GAP = "  "
+SEATS = ("program, tahap", "quota", "assigned", "paid", "failed", "decree_ref")
+MONEY = ("program, tahap", "committed_idr", "paid_idr", "returned_idr", "ceiling_idr", "remainder_idr")
 
 
-def cell(value: Any) -> Any:
-    """A value as one spreadsheet cell: lists joined by spaces, mappings as `key=value` pairs."""
+def flat(value: Any) -> Any:
+    """A value as one CSV or spreadsheet cell: lists space-separated, objects as JSON text."""
     if isinstance(value, list | tuple):
-        return " ".join(str(cell(v)) for v in value)
+        return " ".join(str(flat(v)) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}={cell(v)}" for k, v in value.items() if v not in (None, [], ""))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
 
 
+def shown(value: Any) -> str:
+    """A value as a table shows it: integers with thousands separators, nothing for None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if value is None:
+        return ""
+    return str(flat(value))
+
+
 def write_report(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: str | None, title: str
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    out: str | None,
+    title: str,
+    provenance: Provenance | None = None,
+    totals: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Write `rows` (their `columns`) in `fmt` to the file `out`, or to standard output."""
+    """Write `rows` (their `columns`, then `totals` rows) in `fmt` to the file `out`, or standard output."""
     if fmt not in TABLE_FORMATS:
         raise InvalidCommand("format", f"this report is written as {', '.join(TABLE_FORMATS)}")
     if fmt == "json":
-        _emit(json.dumps({"items": list(rows)}, ensure_ascii=False, indent=2) + "\n", out)
+        document = {**(provenance.to_json() if provenance else {}), "items": list(rows)}
+        if totals:
+            document["totals"] = list(totals)
+        emit(json.dumps(document, ensure_ascii=False, indent=2, default=_iso) + "\n", out)
     elif fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        buffer.writelines(f"# {line}\n" for line in (provenance.lines() if provenance else []))
+        writer = SafeCsvWriter(buffer)
         writer.writerow(columns)
-        writer.writerows([cell(row.get(c)) for c in columns] for row in rows)
-        _emit(buffer.getvalue(), out)
+        writer.writerows([flat(row.get(c)) for c in columns] for row in rows)
+        emit(buffer.getvalue(), out)
     elif fmt == "xlsx":
-        _emit(_xlsx(rows, columns, title), out)
+        flattened = [{c: flat(row.get(c)) for c in columns} for row in rows]
+        emit(xlsx(title, columns, flattened, provenance, totals), out)
     else:
-        _table(rows, columns, title, out)
+        preamble = [title, *(provenance.lines() if provenance else [])]
+        table = text_table(columns, [*rows, *totals])
+        emit("\n".join([*preamble, "", *table, f"{len(rows):,} rows"]) + "\n", out)
 
 
-def write_chart(budget: Sequence[dict[str, Any]], fmt: str, out: str | None) -> None:
-    """Paid amounts (net of returns) by budget source and tahap, as a grouped bar chart."""
-    import matplotlib as mpl  # noqa: PLC0415 - heavy, and only for charts
+def text_table(columns: Sequence[str], rows: Sequence[dict[str, Any]], fit: int | None = None) -> list[str]:
+    """Lines of a plain table: a header, a rule, the rows; numbers right-aligned.
 
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    With `fit`, the last column gets what is left of that width and its text wraps onto continuation
+    lines (it is never cut).
+    """
+    cells = [[shown(row.get(c)) for c in columns] for row in rows]
+    numeric = [
+        any(isinstance(row.get(c), int) and not isinstance(row.get(c), bool) for row in rows) for c in columns
+    ]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
+    if fit is not None:
+        widths[-1] = max(12, fit - sum(widths[:-1]) - len(GAP) * (len(columns) - 1))
 
-    paid: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for row in budget:
-        paid[row["budget_source"]][row["tahap"]] += row["paid_idr"] - row["returned_idr"]
-    tahap = sorted({n for by_tahap in paid.values() for n in by_tahap})
-    sources = sorted(paid)
-    figure, axes = plt.subplots(figsize=(9, 5))
-    width = 0.8 / max(1, len(sources))
-    for i, source in enumerate(sources):
-        xs = [slot + (i - (len(sources) - 1) / 2) * width for slot in range(len(tahap))]
-        axes.bar(xs, [paid[source].get(n, 0) / 1e9 for n in tahap], width, label=source)
-    axes.set_xticks(range(len(tahap)), [f"tahap {n}" for n in tahap])
-    axes.set_ylabel("paid, net of returns (billion Rupiah)")
-    axes.set_title("Paid by budget source and tahap")
-    axes.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt)
-    plt.close(figure)
-    _emit(buffer.getvalue() if fmt == "png" else buffer.getvalue().decode("utf-8"), out)
+    def line(values: Sequence[str]) -> str:
+        return GAP.join(
+            v.rjust(w) if right else v.ljust(w) for v, w, right in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
-
-def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str, out: str | None) -> None:
-    """A rich table on the terminal (as wide as it is), or in a text file (200 columns)."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="right" if rows and isinstance(rows[0].get(column), int) else "left")
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(cell(row.get(c))) for c in columns))
-    if out is None:
-        console = Console(width=None if sys.stdout.isatty() else 200)
-        console.print(table)
-        console.print(f"{len(rows)} rows")
-        return
-    with Path(out).open("w", encoding="utf-8") as handle:
-        console = Console(file=handle, width=200, no_color=True)
-        console.print(table)
-        console.print(f"{len(rows)} rows")
+    lines = [line(list(columns)), GAP.join("-" * w for w in widths)]
+    for values in cells:
+        last = textwrap.wrap(values[-1], widths[-1]) or [""] if fit is not None else [values[-1]]
+        lines.append(line([*values[:-1], last[0]]))
+        lines.extend(line([*([""] * (len(columns) - 1)), more]) for more in last[1:])
+    return lines
 
 
-def _xlsx(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str) -> bytes:
-    from openpyxl import Workbook  # noqa: PLC0415
+def budget_table(
+    rows: Sequence[dict[str, Any]], totals: Sequence[dict[str, Any]], provenance: Provenance
+) -> str:
+    """The budget report for a 100-column terminal: seats, then money, per budget source.
 
-    workbook = Workbook(write_only=True)  # streams rows: a city's worth of findings in seconds
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([cell(row.get(c)) for c in columns])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    Each budget source is a heading line, its programs' tahap follow indented, then its subtotal; the
+    grand total closes each block.
+    """
+    lines: list[dict[str, Any]] = []
+    for total in totals:
+        source = total["budget_source"].removeprefix("subtotal ")
+        members = [r for r in rows if r["budget_source"] == source]
+        if members:
+            lines.append({"program, tahap": source})
+            lines.extend({**r, "program, tahap": f"  {r['program']} {r['tahap']}"} for r in members)
+        label = "  subtotal" if members else "TOTAL"
+        lines.append({**total, "program, tahap": label, "decree_ref": None})
+    out = ["Budget by source, program and tahap", *provenance.lines()]
+    out += ["", "Seats and payments (households)", *text_table(SEATS, lines, fit=TERMINAL_WIDTH)]
+    out += ["", "Money (Rupiah)", *text_table(MONEY, lines)]
+    return "\n".join(out) + "\n"
 
 
-def _emit(data: str | bytes, out: str | None) -> None:
+def _iso(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def emit(data: str | bytes, out: str | None) -> None:
+    """Write text or bytes to the file `out`, or to standard output (bytes only to a pipe)."""
     if out is not None:
         path = Path(out)
         if isinstance(data, bytes):

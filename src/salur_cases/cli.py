@@ -91,10 +91,17 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=_handler("salur_cases.projections.cli:history_command"))
 
-    report = commands.add_parser("report", help="programs, budget, anomalies or padan-suggestions")
-    report.add_argument("name", choices=["programs", "budget", "anomalies", "padan-suggestions"])
+    report = commands.add_parser("report", help="programs, budget, anomalies, payments or padan-suggestions")
+    report.add_argument("name", choices=["programs", "budget", "anomalies", "payments", "padan-suggestions"])
     report.add_argument("--format", choices=["table", "csv", "xlsx", "json", "png", "svg"], default="table")
     report.add_argument("--out", metavar="FILE")
+    report.add_argument("--code", help="anomalies: one code, or several comma-separated")
+    report.add_argument("--budget-source", help="anomalies: APBN, APBD_PROVINSI or APBD_KOTA")
+    report.add_argument("--program", help="anomalies, payments: one program's code")
+    report.add_argument("--tahap", type=_tahap, help="anomalies, payments: one tahap")
+    report.add_argument(
+        "--authority", help="anomalies: whose list (KEMENSOS, PROVINSI; DINSOS for the city's)"
+    )
     report.set_defaults(run=_handler("salur_cases.reports:report_command"))
 
     audit = commands.add_parser("audit", help="tamper evidence: verify the chain, export evidence")

@@ -12,6 +12,7 @@ REPORTS = {
     "padan-suggestions": "salur_cases.projections.reports:padan_suggestions_command",
     "budget": "salur_cases.projections.audit.cli:budget_command",
     "anomalies": "salur_cases.projections.audit.cli:anomalies_command",
+    "payments": "salur_cases.projections.audit.cli:payments_command",
 }
 
 
