@@ -15,7 +15,6 @@ extract's by a nickname or a spelling. Suggestions only: nothing is ever applied
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import io
 import json
@@ -36,6 +35,7 @@ from salur_cases.identifiers import Nik, keyed_hex
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
+from salur_cases.sheets import SafeCsvWriter, text_cell
 from salur_cases.tables import population_extract as px
 
 GROUP_ORDER = {"DTKS": 0, "NON_DTKS": 1}
@@ -368,9 +368,10 @@ def _emit(
         return
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else [])
-        writer.writeheader()
-        writer.writerows(records)
+        writer = SafeCsvWriter(buffer)
+        if records:
+            writer.writerow(list(records[0]))
+            writer.writerows(list(r.values()) for r in records)
         content = buffer.getvalue()
     elif fmt == "json":
         content = json.dumps(document, indent=2, default=str) + "\n"
@@ -390,7 +391,7 @@ def _write_xlsx(records: list[dict[str, Any]], out: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("report")
     if records:
-        sheet.append(list(records[0]))
+        sheet.append([text_cell(sheet, name) for name in records[0]])
         for record in records:
-            sheet.append(list(record.values()))
+            sheet.append([text_cell(sheet, value) for value in record.values()])
     workbook.save(out)

@@ -8,7 +8,6 @@ Exit 0 when every row was accepted (or the file was already imported), 1 when ro
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from salur_cases.intake.readers import Limits, check_size
 from salur_cases.intake.report import ImportReport
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
+from salur_cases.sheets import SafeCsvWriter
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 REPORT_FORMATS = (".csv", ".json")
@@ -113,7 +113,7 @@ def write_report(report: ImportReport, path: Path) -> None:
         path.write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
         return
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+        writer = SafeCsvWriter(f)
         writer.writerow(["row", "column", "code", "message", "severity"])
         for severity, problems in (("rejected", report.rejected), ("warning", report.warnings)):
             for p in problems:
