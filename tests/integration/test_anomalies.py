@@ -7,6 +7,7 @@ and "old" events written before a rule existed (built here on the aggregates dir
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,8 @@ from salur_cases.domain.vocabulary import (
     VervalDecision,
 )
 from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
-from salur_cases.projections.audit import CODES, anomalies
-from salur_cases.projections.audit import cli as audit_cli
-from salur_cases.projections.audit.findings import find_all
+from salur_cases.projections.audit import CODES, Filters, anomalies
+from salur_cases.projections.audit.triage import find_all
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
 from salur_cases.projections.schemas import AnomalyPage
@@ -201,7 +201,7 @@ def test_each_anomaly_is_found_with_its_household_and_evidence(runtime: Runtime)
     unmatched = {f.no_kk: f.detail for f in found["PAID_WITHOUT_PADAN"]}
     assert unmatched[no_kk_of(20)]["outside_authority"] is False
     assert unmatched[no_kk_of(10)] == {
-        "outside_authority": True,
+        "outside_authority": False,  # BLT (non-DTKS, APBN) is fed by the city's proposals
         "authority": KEMENSOS,
         "seated": True,
         "padan": None,
@@ -220,7 +220,7 @@ def test_each_anomaly_is_found_with_its_household_and_evidence(runtime: Runtime)
         500_000,
     )
     not_proposed = {f.no_kk for f in found["NOT_PROPOSED_BY_DINSOS"]}
-    assert not_proposed == {no_kk_of(n) for n in (10, 11, 12, 13)}
+    assert not_proposed == {no_kk_of(n) for n in (10, 11)}  # 12 and 13 are on PKH, a DTKS program
     (quota,) = found["OVER_QUOTA"]
     assert (quota.program, quota.no_kk, quota.detail["assigned"], quota.detail["authorities"]) == (
         "BLT",
@@ -237,6 +237,19 @@ def test_each_anomaly_is_found_with_its_household_and_evidence(runtime: Runtime)
         500_000,
     )
     assert len(ceiling.evidence) == 2  # the tahap's opening and the commitment that crossed the ceiling
+    assert (ceiling.detail["outside_authority"], ceiling.severity, ceiling.amount_idr) == (
+        True,
+        "LOW",
+        500_000,
+    )
+    assert ceilings["BLT"].severity == "HIGH"
+    assert ceilings["BLT"].amount_idr == 1_500_000 - 1_000_000
+    assert quota.amount_idr == 500_000  # one seat over the quota
+    assert {f.no_kk: f.amount_idr for f in found["PAID_WITHOUT_VERVAL"]} == {
+        no_kk_of(10): 500_000,
+        no_kk_of(21): 500_000,
+    }
+    assert (mismatch.amount_idr, removed.amount_idr, two.amount_idr) == (400_000, 500_000, 500_000)
 
 
 def test_evidence_names_real_events(runtime: Runtime) -> None:
@@ -281,7 +294,7 @@ def test_paid_after_a_removal_is_judged_by_effective_date_and_reinstatement(runt
     )  # paid 20 May
     catch_up(runtime)
 
-    findings = find_all(runtime, ["PAID_AFTER_REMOVAL"])
+    findings = find_all(runtime, Filters.parse(code="PAID_AFTER_REMOVAL"))
 
     assert [(f.no_kk, f.tahap) for f in findings] == [(no_kk_of(0), 2)]
 
@@ -293,19 +306,32 @@ def test_the_api_pages_through_findings_with_a_cursor_and_filters_by_code(runtim
 
     pages, cursor = [], None
     while True:
-        page = anomalies(runtime, limit=3, cursor=cursor)
+        page = anomalies(runtime, Filters(), limit=3, cursor=cursor)
         pages.extend(page.items)
         cursor = page.next_cursor
         if cursor is None:
             break
         assert all(c.isalnum() or c in "-_=" for c in cursor)
     assert pages == everything
-    only = anomalies(runtime, code="NOT_PROPOSED_BY_DINSOS", limit=500).items
+    only = anomalies(runtime, Filters.parse(code="NOT_PROPOSED_BY_DINSOS"), limit=500).items
     assert {i.code for i in only} == {"NOT_PROPOSED_BY_DINSOS"}
-    assert set(msgspec.to_builtins(only[0])) == {"code", "no_kk", "program", "tahap", "evidence", "detail"}
-    for bad in ({"code": "NOPE"}, {"limit": 0}, {"limit": 501}, {"cursor": "!!"}):
+    assert set(msgspec.to_builtins(only[0])) == {
+        "code",
+        "severity",
+        "no_kk",
+        "program",
+        "tahap",
+        "amount_idr",
+        "evidence",
+        "detail",
+    }
+    for bad in ({"limit": 0}, {"limit": 501}, {"cursor": "!!"}):
         with pytest.raises(InvalidCommand):
             anomalies(runtime, **bad)
+    for field, value in (("code", "NOPE"), ("budget_source", "APBX"), ("tahap", 0)):
+        with pytest.raises(InvalidCommand) as refused:
+            Filters.parse(**{field: value})
+        assert refused.value.field == field
 
 
 @pytest.mark.parametrize(
@@ -337,7 +363,7 @@ def test_salur_report_anomalies_writes_every_format(
 
         sheet = load_workbook(out).active
         assert sheet is not None
-        assert [c.value for c in sheet[1]][:3] == ["code", "no_kk", "program"]
+        assert [c.value for c in sheet[2]][:4] == ["code", "severity", "no_kk", "program"]
         assert sheet.max_row > 10
     elif fmt == "json":
         import json  # noqa: PLC0415
@@ -349,7 +375,7 @@ def test_salur_report_anomalies_writes_every_format(
     assert main(["report", "anomalies", "--format", "png", "--out", str(out)]) == 2
 
 
-def test_a_long_report_on_the_terminal_is_a_summary_by_code_program_and_tahap(
+def test_the_terminal_shows_a_summary_per_code_and_program_with_the_headline(
     runtime: Runtime,
     store_url: StoreTarget,
     env_keys: dict[str, str],
@@ -361,11 +387,103 @@ def test_a_long_report_on_the_terminal_is_a_summary_by_code_program_and_tahap(
     for name, value in env_keys.items():
         monkeypatch.setenv(name, value)
     reset_settings_cache()
-    monkeypatch.setattr(audit_cli, "TABLE_LIMIT", 5)
 
     assert main(["report", "anomalies"]) == 0
 
     out = capsys.readouterr().out
-    assert "list them with --format csv" in out
-    assert "NOT_PROPOSED_BY_DINSOS" in out
+    assert "Headline: HIGH" in out
+    assert re.search(r"NOT_PROPOSED_BY_DINSOS\s+BLT\s+KEMENSOS\s+1\s+2\s+2\s+1,000,000", out)
     assert no_kk_of(10) not in out
+
+
+def outside_lists(app: SalurApplication) -> None:
+    """Kemensos's DTKS roster and the province's list, neither proposed nor verified by the city; one
+    DTKS household paid after Kemensos removed it; a city-fed Kemensos roster naming one unproposed."""
+    define_program(app, "BPNT", BudgetSource.APBN, ProgramGroup.DTKS)
+    define_program(app, "GUBERNUR", BudgetSource.APBD_PROVINSI)
+    define_program(app, "BST", BudgetSource.APBN)
+    open_tahap(app, "BPNT", 1, quota=10)
+    open_tahap(app, "GUBERNUR", 1, month=6, quota=10)
+    open_tahap(app, "BST", 5, month=7, quota=10, amount_idr=600_000)
+    app.allocate_roster("BPNT", 1, KEMENSOS, [no_kk_of(n) for n in (50, 51, 52)], DINSOS)
+    app.remove(no_kk_of(52), "BPNT", 1, KEMENSOS, "ganda", "BA 1", DINSOS, effective_on=date(2020, 5, 1))
+    app.record_payments("BPNT", 1, [payment(n) for n in (50, 51, 52)], DINSOS, as_fact=True)
+    app.allocate_roster("GUBERNUR", 1, "PROVINSI", [no_kk_of(n) for n in (60, 61)], DINSOS)
+    app.record_payments("GUBERNUR", 1, [payment(n) for n in (60, 61)], DINSOS, as_fact=True)
+    register_eligible(app, [70])
+    app.allocate_roster("BST", 5, KEMENSOS, [no_kk_of(70), no_kk_of(71)], DINSOS)
+    app.record_payments("BST", 5, [payment(n, 600_000) for n in (70, 71)], DINSOS, as_fact=True)
+
+
+def test_the_city_answers_only_for_the_steps_it_owns(runtime: Runtime) -> None:
+    outside_lists(runtime.app)
+    catch_up(runtime)
+
+    found = find_all(runtime)
+
+    city_steps = {"NOT_PROPOSED_BY_DINSOS", "PAID_WITHOUT_VERVAL", "PAID_WITHOUT_PADAN"}
+    assert {(f.code, f.program) for f in found if f.code in city_steps} == {
+        (code, "BST") for code in city_steps
+    }
+    assert {f.no_kk for f in found if f.code in city_steps} == {no_kk_of(71)}
+    (removed,) = (f for f in found if f.code == "PAID_AFTER_REMOVAL")
+    assert (removed.no_kk, removed.program, removed.outside_authority, removed.severity) == (
+        no_kk_of(52),
+        "BPNT",
+        True,
+        "LOW",
+    )
+    (unproposed,) = (f for f in found if f.code == "NOT_PROPOSED_BY_DINSOS")
+    assert (unproposed.severity, unproposed.amount_idr, unproposed.detail) == (
+        "HIGH",
+        600_000,
+        {"outside_authority": False, "authority": KEMENSOS},
+    )
+
+
+def test_other_authorities_lists_are_summarised_unless_named(runtime: Runtime) -> None:
+    outside_lists(runtime.app)
+    catch_up(runtime)
+
+    listed = anomalies(runtime, Filters.parse(code="PAID_AFTER_REMOVAL"), limit=500).items
+    (summarised,) = msgspec.to_builtins(listed)
+    assert summarised["no_kk"] is None
+    assert summarised["detail"] == {
+        "outside_authority": True,
+        "authority": KEMENSOS,
+        "summarised": True,
+        "findings": 1,
+        "households": 1,
+    }
+    assert summarised["amount_idr"] == 500_000
+    named = anomalies(runtime, Filters.parse(code="PAID_AFTER_REMOVAL", authority="kemensos"), limit=500)
+    assert [i.no_kk for i in named.items] == [no_kk_of(52)]
+
+
+def test_filters_by_code_budget_source_program_tahap_and_authority(runtime: Runtime) -> None:
+    broken_history(runtime.app)
+    outside_lists(runtime.app)
+    catch_up(runtime)
+    everything = find_all(runtime)
+
+    def keys(**filters: Any) -> set[tuple[Any, ...]]:
+        return {(f.code, f.program, f.tahap, f.no_kk) for f in find_all(runtime, Filters.parse(**filters))}
+
+    def expected(keep: Any) -> set[tuple[Any, ...]]:
+        return {(f.code, f.program, f.tahap, f.no_kk) for f in everything if keep(f)}
+
+    assert keys(code="AMOUNT_MISMATCH,OVER_QUOTA") == expected(
+        lambda f: f.code in {"AMOUNT_MISMATCH", "OVER_QUOTA"}
+    )
+    assert keys(budget_source="apbd_provinsi") == expected(lambda f: f.program == "GUBERNUR")
+    assert keys(program="BST") == expected(lambda f: f.program == "BST")
+    assert keys(tahap=5) == expected(lambda f: f.tahap == 5)
+    assert keys(authority="PROVINSI") == expected(lambda f: f.authority == "PROVINSI")
+    assert keys(authority="DINSOS") == expected(lambda f: f.authority is None)
+    assert keys(program="BST", code="NOT_PROPOSED_BY_DINSOS") == {
+        ("NOT_PROPOSED_BY_DINSOS", "BST", 5, no_kk_of(71))
+    }
+    assert keys(authority="DINSOS")  # the city's own seats have findings too
+    with pytest.raises(InvalidCommand) as refused:
+        find_all(runtime, Filters.parse(program="NOPE"))
+    assert refused.value.field == "program"

@@ -184,28 +184,30 @@ def test_salur_report_budget_writes_every_format(
     rows = budget_table(runtime)
 
     as_json = json.loads(_report("json", tmp_path / "b.json"))
-    assert as_json == {"items": rows}
-    as_csv = list(csv.DictReader(io.StringIO(_report("csv", tmp_path / "b.csv").decode())))
+    assert as_json["items"] == rows
+    assert [t["budget_source"] for t in as_json["totals"]][-1] == "total"
+    text = _report("csv", tmp_path / "b.csv").decode()
+    as_csv = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
     assert [int(r["paid_idr"]) for r in as_csv] == [r["paid_idr"] for r in rows]
     assert list(as_csv[0]) == list(BUDGET_FIELDS)
     from openpyxl import load_workbook  # noqa: PLC0415
 
     _report("xlsx", tmp_path / "b.xlsx")
     sheet: Any = load_workbook(tmp_path / "b.xlsx").active
-    assert [c.value for c in sheet[1]] == list(BUDGET_FIELDS)
-    assert [c.value for c in sheet["I"][1:]] == [r["paid_idr"] for r in rows]
+    assert [c.value for c in sheet[4]] == list(BUDGET_FIELDS)
+    assert [c.value for c in sheet["I"][4 : 4 + len(rows)]] == [r["paid_idr"] for r in rows]
     table = _report("table", tmp_path / "b.txt").decode()
     assert "WALIKOTA" in table
     assert "APBD_PROVINSI" in table
     assert _report("png", tmp_path / "b.png").startswith(b"\x89PNG")
     svg = _report("svg", tmp_path / "b.svg")
     assert b"<svg" in svg
-    assert b"tahap 1" in svg
+    assert b"WALIKOTA 1" in svg
 
 
 @pytest.mark.usefixtures("cli")
 def test_salur_report_budget_prints_a_table_on_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "budget"]) == 0
     out = capsys.readouterr().out
-    assert "GUBERNUR" in out
-    assert "4 rows" in out
+    assert "GUBERNUR 1" in out
+    assert "TOTAL" in out
