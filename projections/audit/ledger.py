@@ -21,6 +21,8 @@ from salur_cases.projections.audit.provenance import Provenance, provenance
 from salur_cases.projections.schemas import PaymentPage, PaymentRead
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy import Connection, Select
 
     from salur_cases.runtime import Runtime
@@ -52,12 +54,13 @@ def _selected(conn: Connection, program: str | None, tahap: int | None) -> Selec
     return query.order_by(pl.c.position)
 
 
-def _row(row: Any, *, reveal: bool) -> dict[str, Any]:
-    item = {f: getattr(row, f) for f in LEDGER_FIELDS}
-    item["amount_idr"] = int(item["amount_idr"])
+def _items(rows: Sequence[Any], *, reveal: bool) -> list[dict[str, Any]]:
+    """Ledger rows (position first) as dicts of LEDGER_FIELDS, the No. KK masked unless `reveal`."""
+    items = [dict(zip(LEDGER_FIELDS, row[1:], strict=True)) for row in rows]
     if not reveal:
-        item["no_kk"] = NoKK(item["no_kk"]).masked()
-    return item
+        for item in items:
+            item["no_kk"] = NoKK(item["no_kk"]).masked()
+    return items
 
 
 def ledger_report(
@@ -67,7 +70,7 @@ def ledger_report(
     with runtime.engine.connect() as conn:
         rows = conn.execute(_selected(conn, program, tahap)).all()
         stands_on = provenance(runtime, conn)
-    return [_row(r, reveal=True) for r in rows], stands_on
+    return _items(rows, reveal=True), stands_on
 
 
 def payments(
@@ -89,9 +92,8 @@ def payments(
             query = query.where(pl.c.position > int(cursor))
         rows = conn.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
-    reveal = role in SEES_NO_KK
     next_cursor = str(page[-1].position) if len(rows) > limit else None
-    return [_row(r, reveal=reveal) for r in page], next_cursor
+    return _items(page, reveal=role in SEES_NO_KK), next_cursor
 
 
 def ledger_totals(rows: list[dict[str, Any]]) -> dict[str, int]:
