@@ -876,6 +876,63 @@ def test_audit_and_feed(api: Api) -> None:
     )
 
 
+def test_anomaly_filters_and_the_payment_ledger(api: Api) -> None:
+    open_program(api, quota=2)
+    make_eligible(api, 1)
+    api.client.post("/api/v1/programs/WALIKOTA/tahap/1/allocations", json={}, headers=api.auth("dinsos"))
+    items = [
+        {"no_kk": no_kk_of(1), "amount_idr": 400000, "paid_at": "2020-05-02T10:00:00", "status": "PAID",
+         "reference": "=HYPERLINK(1)"},
+    ]  # fmt: skip
+    paid = api.client.post(
+        "/api/v1/programs/WALIKOTA/tahap/1/payments", json={"items": items}, headers=api.auth("dinsos")
+    )
+    assert paid.status_code == 200, paid.text
+    inspector = api.auth("inspector")
+
+    found = api.client.get(
+        "/api/v1/audit/anomalies",
+        params={"code": "AMOUNT_MISMATCH", "budget_source": "APBD_KOTA", "program": "WALIKOTA", "tahap": 1},
+        headers=inspector,
+    )
+    assert found.status_code == 200, found.text
+    (finding,) = found.json()["items"]
+    assert (finding["severity"], finding["amount_idr"], finding["no_kk"]) == ("MEDIUM", 400000, no_kk_of(1))
+    assert finding["detail"]["outside_authority"] is False
+    none = api.client.get("/api/v1/audit/anomalies", params={"authority": "KEMENSOS"}, headers=inspector)
+    assert none.json()["items"] == []
+    assert_problem(
+        api.client.get("/api/v1/audit/anomalies", params={"code": "NOPE"}, headers=inspector),
+        422,
+        field_name="code",
+    )
+    assert_problem(
+        api.client.get("/api/v1/audit/anomalies", params={"budget_source": "APBX"}, headers=inspector),
+        422,
+        field_name="budget_source",
+    )
+
+    ledger = api.client.get("/api/v1/audit/payments", params={"program": "WALIKOTA"}, headers=inspector)
+    assert ledger.status_code == 200, ledger.text
+    assert ledger.json() == {
+        "items": [
+            {"reference": "=HYPERLINK(1)", "paid_on": "2020-05-02", "amount_idr": 400000, "status": "PAID",
+             "program": "WALIKOTA", "tahap": 1, "budget_source": "APBD_KOTA", "no_kk": no_kk_of(1)}
+        ],
+        "next_cursor": None,
+    }  # fmt: skip
+    budget = api.client.get("/api/v1/audit/budget", headers=inspector).json()
+    assert sum(r["paid_idr"] for r in budget["items"]) == 400000
+    assert budget["chain_head"]["position"] == api.events()
+    for role in ("admin", "dinsos"):
+        assert_problem(api.client.get("/api/v1/audit/payments", headers=api.auth(role)), 403)
+    assert_problem(
+        api.client.get("/api/v1/audit/payments", params={"cursor": "x"}, headers=inspector),
+        422,
+        field_name="cursor",
+    )
+
+
 # --- the citizen ---------------------------------------------------------------------------------
 
 
