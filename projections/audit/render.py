@@ -72,7 +72,7 @@ def write_report(
         emit(json.dumps(document, ensure_ascii=False, indent=2, default=_iso) + "\n", out)
     elif fmt == "csv":
         buffer = io.StringIO()
-        buffer.writelines(f"# {line}\n" for line in (provenance.lines() if provenance else []))
+        buffer.writelines(f"# {line}\r\n" for line in (provenance.lines() if provenance else []))
         writer = SafeCsvWriter(buffer)
         writer.writerow(columns)
         writer.writerows([flat(row.get(c)) for c in columns] for row in rows)

@@ -34,10 +34,13 @@ def csv_safe(value: Any) -> Any:
 
 
 class SafeCsvWriter:
-    """`csv.writer` with every value neutralised (defusedcsv, plus tab and carriage return)."""
+    """`csv.writer` with every value neutralised (defusedcsv, plus tab and carriage return).
 
-    def __init__(self, handle: IO[str], **options: Any) -> None:
-        self._writer = defused.writer(handle, lineterminator=options.pop("lineterminator", "\n"), **options)
+    Lines end in CRLF (RFC 4180), so that a value holding a carriage return is quoted, never split.
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = defused.writer(handle, lineterminator="\r\n")
 
     def writerow(self, row: Iterable[Any]) -> None:
         """Write one row."""
