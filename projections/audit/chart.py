@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from salur_cases.projections.audit.provenance import Provenance
 
 JUTA, MILIAR = 1_000_000, 1_000_000_000
-MONTHS_ID = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 
 
@@ -35,8 +35,8 @@ def unit_of(largest: int) -> tuple[int, str]:
 
 
 def value_label(amount: int, divisor: int) -> str:
-    """An amount in the unit, Indonesian style (decimal comma): `1,25` for 1.25."""
-    return f"{amount / divisor:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    """An amount in the unit with two decimals, as the axis writes numbers: `1,234.50`."""
+    return f"{amount / divisor:,.2f}"
 
 
 def budget_chart(rows: Sequence[dict[str, Any]], provenance: Provenance, fmt: str) -> bytes | str:
@@ -53,7 +53,7 @@ def budget_chart(rows: Sequence[dict[str, Any]], provenance: Provenance, fmt: st
             _panel(axes, source, [r for r in rows if r["budget_source"] == source], divisor, unit)
         figure.suptitle(
             f"Paid, net of returns, by budget source (Rupiah {unit}), as of "
-            f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
+            f"{day.day} {MONTHS[day.month - 1]} {day.year}"
         )
         figure.tight_layout()
         buffer = io.BytesIO()

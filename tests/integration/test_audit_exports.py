@@ -138,10 +138,12 @@ def test_the_chart_shows_each_budget_source_in_juta_with_values_and_ceilings_rea
     rows, stands_on = budget_report(runtime)
     _run("budget", "--format", "svg", "--out", str(tmp_path / "b.svg"))
 
-    texts = [
-        "".join(e.itertext()).strip()
-        for e in ET.parse(tmp_path / "b.svg").iter()  # noqa: S314 - our own file
-        if e.tag.endswith("text")
+    svg = ET.parse(tmp_path / "b.svg").getroot()  # noqa: S314 - our own file
+    texts = ["".join(e.itertext()).strip() for e in svg.iter() if e.tag.endswith("text")]
+    ticks = [
+        float("".join(g.itertext()).strip().replace("\u2212", "-"))
+        for g in svg.iter()
+        if g.tag.endswith("g") and re.fullmatch(r"ytick_\d+", g.get("id", ""))
     ]
     divisor, unit = unit_of(max(max(r["paid_idr"] - r["returned_idr"], r["ceiling_idr"]) for r in rows))
     assert (divisor, unit) == (1_000_000, "juta")
@@ -152,9 +154,10 @@ def test_the_chart_shows_each_budget_source_in_juta_with_values_and_ceilings_rea
     for row in rows:
         assert f"{row['program']} {row['tahap']}" in texts
         assert value_label(row["paid_idr"] - row["returned_idr"], divisor) in texts
-    assert value_label(1_500_000 - 500_000, divisor) == "1,00"
+    assert value_label(1_500_000 - 500_000, divisor) == "1.00"
     assert "ceiling" in texts
-    ticks = [float(t.replace("\u2212", "-")) for t in texts if re.fullmatch(r"[\u2212-]?\d+(\.\d+)?", t)]
+    assert texts.count("Rupiah (juta)") == 3  # each panel's axis
+    assert min(ticks) == 0
     assert max(ticks) >= max(r["ceiling_idr"] for r in rows) / divisor  # the axis reaches every ceiling
 
 
