@@ -2,9 +2,9 @@
 
 In each panel a bar per program and tahap ("WALIKOTA 1") shows what was paid, net of returns, with
 its value written on it; a short black line across the bar marks the tahap's budget ceiling. Rupiah
-are shown in juta (millions) or miliar (billions), whichever keeps the largest value readable, and
-the title carries the as-of date. SVG keeps its text as text (`svg.fonttype: none`), so the figures
-can be read back and searched.
+are shown in juta (millions) or miliar (billions), whichever keeps the largest value readable; the
+title carries the as-of date and the foot the chain head the figures reflect. SVG keeps its text as
+text (`svg.fonttype: none`), so the figures can be read back and searched.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def budget_chart(rows: Sequence[dict[str, Any]], provenance: Provenance, fmt: st
             f"Paid, net of returns, by budget source (Rupiah {unit}), as of "
             f"{day.day} {MONTHS[day.month - 1]} {day.year}"
         )
-        figure.tight_layout()
+        figure.text(0.01, 0.005, f"chain head {provenance.head}", fontsize=6, color="#555555")
+        figure.tight_layout(rect=(0, 0.02, 1, 1))
         buffer = io.BytesIO()
         figure.savefig(buffer, format=fmt)
         plt.close(figure)

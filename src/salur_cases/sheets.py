@@ -59,10 +59,3 @@ def text_cell(sheet: WriteOnlyWorksheet | Worksheet, value: Any) -> Cell:
         cell.data_type = "s"
     return cell
 
-
-def set_text(sheet: Worksheet, row: int, column: int, value: Any) -> Any:
-    """Write `value` into a cell of a (not write-only) sheet, text typed as text; returns the cell."""
-    cell = sheet.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell

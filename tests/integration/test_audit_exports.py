@@ -156,6 +156,7 @@ def test_the_chart_shows_each_budget_source_in_juta_with_values_and_ceilings_rea
         assert value_label(row["paid_idr"] - row["returned_idr"], divisor) in texts
     assert value_label(1_500_000 - 500_000, divisor) == "1.00"
     assert "ceiling" in texts
+    assert f"chain head {stands_on.head}" in texts
     assert texts.count("Rupiah (juta)") == 3  # each panel's axis
     assert min(ticks) == 0
     assert max(ticks) >= max(r["ceiling_idr"] for r in rows) / divisor  # the axis reaches every ceiling
