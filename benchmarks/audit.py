@@ -120,8 +120,8 @@ def main() -> None:
         ledger_s = time.perf_counter() - started
         totals = ledger_totals(ledger)
         balanced = (totals["paid_idr"], totals["returned_idr"]) == (
-            sum(r["paid_idr"] for r in rows),
-            sum(r["returned_idr"] for r in rows),
+            sum(r.paid_idr for r in rows),
+            sum(r.returned_idr for r in rows),
         )
         print(f"payment ledger: {len(ledger)} rows in {ledger_s:.2f} s; equals the budget's sums: {balanced}")
 
@@ -139,7 +139,7 @@ def main() -> None:
         "payment_ledger_seconds": round(ledger_s, 3),
         "payment_ledger_rows": len(ledger),
         "ok": bool(
-            result["ok"]
+            result.ok
             and balanced
             and rate >= VERIFY_TARGET
             and anomalies_s < ANOMALIES_TARGET_S

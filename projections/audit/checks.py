@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, false, func, literal, null, or_, select, text, union_all
 
-from salur_cases.domain.vocabulary import PadanResult, VervalDecision
 from salur_cases import tables as t
+from salur_cases.domain.vocabulary import PadanResult, VervalDecision
 from salur_cases.projections.audit.findings import Finding, where
 from salur_cases.projections.audit.scope import ProgramScope, outside
 from salur_cases.projections.projector import fast_event_id

@@ -15,7 +15,7 @@ The rules, their scope and their `amount_idr` are documented in docs/anomalies.m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from salur_cases.projections.schemas import AnomalyRead
 
@@ -32,11 +32,12 @@ CODES = (
 )
 """The published anomaly codes, in report order."""
 
-SEVERITIES = ("HIGH", "MEDIUM", "LOW")
+Severity = Literal["HIGH", "MEDIUM", "LOW"]
+SEVERITIES: tuple[Severity, ...] = ("HIGH", "MEDIUM", "LOW")
 """HIGH: money paid that should not have been; MEDIUM: a step skipped or a limit passed; LOW: another
 authority's own list (the city passes it on)."""
 
-_SEVERITY = {
+_SEVERITY: dict[str, Severity] = {
     "PAID_BY_TWO_PROGRAMS": "HIGH",
     "PAID_AFTER_REMOVAL": "HIGH",
     "NOT_PROPOSED_BY_DINSOS": "HIGH",
@@ -75,7 +76,7 @@ class Finding:
         return str(value) if value is not None else None
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> Severity:
         """HIGH, MEDIUM or LOW (see SEVERITIES)."""
         return "LOW" if self.outside_authority else _SEVERITY[self.code]
 
@@ -94,7 +95,7 @@ class Finding:
         """The finding as the API answers it."""
         return AnomalyRead(
             code=self.code,
-            severity=self.severity,  # type: ignore[arg-type] - one of SEVERITIES
+            severity=self.severity,
             evidence=self.evidence,
             amount_idr=self.amount_idr,
             no_kk=self.no_kk,

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from salur_cases import tables as t
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import PaymentStatus, Role
 from salur_cases.identifiers import NoKK
-from salur_cases import tables as t
 from salur_cases.projections.audit.provenance import Provenance, provenance
 from salur_cases.projections.schemas import PaymentPage, PaymentRead
 
@@ -93,7 +93,7 @@ def payments(
         rows = conn.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = str(page[-1].position) if len(rows) > limit else None
-    return _items(page, reveal=role in SEES_NO_KK), next_cursor
+    return PaymentPage([PaymentRead(**item) for item in _items(page, reveal=role in SEES_NO_KK)], next_cursor)
 
 
 def ledger_totals(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 
-from salur_cases.domain.program import Program
 from salur_cases import tables as t
+from salur_cases.domain.program import Program
 from salur_cases.projections.audit.findings import Finding, where
 from salur_cases.projections.audit.scope import ProgramScope, outside
 

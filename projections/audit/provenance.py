@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from salur_cases.domain.clock import WIB
 from salur_cases import tables as t
+from salur_cases.domain.clock import WIB
 from salur_cases.projections.runner import NAME
 from salur_cases.store.chain import GENESIS
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
 
+from salur_cases import tables as t
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import BudgetSource
-from salur_cases import tables as t
 from salur_cases.projections.audit import checks
 from salur_cases.projections.audit.findings import CODES, RANK, SEVERITIES, Finding
 from salur_cases.projections.audit.limits import over_limits

@@ -58,4 +58,3 @@ def text_cell(sheet: WriteOnlyWorksheet | Worksheet, value: Any) -> Cell:
     if isinstance(value, str):
         cell.data_type = "s"
     return cell
-

@@ -12,15 +12,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from openpyxl import load_workbook
 
 from salur_cases.cli import main
 from salur_cases.domain.vocabulary import BudgetSource, Role
-from salur_cases.projections.audit import BUDGET_FIELDS, LEDGER_FIELDS, budget_rows, payments
+from salur_cases.projections.audit import BUDGET_FIELDS, LEDGER_FIELDS, payments
 from salur_cases.projections.audit.budget import budget_report
 from salur_cases.projections.audit.chart import unit_of, value_label
 from salur_cases.projections.audit.ledger import ledger_report, ledger_totals
+from salur_cases.projections.audit.provenance import Provenance
 from salur_cases.projections.audit.workbook import RUPIAH, sheet_name
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
@@ -57,6 +59,12 @@ def runtime(
     reset_settings_cache()
 
 
+def _budget(runtime: Runtime) -> tuple[list[dict[str, Any]], Provenance]:
+    """The budget report's rows as dicts, and what they stand on."""
+    rows, stands_on = budget_report(runtime)
+    return [msgspec.structs.asdict(r) for r in rows], stands_on
+
+
 def _run(*args: str) -> None:
     assert main(["report", *args]) == 0
 
@@ -64,7 +72,7 @@ def _run(*args: str) -> None:
 def test_the_budget_xlsx_has_rupiah_formats_fitted_widths_a_frozen_header_and_totals_as_values(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    rows, stands_on = budget_report(runtime)
+    rows, stands_on = _budget(runtime)
     _run("budget", "--format", "xlsx", "--out", str(tmp_path / "b.xlsx"))
 
     sheet: Any = load_workbook(tmp_path / "b.xlsx").active
@@ -112,7 +120,7 @@ def test_the_budget_table_fits_100_columns_with_thousands_separators_and_totals(
 def test_the_budget_csv_and_json_keep_whole_rupiah_and_carry_the_as_of_time_and_chain_head(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    rows = budget_rows(runtime)
+    rows, _ = _budget(runtime)
     _run("budget", "--format", "json", "--out", str(tmp_path / "b.json"))
     _run("budget", "--format", "csv", "--out", str(tmp_path / "b.csv"))
 
@@ -135,7 +143,7 @@ def test_the_budget_csv_and_json_keep_whole_rupiah_and_carry_the_as_of_time_and_
 def test_the_chart_shows_each_budget_source_in_juta_with_values_and_ceilings_read_back_from_the_svg(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    rows, stands_on = budget_report(runtime)
+    rows, stands_on = _budget(runtime)
     _run("budget", "--format", "svg", "--out", str(tmp_path / "b.svg"))
 
     svg = ET.parse(tmp_path / "b.svg").getroot()  # noqa: S314 - our own file
@@ -165,7 +173,7 @@ def test_the_chart_shows_each_budget_source_in_juta_with_values_and_ceilings_rea
 def test_the_payment_ledger_totals_equal_the_budget_reports_paid_and_returned(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    rows = budget_rows(runtime)
+    rows, _ = _budget(runtime)
     ledger, _ = ledger_report(runtime)
 
     totals = ledger_totals(ledger)
@@ -201,14 +209,15 @@ def test_the_ledger_pages_and_masks_the_no_kk_for_a_role_that_may_not_see_it(run
 
     pages, cursor = [], None
     while True:
-        items, cursor = payments(runtime, Role.INSPECTOR, limit=4, cursor=cursor)
-        pages.extend(items)
+        page = payments(runtime, Role.INSPECTOR, limit=4, cursor=cursor)
+        pages.extend(msgspec.structs.asdict(item) for item in page.items)
+        cursor = page.next_cursor
         if cursor is None:
             break
     assert pages == ledger
-    masked, _ = payments(runtime, Role.ADMIN, program="GUBERNUR", limit=500)
+    masked = payments(runtime, Role.ADMIN, program="GUBERNUR", limit=500).items
     assert masked
-    assert all(re.fullmatch(r"\d{4}\*{8}\d{4}", i["no_kk"]) for i in masked)
+    assert all(re.fullmatch(r"\d{4}\*{8}\d{4}", i.no_kk) for i in masked)
 
 
 def test_every_csv_and_xlsx_export_is_free_of_formulas(runtime: Runtime, tmp_path: Path) -> None:
