@@ -405,14 +405,16 @@ def outside_lists(app: SalurApplication) -> None:
     open_tahap(app, "BPNT", 1, quota=10)
     open_tahap(app, "GUBERNUR", 1, month=6, quota=10)
     open_tahap(app, "BST", 5, month=7, quota=10, amount_idr=600_000)
-    app.allocate_roster("BPNT", 1, KEMENSOS, [no_kk_of(n) for n in (50, 51, 52)], DINSOS)
-    app.remove(no_kk_of(52), "BPNT", 1, KEMENSOS, "ganda", "BA 1", DINSOS, effective_on=date(2020, 5, 1))
-    app.record_payments("BPNT", 1, [payment(n) for n in (50, 51, 52)], DINSOS, as_fact=True)
-    app.allocate_roster("GUBERNUR", 1, "PROVINSI", [no_kk_of(n) for n in (60, 61)], DINSOS)
-    app.record_payments("GUBERNUR", 1, [payment(n) for n in (60, 61)], DINSOS, as_fact=True)
+    allocation.allocate_roster(app, "BPNT", 1, KEMENSOS, [no_kk_of(n) for n in (50, 51, 52)], DINSOS)
+    withdrawal.remove(
+        app, no_kk_of(52), "BPNT", 1, KEMENSOS, "ganda", "BA 1", DINSOS, effective_on=date(2020, 5, 1)
+    )
+    disbursement.record_payments(app, "BPNT", 1, [payment(n) for n in (50, 51, 52)], DINSOS, as_fact=True)
+    allocation.allocate_roster(app, "GUBERNUR", 1, "PROVINSI", [no_kk_of(n) for n in (60, 61)], DINSOS)
+    disbursement.record_payments(app, "GUBERNUR", 1, [payment(n) for n in (60, 61)], DINSOS, as_fact=True)
     register_eligible(app, [70])
-    app.allocate_roster("BST", 5, KEMENSOS, [no_kk_of(70), no_kk_of(71)], DINSOS)
-    app.record_payments("BST", 5, [payment(n, 600_000) for n in (70, 71)], DINSOS, as_fact=True)
+    allocation.allocate_roster(app, "BST", 5, KEMENSOS, [no_kk_of(70), no_kk_of(71)], DINSOS)
+    disbursement.record_payments(app, "BST", 5, [payment(n, 600_000) for n in (70, 71)], DINSOS, as_fact=True)
 
 
 def test_the_city_answers_only_for_the_steps_it_owns(runtime: Runtime) -> None:

