@@ -29,7 +29,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
-from salur_cases.api import households, imports, inspection, programs, public
+from salur_cases.api import households, imports, inspection, letters, programs, public
 from salur_cases.api.common import DEPENDENCIES, require_if_match
 from salur_cases.api.context import ApiContext, RateLimit
 from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -75,6 +75,7 @@ def create_app(
         route_handlers=[
             *programs.ROUTES,
             *households.ROUTES,
+            *letters.ROUTES,
             imports.router(runtime.settings.import_max_bytes),
             *inspection.ROUTES,
         ],

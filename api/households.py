@@ -278,22 +278,41 @@ def household_events(
         "example": {
             "no_kk": EXAMPLE_NO_KK,
             "program": "BST_KEMENSOS",
+            "program_name": "BLT / BST Kemensos",
             "from_tahap": 5,
             "to_tahap": 6,
             "outcome": "DROPPED",
+            "summary": "Berhenti menerima: BLT / BST Kemensos, tahap 5 ke tahap 6.",
             "reasons": [
                 {
                     "code": "REMOVED_BY_AUTHORITY",
                     "at": "2020-06-03T10:00:00+07:00",
                     "effective_on": "2020-06-01",
                     "authority": "KEMENSOS",
-                    "actor": "kemensos",
+                    "actor": "petugas-dinsos",
+                    "reason": "pindah domisili ke Kabupaten Bogor",
                     "decree_ref": "KEP-1",
                     "event_id": "5b0f8a52-2d7e-5c61-9d0e-3f1a2b4c5d6e",
-                    "text": "Dihapus dari daftar oleh KEMENSOS",
+                    "program": "BST_KEMENSOS",
+                    "tahap": 6,
+                    "text": "KEMENSOS menghapus rumah tangga ini dari BLT / BST Kemensos mulai tahap 6 "
+                    'berdasarkan keputusan KEP-1 dengan alasan "pindah domisili ke Kabupaten Bogor", '
+                    "berlaku sejak 1 Juni 2020; keputusan ini dicatat pada 3 Juni 2020 pukul 10.00 WIB.",
                 }
             ],
-            "next_steps": ["Ajukan sanggahan ke Dinas Sosial"],
+            "next_steps": [
+                "Ajukan keberatan kepada KEMENSOS melalui Dinas Sosial dengan membawa KTP dan KK, dengan "
+                "menyebut keputusan KEP-1 yang berlaku sejak 1 Juni 2020."
+            ],
+            "payments": [
+                {
+                    "tahap": 5,
+                    "paid_on": "2020-05-12",
+                    "amount_idr": 600000,
+                    "reference": "POS-5-1",
+                    "event_id": "0c1d2e3f-4a5b-5c6d-8e7f-8091a2b3c4d5",
+                }
+            ],
         }
     },
 )

@@ -177,10 +177,11 @@ def _on_refusal(_request: Request[Any, Any, Any], exc: Refusal) -> Response[Prob
 def _on_invalid(
     _request: Request[Any, Any, Any], exc: InvalidCommand | InvalidIdentifier | OutsideCity
 ) -> Response[Problem]:
+    code = getattr(exc, "code", None) or INVALID_REQUEST
     return problem_response(
         422,
         "the request is not valid",
-        code=INVALID_REQUEST,
+        code=code,
         errors=[FieldError(exc.field, exc.message)],
         slug="validation",
     )

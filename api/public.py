@@ -1,9 +1,10 @@
 """What needs no token: the citizen's self-check and the health probes.
 
 The self-check answers only the status of the household of a NIK whose member's name matches, with
-the name masked. A wrong name answers exactly as an unknown NIK does (the query function always does
-the same work and compares names in constant time), and the endpoint is rate limited per client
-address, so it cannot be used to learn who is registered.
+the name masked, and one plain sentence of why (its first reason, without the names of the officers
+who recorded it) with what to do next. A wrong name answers exactly as an unknown NIK does (the query
+function always does the same work and compares names in constant time), and the endpoint is rate
+limited per client address, so it cannot be used to learn who is registered.
 """
 
 from __future__ import annotations
@@ -70,13 +71,17 @@ def public_status(
 ) -> PublicStatusRead:
     """RECEIVING, NOT_RECEIVING or NOT_FOUND (also for a wrong name); nothing about anyone else."""
     from salur_cases.projections import queries  # noqa: PLC0415 - projections load lazily
+    from salur_cases.projections.explain import citizen_reason  # noqa: PLC0415 - projections load lazily
 
     nik = parse_nik(data.nik)
     name = " ".join(data.name.split())
     if not name:
         raise InvalidCommand("name", "is required")
     ctx.positions.wait(ctx.runtime, None)
-    return queries.public_status(ctx.runtime, nik, name)
+    found = queries.public_status(ctx.runtime, nik, name)
+    if found.status != "NOT_FOUND":
+        found.reason, found.next_step = citizen_reason(ctx.runtime, nik, found.program, found.tahap, data.lang)
+    return found
 
 
 @get(

@@ -198,6 +198,7 @@ class PublicStatusRequest(Struct, forbid_unknown_fields=True):
 
     nik: Nik
     name: Annotated[str, example(EXAMPLE_NAME, min_length=1, max_length=200)]
+    lang: Literal["id", "en"] = "id"
 
 
 # --- responses ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Command-line handlers of the read side: `salur explain`, `salur history`, `salur projections`.
+"""Command-line handlers of the read side: `salur explain`, `letter`, `history` and `projections`.
 
 Every command that reads first brings the projections up to date (`catch_up`).
 """
@@ -10,6 +10,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,8 +20,11 @@ from salur_cases import tables as t
 from salur_cases.commands import parse_date, parse_nik, parse_no_kk, parse_time
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.projections.explain import explain
+from salur_cases.projections.letter import letter
+from salur_cases.projections.narration import event_sentence
 from salur_cases.projections.queries import household_events, household_read, lookup_nik
 from salur_cases.projections.runner import catch_up, rebuild, run_forever, status
+from salur_cases.projections.texts import payment_line
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
@@ -30,25 +34,34 @@ def _out(text: str) -> None:
 
 
 def resolve_no_kk(runtime: Runtime, identifier: str) -> str:
-    """The No. KK a 16-digit identifier names: a household's No. KK first, else a member's NIK."""
+    """The No. KK a 16-digit identifier names: a household's No. KK first, else a member's NIK.
+
+    A value that is neither a valid No. KK nor a valid NIK is bad input (BAD_NO_KK, exit 2), as the
+    API answers for the same number; a valid one that names no household is UNKNOWN_HOUSEHOLD.
+    """
     value = identifier.strip()
-    if len(value) != 16 or not value.isdigit():  # noqa: PLR2004 - NIK and No. KK both have 16 digits
-        raise InvalidCommand("identifier", "must be a NIK or a No. KK (16 digits)")
     try:
-        no_kk = parse_no_kk(value, "identifier")
+        no_kk: str | None = parse_no_kk(value, "identifier")
     except InvalidCommand:
         no_kk = None
+    try:
+        nik: str | None = parse_nik(value, "identifier")
+    except InvalidCommand:
+        nik = None
+    if no_kk is None and nik is None:
+        raise InvalidCommand("identifier", "must be a NIK or a No. KK (16 digits)", code="BAD_NO_KK")
     if no_kk is not None:
         with runtime.engine.connect() as conn:
             if conn.execute(select(t.household.c.no_kk).where(t.household.c.no_kk == no_kk)).first():
                 return no_kk
-    try:
-        found = lookup_nik(runtime, parse_nik(value, "identifier"))
-    except InvalidCommand:
-        found = None
+    found = lookup_nik(runtime, nik) if nik is not None else None
     if found is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK or NIK")
     return found
+
+
+def _program(value: str | None) -> str | None:
+    return value.strip().upper() if value else None
 
 
 def explain_command(args: argparse.Namespace) -> int:
@@ -57,8 +70,7 @@ def explain_command(args: argparse.Namespace) -> int:
     try:
         catch_up(runtime)
         no_kk = resolve_no_kk(runtime, args.identifier)
-        program = args.program.strip().upper() if args.program else None
-        answer = explain(runtime, no_kk, program, args.from_tahap, args.to_tahap, args.lang)
+        answer = explain(runtime, no_kk, _program(args.program), args.from_tahap, args.to_tahap, args.lang)
     finally:
         runtime.close()
     if args.json:
@@ -68,32 +80,48 @@ def explain_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def letter_command(args: argparse.Namespace) -> int:
+    """`salur letter ID [--program CODE] [--from-tahap N --to-tahap M] [--lang id|en] --out FILE.pdf`."""
+    runtime = Runtime(get_settings())
+    try:
+        catch_up(runtime)
+        no_kk = resolve_no_kk(runtime, args.identifier)
+        pdf = letter(runtime, no_kk, _program(args.program), args.from_tahap, args.to_tahap, args.lang)
+    finally:
+        runtime.close()
+    out = Path(args.out)
+    try:
+        out.write_bytes(pdf)
+    except OSError as error:
+        raise InvalidCommand("out", f"cannot write the letter: {error.strerror}") from None
+    _out(str(out))
+    return 0
+
+
 def render_explanation(answer: dict[str, Any], lang: str) -> str:
-    """The explanation as text for a terminal."""
-    labels = {
-        "id": ("Program", "tahap", "Hasil", "Alasan", "Langkah berikutnya", "kejadian", "dicatat"),
-        "en": ("Program", "tahap", "Outcome", "Reasons", "Next steps", "event", "recorded"),
-    }[lang if lang == "en" else "id"]
-    program, tahap, outcome, reasons, steps, event, recorded = labels
-    span = f"{answer['from_tahap']} -> {answer['to_tahap']}" if answer["program"] else "-"
-    lines = [f"{program}: {answer['program'] or '-'}, {tahap} {span}", f"{outcome}: {answer['outcome']}"]
+    """The explanation as text for a terminal: sentences, then the events cited."""
+    en = lang == "en"
+    lines = [answer["summary"]]
+    if answer["payments"]:
+        lines.append("Payments:" if en else "Pembayaran:")
+        lines.extend(f"  {payment_line(p, lang)}" for p in answer["payments"])
     if answer["reasons"]:
-        lines.append(f"{reasons}:")
+        lines.append("Reasons:" if en else "Alasan:")
         for reason in answer["reasons"]:
-            lines.append(f"  - [{reason['code']}] {reason['text']}")
-            lines.append(
-                f"    {event} {reason['event_id']}, {recorded} {reason['at']}, {reason['actor'] or '-'}"
-            )
+            lines.append(f"  * {reason['text']}")
+            lines.append(f"    ({'event' if en else 'kejadian'} {reason['event_id']})")
     if answer["next_steps"]:
-        lines.append(f"{steps}:")
-        lines.extend(f"  - {step}" for step in answer["next_steps"])
+        lines.append("Next steps:" if en else "Langkah berikutnya:")
+        lines.extend(f"  * {step}" for step in answer["next_steps"])
     return "\n".join(lines)
 
 
 def history_command(args: argparse.Namespace) -> int:
-    """`salur history ID [--as-of TIME] [--effective-on DATE] [--json]`: events, or the state at a moment."""
+    """`salur history ID [--as-of TIME] [--effective-on DATE] [--lang id|en] [--json]`: events, or the
+    state at a moment."""
     as_of = parse_time(args.as_of, "as_of") if args.as_of else None
     effective_on = parse_date(args.effective_on, "effective_on") if args.effective_on else None
+    lang = getattr(args, "lang", "id")
     runtime = Runtime(get_settings())
     try:
         catch_up(runtime)
@@ -107,7 +135,11 @@ def history_command(args: argparse.Namespace) -> int:
                 cursor = page.next_cursor
                 if cursor is None:
                     break
-            _out(json.dumps(events, ensure_ascii=False, indent=2) if args.json else _render_events(events))
+            if args.json:
+                _out(json.dumps(events, ensure_ascii=False, indent=2))
+            else:
+                names = program_names(runtime)
+                _out("\n".join(event_sentence(e, lang, names) for e in events))
             return 0
         view = household_read(runtime, no_kk, as_of, effective_on)
     finally:
@@ -119,14 +151,10 @@ def history_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_events(events: list[dict[str, Any]]) -> str:
-    lines = []
-    for e in events:
-        effective = f" (effective {e['effective_on']})" if e["effective_on"] else ""
-        lines.append(
-            f"{e['position']:>8}  {e['recorded_at']}  {e['type']}{effective}  by {e['actor']} ({e['role']})"
-        )
-    return "\n".join(lines)
+def program_names(runtime: Runtime) -> dict[str, str]:
+    """Program code -> name."""
+    with runtime.reader.connect() as conn:
+        return {row.code: row.name for row in conn.execute(select(t.programs.c.code, t.programs.c.name))}
 
 
 def _render_view(view: dict[str, Any]) -> str:

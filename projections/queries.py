@@ -21,6 +21,7 @@ from salur_cases import tables as t
 from salur_cases.commands import parse_nik, parse_no_kk
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.household import Household
+from salur_cases.domain.program import Program
 from salur_cases.eventlog import record_of
 from salur_cases.identifiers import keyed_hex
 from salur_cases.projections.projector import fold_name, wib_date
@@ -260,8 +261,15 @@ def _ledger_item(row: Item) -> Item:
 # --- events ------------------------------------------------------------------------------------
 
 
-def event_item(row: Any) -> EventRead:
-    """A timeline row as an event of `/events` and the feed (recorded in WIB)."""
+def event_item(row: Any, no_kk: str | None = None, program_codes: dict[str, str] | None = None) -> EventRead:
+    """A timeline row as an event of `/events` and the feed (recorded in WIB): with the household's
+    No. KK, and the program and tahap the event concerns (a program's own events name it by their
+    aggregate)."""
+    data = row.data
+    program = data.get("program") or data.get("from_program")
+    if program is None and program_codes is not None:
+        program = program_codes.get(row.aggregate_id)
+    tahap = data.get("tahap", data.get("from_tahap", data.get("number") if program else None))
     return EventRead(
         position=row.position,
         event_id=row.event_id,
@@ -270,7 +278,10 @@ def event_item(row: Any) -> EventRead:
         effective_on=row.effective_on,
         actor=row.actor,
         role=row.role,
-        data=row.data,
+        data=data,
+        no_kk=no_kk,
+        program=program if isinstance(program, str) else None,
+        tahap=tahap if isinstance(tahap, int) else None,
     )
 
 
@@ -287,17 +298,28 @@ def household_events(runtime: Runtime, no_kk: str, limit: int = 50, cursor: str 
     with runtime.reader.connect() as conn:
         rows = list(conn.execute(query))
     page = rows[:limit]
-    return EventPage([event_item(r) for r in page], str(page[-1].position) if len(rows) > limit else None)
+    return EventPage(
+        [event_item(r, no_kk) for r in page], str(page[-1].position) if len(rows) > limit else None
+    )
 
 
 def feed(runtime: Runtime, after: int = 0, limit: int = 50) -> FeedPage:
     """A page of every event in commit order after position `after`, and the position to ask after next."""
-    tl = t.timeline
+    tl, h = t.timeline, t.household
+    query = (
+        select(tl, h.c.no_kk.label("household_no_kk"))
+        .outerjoin(h, h.c.household_id == tl.c.aggregate_id)
+        .where(tl.c.position > after)
+        .order_by(tl.c.position)
+        .limit(limit)
+    )
     with runtime.reader.connect() as conn:
-        rows = list(
-            conn.execute(select(tl).where(tl.c.position > after).order_by(tl.c.position).limit(limit))
-        )
-    return FeedPage([event_item(r) for r in rows], rows[-1].position if rows else after)
+        rows = list(conn.execute(query))
+        codes = {
+            str(Program.create_id(code)): code for code in conn.execute(select(t.programs.c.code)).scalars()
+        }
+    items = [event_item(r, r.household_no_kk, codes) for r in rows]
+    return FeedPage(items, rows[-1].position if rows else after)
 
 
 # --- lookups -----------------------------------------------------------------------------------

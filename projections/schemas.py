@@ -169,6 +169,9 @@ class EventRead(Struct):
     actor: str
     role: str
     data: dict[str, Any]
+    no_kk: NoKK | None = None
+    program: str | None = None
+    tahap: int | None = None
 
 
 class EventPage(Struct):
@@ -185,8 +188,22 @@ class FeedPage(Struct):
     next_after: int | None
 
 
+class MemberPadanRead(Struct):
+    """One member's padan result (masked NIK and name) and the near miss, if one exists."""
+
+    nik: Annotated[str, example("3271********0001")]
+    name: Annotated[str, example("B*** S******")]
+    result: Annotated[str, example("NIK_NOT_FOUND")]
+    relationship: str | None = None
+    suggestion: Annotated[
+        str | None, example("NIK_ONE_DIGIT", "NIK_ONE_DIGIT, NAME_NICKNAME, NAME_SPELLING or NAME_SIMILAR")
+    ] = None
+    suggested_nik: str | None = None
+    suggested_name: str | None = None
+
+
 class ReasonRead(Struct):
-    """Why: a reason code, the event that caused it, and its text."""
+    """Why: a reason code, the event that caused it, its recorded facts and its sentence."""
 
     code: Annotated[str, example("REMOVED_BY_AUTHORITY")]
     text: str = ""
@@ -194,18 +211,52 @@ class ReasonRead(Struct):
     effective_on: date | None = None
     authority: str | None = None
     actor: str | None = None
+    officer: str | None = None
+    reason: Annotated[str | None, example("pindah domisili ke Kabupaten Bogor", "the recorded reason text")] = None
     decree_ref: str | None = None
     event_id: str | None = None
+    program: str | None = None
+    tahap: int | None = None
+    rank: int | None = None
+    cutoff: int | None = None
+    other_program: str | None = None
+    other_tahap: int | None = None
+    to_program: str | None = None
+    result: Annotated[
+        str | None, example("DECEASED", "the padan result, verval decision or payment status cited")
+    ] = None
+    detail: list[MemberPadanRead] | None = None
+    reference: str | None = None
+    amount_idr: int | None = None
+    paid_on: date | None = None
+    decided_on: date | None = None
+    last_tahap: int | None = None
+    ends_on: date | None = None
+
+
+class PaymentLine(Struct):
+    """A standing payment of the tahap explained."""
+
+    tahap: int
+    paid_on: date
+    amount_idr: int
+    reference: str
+    event_id: str
 
 
 class ExplainRead(Struct):
     """Why a household's aid changed between two tahap."""
 
     no_kk: NoKK
-    outcome: Annotated[str, example("DROPPED", "STILL_RECEIVING, DROPPED, STARTED or NEVER_RECEIVED")]
+    outcome: Annotated[
+        str, example("DROPPED", "STILL_RECEIVING, DROPPED, STARTED, NEVER_RECEIVED or AWAITING_PAYMENT")
+    ]
     reasons: list[ReasonRead]
     next_steps: list[str]
+    summary: str = ""
+    payments: list[PaymentLine] = msgspec.field(default_factory=list)
     program: str | None = None
+    program_name: str | None = None
     from_tahap: int | None = None
     to_tahap: int | None = None
 
@@ -301,3 +352,5 @@ class PublicStatusRead(Struct):
     masked_name: str | None = None
     program: str | None = None
     tahap: int | None = None
+    reason: str | None = None
+    next_step: str | None = None

@@ -82,12 +82,22 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     explain.add_argument("--json", action="store_true", help="the API's JSON")
     explain.set_defaults(run=_handler("salur_cases.projections.cli:explain_command"))
 
+    letter = commands.add_parser("letter", help="the explanation as a printable PDF letter")
+    letter.add_argument("identifier", metavar="NIK_OR_NO_KK")
+    letter.add_argument("--program")
+    letter.add_argument("--from-tahap", type=_tahap)
+    letter.add_argument("--to-tahap", type=_tahap)
+    letter.add_argument("--lang", choices=["id", "en"], default="id")
+    letter.add_argument("--out", required=True, metavar="FILE.pdf")
+    letter.set_defaults(run=_handler("salur_cases.projections.cli:letter_command"))
+
     history = commands.add_parser("history", help="a household's events, or its state at a moment")
     history.add_argument("identifier", metavar="NIK_OR_NO_KK")
     history.add_argument(
         "--as-of", metavar="TIME", help="as recorded at this time (ISO 8601; WIB if no offset)"
     )
     history.add_argument("--effective-on", metavar="DATE", help="by effective date")
+    history.add_argument("--lang", choices=["id", "en"], default="id")
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=_handler("salur_cases.projections.cli:history_command"))
 
@@ -147,7 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refusal as refusal:
         print(f"refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
-    except (InvalidCommand, ConfigError) as error:
+    except InvalidCommand as error:
+        print(f"error: {error.code}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
 

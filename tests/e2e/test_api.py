@@ -629,6 +629,10 @@ def test_events_explain_and_lookup(api: Api) -> None:
     assert (
         rest["items"][-1]["type"] == "household.LeftOut"
     )  # read-your-writes: the allocation is already there
+    left_out = rest["items"][-1]
+    assert (left_out["no_kk"], left_out["program"], left_out["tahap"]) == (no_kk_of(2), "WALIKOTA", 1)
+    assert page["items"][0]["no_kk"] == no_kk_of(2)
+    assert page["items"][0]["program"] is None
     assert_problem(api.client.get(f"{path}/events", headers=api.auth("kelurahan", kelurahan_code(2))), 403)
     assert_problem(
         api.client.get(f"/api/v1/households/{no_kk_of(7)}/events", headers=api.auth("dinsos")), 404
@@ -649,6 +653,35 @@ def test_events_explain_and_lookup(api: Api) -> None:
         api.client.get(f"{path}/explain?program=NOPE", headers=api.auth("dinsos")), 404, "UNKNOWN_PROGRAM"
     )
     assert_problem(api.client.get(f"{path}/explain", headers=api.auth("dukcapil")), 403)
+    reversed_range = {"program": "WALIKOTA", "from_tahap": 2, "to_tahap": 1}
+    assert_problem(
+        api.client.get(f"{path}/explain", params=reversed_range, headers=api.auth("dinsos")),
+        422,
+        "BAD_VALUE",
+        field_name="from_tahap",
+    )
+    unknown_tahap = {"program": "WALIKOTA", "from_tahap": 3, "to_tahap": 4}
+    assert_problem(
+        api.client.get(f"{path}/explain", params=unknown_tahap, headers=api.auth("dinsos")),
+        422,
+        "UNKNOWN_TAHAP",
+        field_name="from_tahap",
+    )
+    assert_problem(
+        api.client.get("/api/v1/households/3271019999999999/explain", headers=api.auth("dinsos")),
+        422,
+        "BAD_NO_KK",
+    )
+    pdf = api.client.get(
+        f"{path}/letter",
+        params={"program": "WALIKOTA", "lang": "en"},
+        headers=api.auth("kelurahan", kelurahan_code(2)),
+    )
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert_problem(api.client.get(f"{path}/letter", headers=api.auth("dukcapil")), 403)
+    assert_problem(api.client.get(f"{path}/letter", headers=api.auth("kelurahan", kelurahan_code(3))), 403)
 
     found = api.client.post("/api/v1/lookup", json={"nik": nik_of(2, 1)}, headers=api.auth("inspector"))
     assert found.status_code == 200, found.text
@@ -871,6 +904,12 @@ def test_audit_and_feed(api: Api) -> None:
         "/api/v1/feed", params={"after": 3, "limit": 500}, headers=api.auth("inspector")
     ).json()
     assert rest["items"][-1]["position"] == api.events() == rest["next_after"]
+    assert all("no_kk" in i and "program" in i and "tahap" in i for i in rest["items"])
+    opened = next(i for i in page["items"] + rest["items"] if i["type"] == "program.TahapOpened")
+    assert (opened["program"], opened["tahap"], opened["no_kk"]) == ("WALIKOTA", 1, None)
+    assigned = next(i for i in rest["items"] if i["type"] == "household.Assigned")
+    assert assigned["no_kk"]
+    assert assigned["program"] == "WALIKOTA"
     assert_problem(
         api.client.get("/api/v1/feed?after=-1", headers=api.auth("inspector")), 422, field_name="after"
     )
@@ -950,7 +989,8 @@ def test_the_citizen_self_check(make_runtime: Any) -> None:
         )
         assert own.status_code == 200, own.text
         body = own.json()
-        assert set(body) == {"status", "masked_name", "program", "tahap"}
+        assert set(body) == {"status", "masked_name", "program", "tahap", "reason", "next_step"}
+        assert "Bantuan Walikota" in body["reason"]
         assert (body["status"], body["program"], body["tahap"]) == ("RECEIVING", "WALIKOTA", 1)
         assert member["name"] not in own.text
         assert member["nik"] not in own.text
@@ -959,7 +999,14 @@ def test_the_citizen_self_check(make_runtime: Any) -> None:
         unknown = client.post("/api/v1/public/status", json={"nik": nik_of(50), "name": member["name"]})
         assert wrong_name.status_code == unknown.status_code == 200
         assert wrong_name.content == unknown.content
-        assert unknown.json()["status"] == "NOT_FOUND"
+        assert unknown.json() == {
+            "status": "NOT_FOUND",
+            "masked_name": None,
+            "program": None,
+            "tahap": None,
+            "reason": None,
+            "next_step": None,
+        }
         assert set(wrong_name.headers) == set(unknown.headers)
         assert_problem(
             client.post("/api/v1/public/status", json={"nik": member["nik"]}), 422, field_name="name"

@@ -212,12 +212,16 @@ def both(world: Runtime, i: int, *args: Any) -> tuple[dict[str, Any], dict[str, 
         assert set(answer) == {
             "no_kk",
             "program",
+            "program_name",
             "from_tahap",
             "to_tahap",
             "outcome",
             "reasons",
             "next_steps",
+            "payments",
+            "summary",
         }
+        _plain(answer["summary"])
         assert answer["no_kk"] == kk(i)
         for reason in answer["reasons"]:
             assert {
@@ -229,14 +233,36 @@ def both(world: Runtime, i: int, *args: Any) -> tuple[dict[str, Any], dict[str, 
                 "decree_ref",
                 "event_id",
                 "text",
+                "reason",
+                "officer",
             } <= set(reason)
             assert reason["event_id"], reason
             _no_pii(reason["text"])
+            _plain(reason["text"])
+            if reason["reason"]:
+                assert reason["reason"] in reason["text"]
         for step in answer["next_steps"]:
             _no_pii(step)
+            _plain(step)
     for a, b in zip(indonesian["reasons"], english["reasons"], strict=True):
         assert a["text"] != b["text"]
     return indonesian, english
+
+
+CODES = re.compile(
+    r"\b(REMOVED_BY_AUTHORITY|VERVAL_INELIGIBLE|POPULATION_MISMATCH|DUPLICATE_RECIPIENT|QUOTA_EXHAUSTED|"
+    r"TRANSFERRED|PROGRAM_ENDED|NOT_IN_SOURCE_LIST|PAYMENT_FAILED|PAYMENT_PENDING|STILL_RECEIVING|DROPPED|"
+    r"STARTED|NEVER_RECEIVED|AWAITING_PAYMENT|NOT_CONSIDERED|NOT_CITY_PROPOSED|NAME_MISMATCH|NIK_NOT_FOUND|DECEASED|MOVED|INELIGIBLE|FAILED|"
+    r"RETURNED|WALIKOTA|GUBERNUR)\b"
+)
+
+
+def _plain(text: str) -> None:
+    """A whole sentence: no code, no placeholder dash, no ISO time, no program code (names instead)."""
+    assert not CODES.search(text), text
+    assert not re.search(r"(^|\s)-(\s|[.,;)]|$)", text), text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+    assert text.rstrip().endswith((".", ":")), text
 
 
 def _no_pii(text: str) -> None:
@@ -284,16 +310,27 @@ def test_paid_in_tahap_1_then_removed_by_a_kemensos_cleansing_is_dropped_citing_
     assert reason["actor"] == DINSOS.name
     assert CLEANSING_DECREE in reason["text"]
     assert "KEMENSOS" in reason["text"]
-    assert "Dihapus" in reason["text"]
-    assert english["reasons"][0]["text"].startswith("Removed from WALIKOTA")
-    assert any(all(w in s for w in ("aduan", "KTP", CLEANSING_DECREE)) for s in indonesian["next_steps"])
-    assert any(all(w in s for w in ("complaint", "KTP", CLEANSING_DECREE)) for s in english["next_steps"])
+    assert reason["reason"] == "cleansing DTKS"
+    assert "menghapus rumah tangga ini dari Bantuan Walikota mulai tahap 2" in reason["text"]
+    assert "berlaku sejak 25 Mei 2020" in reason["text"]
+    assert "20 Mei 2020 pukul 09.00 WIB" in reason["text"]
+    assert english["reasons"][0]["text"].startswith("KEMENSOS removed the household from Bantuan Walikota")
+    assert "effective 25 May 2020" in english["reasons"][0]["text"]
+    words = ("keberatan", "KEMENSOS", "KTP", CLEANSING_DECREE, "25 Mei 2020")
+    assert any(all(w in s for w in words) for s in indonesian["next_steps"])
+    assert any(all(w in s for w in ("Object to KEMENSOS", CLEANSING_DECREE)) for s in english["next_steps"])
 
 
 def test_paid_in_both_tahap_is_still_receiving(world: Runtime) -> None:
-    answer, _ = both(world, 2, "WALIKOTA", 1, 2)
+    answer, english = both(world, 2, "WALIKOTA", 1, 2)
     assert answer["outcome"] == "STILL_RECEIVING"
     assert answer["reasons"] == []
+    assert [(p["tahap"], p["amount_idr"], p["reference"], p["paid_on"]) for p in answer["payments"]] == [
+        (1, 500_000, "POS-2-428", "2020-04-28"),
+        (2, 500_000, "POS-2-62", "2020-06-02"),
+    ]
+    assert answer["summary"] == "Masih menerima: Bantuan Walikota, tahap 1 ke tahap 2."
+    assert english["summary"] == "Still receiving: Bantuan Walikota, tahap 1 to tahap 2."
 
 
 def test_ranked_below_the_cutoff_is_quota_exhausted_with_rank_and_cutoff(world: Runtime) -> None:
@@ -317,8 +354,9 @@ def test_a_household_already_in_the_provinces_aid_is_a_duplicate_recipient_namin
     assert answer["outcome"] == "NEVER_RECEIVED"
     reason = only(answer, "DUPLICATE_RECIPIENT")
     assert reason["other_program"] == "GUBERNUR"
-    assert "GUBERNUR" in reason["text"]
-    assert "GUBERNUR" in english["reasons"][0]["text"]
+    assert reason["event_id"] == first_event(world, 4, "Assigned").event_id
+    assert "Bantuan Gubernur tahap 1" in reason["text"]
+    assert "Bantuan Gubernur tahap 1" in english["reasons"][0]["text"]
 
 
 def test_an_ineligible_verval_is_cited(world: Runtime) -> None:
@@ -326,14 +364,26 @@ def test_an_ineligible_verval_is_cited(world: Runtime) -> None:
     reason = only(answer, "VERVAL_INELIGIBLE")
     assert reason["event_id"] == event_of(world, 5, "VervalDecided").event_id
     assert reason["effective_on"] == "2020-04-21"
+    assert (reason["officer"], reason["reason"], reason["result"]) == ("Pak RW", "punya mobil", "INELIGIBLE")
+    assert "oleh Pak RW pada 21 April 2020" in reason["text"]
+    assert any("punya mobil" in step for step in answer["next_steps"])
+
+
+def test_a_city_program_never_blames_a_source_list(world: Runtime) -> None:
+    answer, english = both(world, 10, "WALIKOTA", 1, 1)
+    assert answer["outcome"] == "NEVER_RECEIVED"
+    reason = only(answer, "VERVAL_INELIGIBLE")
+    assert reason["result"] is None
+    assert reason["event_id"] == first_event(world, 10, "Proposed").event_id
+    assert "not been verified" in english["reasons"][0]["text"]
 
 
 def test_a_failed_padan_is_a_population_mismatch_with_its_detail(world: Runtime) -> None:
     answer, english = both(world, 6, "WALIKOTA", 1, 1)
     reason = only(answer, "POPULATION_MISMATCH")
-    assert reason["detail"] == "NAME_MISMATCH"
+    assert reason["result"] == "NAME_MISMATCH"
     assert reason["event_id"] == event_of(world, 6, "PopulationMatched").event_id
-    assert "NAME_MISMATCH" in english["reasons"][0]["text"]
+    assert "name differs from the population record" in english["reasons"][0]["text"]
 
 
 def test_moved_to_kemensos_blt_is_transferred_naming_blt(world: Runtime) -> None:
@@ -356,8 +406,10 @@ def test_a_failed_payment_is_not_receiving(world: Runtime) -> None:
 
 
 def test_a_seat_without_a_payment_is_pending(world: Runtime) -> None:
-    answer, _ = both(world, 10, "BLT", 1, 1)
-    assert answer["outcome"] == "NEVER_RECEIVED"
+    answer, english = both(world, 10, "BLT", 1, 1)
+    assert answer["outcome"] == "AWAITING_PAYMENT"
+    assert "Rp600.000" in answer["reasons"][0]["text"]
+    assert "IDR 600,000" in english["reasons"][0]["text"]
     reason = only(answer, "PAYMENT_PENDING")
     assert reason["event_id"] == first_event(world, 10, "Assigned").event_id
 
@@ -444,7 +496,24 @@ def test_the_cli_explains_by_nik_in_json_and_text(
         assert answer == explain(world, kk(1), "WALIKOTA", 1, 2)
         assert main(["explain", kk(7), "--lang", "en"]) == 0
         out = capsys.readouterr().out
-        assert "TRANSFERRED" in out
+        assert "transferred the household from Bantuan Walikota from tahap 2 on to BLT Kemensos" in out
+        assert "TRANSFERRED" not in out
         assert "Next steps" in out
+        assert main(["history", kk(1)]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert len(lines) == len(household_events(world, kk(1), 500).items)
+        for line in lines:
+            _plain(line)
+            _no_pii(line)
+        assert lines[0].startswith(
+            "20 April 2020 pukul 09.00 WIB: Rumah tangga di RT 3 RW 2, Kelurahan Batutulis"
+        )
+        assert any(
+            "Dihapus dari Bantuan Walikota mulai tahap 2 oleh KEMENSOS, keputusan KEP-KEMENSOS 146/HUK/2020 "
+            'dengan alasan "cleansing DTKS", berlaku sejak 25 Mei 2020.' in line
+            for line in lines
+        )
+        assert main(["history", kk(1), "--lang", "en"]) == 0
+        assert "was reported paid on 28 April 2020" in capsys.readouterr().out
     finally:
         reset_settings_cache()

@@ -750,7 +750,7 @@ def test_projections_cli_status_rebuild_and_history(
     assert "lag 0 events" in capsys.readouterr().out
     assert main(["history", kk(0)]) == 0
     out = capsys.readouterr().out
-    assert "household.Removed" in out
+    assert "Dihapus dari" in out
     assert main(["history", nik(0, 1), "--as-of", "2020-04-21T12:00", "--json"]) == 0
     assert f'"no_kk": "{kk(0)}"' in capsys.readouterr().out
     assert (
@@ -770,7 +770,7 @@ def test_projections_cli_status_rebuild_and_history(
         )
         == 0
     )
-    assert "REMOVED_BY_AUTHORITY" in capsys.readouterr().out
+    assert "removed the household from" in capsys.readouterr().out
     assert main(["explain", "3271011504209999"]) == 1
     assert main(["history", "12345"]) == 2
     reset_settings_cache()

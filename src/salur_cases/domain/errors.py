@@ -46,12 +46,17 @@ class Refusal(Exception):
 
 
 class InvalidCommand(ValueError):
-    """A command's input is malformed (a validation error naming the field, not a rule refusal)."""
+    """A command's input is malformed (a validation error naming the field, not a rule refusal).
 
-    def __init__(self, field: str, message: str) -> None:
+    `code` is the one the CLI and the API both report: `INVALID_REQUEST`, or a more precise one
+    where the input names something that does not exist (`UNKNOWN_TAHAP`).
+    """
+
+    def __init__(self, field: str, message: str, *, code: str = "INVALID_REQUEST") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
