@@ -338,7 +338,7 @@ async def explain_household(
             raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
         check_kelurahan(principal, kelurahan_of_view(view))
     answer = explain(ctx.runtime, no_kk, program=program, from_tahap=from_tahap, to_tahap=to_tahap, lang=lang)
-    # The reasons carry open facts (rank, cutoff, detail, ...) beyond ReasonRead's fixed fields.
+    # The engine answers the plain JSON that ExplainRead documents field by field.
     return cast("ExplainRead", answer)
 
 

@@ -80,7 +80,9 @@ def public_status(
     ctx.positions.wait(ctx.runtime, None)
     found = queries.public_status(ctx.runtime, nik, name)
     if found.status != "NOT_FOUND":
-        found.reason, found.next_step = citizen_reason(ctx.runtime, nik, found.program, found.tahap, data.lang)
+        found.reason, found.next_step = citizen_reason(
+            ctx.runtime, nik, found.program, found.tahap, data.lang
+        )
     return found
 
 

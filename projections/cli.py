@@ -36,7 +36,7 @@ def _out(text: str) -> None:
 def resolve_no_kk(runtime: Runtime, identifier: str) -> str:
     """The No. KK a 16-digit identifier names: a household's No. KK first, else a member's NIK.
 
-    A value that is neither a valid No. KK nor a valid NIK is bad input (BAD_NO_KK, exit 2), as the
+    A value that is neither a valid No. KK nor a valid NIK is bad input (INVALID_REQUEST, exit 2), as the
     API answers for the same number; a valid one that names no household is UNKNOWN_HOUSEHOLD.
     """
     value = identifier.strip()
@@ -49,7 +49,7 @@ def resolve_no_kk(runtime: Runtime, identifier: str) -> str:
     except InvalidCommand:
         nik = None
     if no_kk is None and nik is None:
-        raise InvalidCommand("identifier", "must be a NIK or a No. KK (16 digits)", code="BAD_NO_KK")
+        raise InvalidCommand("identifier", "must be a NIK or a No. KK (16 digits)")
     if no_kk is not None:
         with runtime.engine.connect() as conn:
             if conn.execute(select(t.household.c.no_kk).where(t.household.c.no_kk == no_kk)).first():

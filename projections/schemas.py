@@ -212,7 +212,9 @@ class ReasonRead(Struct):
     authority: str | None = None
     actor: str | None = None
     officer: str | None = None
-    reason: Annotated[str | None, example("pindah domisili ke Kabupaten Bogor", "the recorded reason text")] = None
+    reason: Annotated[
+        str | None, example("pindah domisili ke Kabupaten Bogor", "the recorded reason text")
+    ] = None
     decree_ref: str | None = None
     event_id: str | None = None
     program: str | None = None

@@ -657,7 +657,7 @@ def test_events_explain_and_lookup(api: Api) -> None:
     assert_problem(
         api.client.get(f"{path}/explain", params=reversed_range, headers=api.auth("dinsos")),
         422,
-        "BAD_VALUE",
+        "INVALID_REQUEST",
         field_name="from_tahap",
     )
     unknown_tahap = {"program": "WALIKOTA", "from_tahap": 3, "to_tahap": 4}
@@ -670,7 +670,7 @@ def test_events_explain_and_lookup(api: Api) -> None:
     assert_problem(
         api.client.get("/api/v1/households/3271019999999999/explain", headers=api.auth("dinsos")),
         422,
-        "BAD_NO_KK",
+        "INVALID_REQUEST",
     )
     pdf = api.client.get(
         f"{path}/letter",

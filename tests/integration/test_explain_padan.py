@@ -196,7 +196,7 @@ def test_a_removal_after_payment_is_explained_as_such_and_agrees_with_the_status
         _plain(reason["text"])
     view = household_read(runtime, KK_PAID)
     assert view is not None
-    assert [(s["program"], s["tahap"], s["state"]) for s in view["programs"]] == [("WALIKOTA", 1, "REMOVED")]
+    assert [(s.program, s.tahap, s.state) for s in view.programs] == [("WALIKOTA", 1, "REMOVED")]
 
 
 def test_a_reversed_or_unknown_range_is_bad_input_with_the_same_code_in_the_cli(
@@ -204,14 +204,14 @@ def test_a_reversed_or_unknown_range_is_bad_input_with_the_same_code_in_the_cli(
 ) -> None:
     with pytest.raises(InvalidCommand) as reversed_range:
         explain(runtime, KK_DEAD, "WALIKOTA", 2, 1)
-    assert (reversed_range.value.field, reversed_range.value.code) == ("from_tahap", "BAD_VALUE")
+    assert (reversed_range.value.field, reversed_range.value.code) == ("from_tahap", "INVALID_REQUEST")
     with pytest.raises(InvalidCommand) as unknown:
         explain(runtime, KK_DEAD, "WALIKOTA", 4, 5)
     assert (unknown.value.field, unknown.value.code) == ("from_tahap", "UNKNOWN_TAHAP")
     assert main(["explain", KK_DEAD, "--program", "WALIKOTA", "--from-tahap", "2", "--to-tahap", "1"]) == 2
-    assert "BAD_VALUE" in capsys.readouterr().err
+    assert "INVALID_REQUEST" in capsys.readouterr().err
     assert main(["explain", "3271019999999999"]) == 2
-    assert "BAD_NO_KK" in capsys.readouterr().err
+    assert "INVALID_REQUEST" in capsys.readouterr().err
 
 
 def _pdf_text(pdf: bytes) -> str:

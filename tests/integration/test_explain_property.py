@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from salur_cases import tables as t
 from salur_cases.domain.program import Program
-from salur_cases.projections import tables as t
 from salur_cases.projections.explain import explain
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.queries import household_events, household_read
@@ -79,8 +80,8 @@ def check_explanations(runtime: Runtime) -> None:
         view = household_read(runtime, no_kk_of(n))
         if view is None:
             continue
-        states = {(s["program"], s["tahap"]): s["state"] for s in view["programs"]}
-        events, _ = household_events(runtime, no_kk_of(n), 500)
+        states = {(s.program, s.tahap): s.state for s in view.programs}
+        events = msgspec.to_builtins(household_events(runtime, no_kk_of(n), 500).items)
         positions = {e["event_id"]: e["position"] for e in events}
         for program in PROGRAMS:
             numbers = sorted(number for p, number in TAHAP if p == program)
