@@ -20,11 +20,13 @@ import pytest
 from pypdf import PdfReader
 
 from salur_cases.cli import main
-from salur_cases.commands import Actor, PaymentItem
+from salur_cases.commands import PaymentItem
+from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, Role, VervalDecision
 from salur_cases.intake.importer import import_file
+from salur_cases.processes import allocation, disbursement, programs, verval, withdrawal
 from salur_cases.projections.explain import explain
 from salur_cases.projections.letter import letter
 from salur_cases.projections.migrate import upgrade
@@ -107,19 +109,23 @@ def _story(rt: Runtime) -> None:
     assert import_file(rt, "population", "extract.csv", _csv(population, extract), DUKCAPIL).accepted == 4
     app = rt.app
     for no_kk in (KK_DEAD, KK_MOVED, KK_TYPO, KK_PAID):
-        app.decide_verval(no_kk, VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 21), DINSOS)
-    app.define_program("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS)
-    app.open_tahap(
-        "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 5, 500_000, 2_500_000, "027.45-312", DINSOS
+        verval.decide_verval(
+            app, no_kk, VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 21), DINSOS
+        )
+    programs.define_program(
+        app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
     )
-    app.allocate("WALIKOTA", 1, DINSOS)
+    programs.open_tahap(
+        app, "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 5, 500_000, 2_500_000, "027.45-312", DINSOS
+    )
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     paid_at = date(2020, 4, 28)
     moment = datetime(2020, 4, 28, 10, tzinfo=WIB)
-    app.record_payments(
-        "WALIKOTA", 1, [PaymentItem(KK_PAID, 500_000, moment, PaymentStatus.PAID, "POS-77")], DINSOS
+    disbursement.record_payments(
+        app, "WALIKOTA", 1, [PaymentItem(KK_PAID, 500_000, moment, PaymentStatus.PAID, "POS-77")], DINSOS
     )
-    app.remove(
-        KK_PAID, "WALIKOTA", 1, "KEMENSOS", "pindah domisili ke Kabupaten Bogor", "KEP-9", DINSOS,
+    withdrawal.remove(
+        app, KK_PAID, "WALIKOTA", 1, "KEMENSOS", "pindah domisili ke Kabupaten Bogor", "KEP-9", DINSOS,
         effective_on=paid_at,
     )  # fmt: skip
     catch_up(rt)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from salur_cases import tables as t
 from salur_cases.domain.program import Program
+from salur_cases.processes import registration
 from salur_cases.projections.explain import explain
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.queries import household_events, household_read
@@ -133,7 +134,7 @@ def test_every_reason_cites_an_earlier_event_of_its_household_and_the_outcome_ag
             upgrade(runtime)
             set_up(runtime.app)
             for n, source in zip(HOUSEHOLDS, sources, strict=True):
-                runtime.app.register(proposal(n, source=source), KELURAHAN)
+                registration.register(runtime.app, proposal(n, source=source), KELURAHAN)
             for command in script:
                 if command[0] != "register":
                     run(runtime.app, command)
