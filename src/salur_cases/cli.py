@@ -15,7 +15,7 @@ from typing import cast
 
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.logging import configure_logging
-from salur_cases.settings import ConfigError
+from salur_cases.settings import ConfigError, log_format_from_env
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -135,14 +135,21 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     token.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d (default 8h)")
     token.add_argument("--subject", default="officer", help="who the token is for (recorded as the actor)")
     token.set_defaults(run=_handler("salur_cases.api.auth:token_command"))
+
+    keys = commands.add_parser("keys", help="secrets: generate a fresh set")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    generate = keys_commands.add_parser(
+        "generate", help="print a fresh set of secrets (id, secret, encryption, signing) and the public key"
+    )
+    generate.set_defaults(run=_handler("salur_cases.keys:keys_command"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; domain refusals exit 1, bad usage 2, never a traceback for bad input."""
     args = build_parser().parse_args(argv)
-    configure_logging()
     try:
+        configure_logging(log_format_from_env())
         return cast("Handler", args.run)(args)
     except Refusal as refusal:
         print(f"refused: {refusal}", file=sys.stderr)

@@ -88,11 +88,11 @@ def _default_format() -> str:
 def configure_logging(fmt: str | None = None, level: str = "INFO") -> None:
     """Configure structlog and the stdlib root logger.
 
-    ``fmt`` is ``"json"`` or ``"console"``; None means ``SALUR_LOG_FORMAT`` from the settings
-    when they load, else console on a terminal and JSON otherwise.
+    ``fmt`` is ``"json"`` or ``"console"`` (the settings' ``log_format``); None means console on a
+    terminal and JSON otherwise.
     """
     if fmt is None:
-        fmt = _format_from_settings()
+        fmt = _default_format()
     levelno = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -130,15 +130,6 @@ def configure_logging(fmt: str | None = None, level: str = "INFO") -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(levelno)
-
-
-def _format_from_settings() -> str:
-    try:
-        from salur_cases.settings import log_format_from_env  # noqa: PLC0415 - avoid an import cycle
-
-        return log_format_from_env()
-    except Exception:  # logging must come up even with broken settings
-        return _default_format()
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:

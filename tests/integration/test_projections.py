@@ -559,7 +559,6 @@ def test_two_runners_at_once_apply_every_event_once(story: Runtime, env_keys: di
 def test_while_a_follower_projects_beside_the_writer_bulk_commands_leave_it_its_core(
     postgres_url: Any, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("SALUR_BULK_WORKERS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     runtime = runtime_for(target_url(postgres_url), env_keys)
     try:
