@@ -290,7 +290,7 @@ def main() -> int:
     )
     try:
         _wait_ready(port, server)
-        token = issue_token(KEYS["SALUR_SECRET_KEY"].encode(), Principal("bench", Role.DINSOS), 3600)
+        token = issue_token(bytes.fromhex(KEYS["SALUR_SECRET_KEY"]), Principal("bench", Role.DINSOS), 3600)
         context = multiprocessing.get_context("spawn")
         out = context.Queue()
         driver = context.Process(target=drive, args=(port, token, min(households, HOUSEHOLDS), out))

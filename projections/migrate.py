@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg import sql
 from sqlalchemy import Connection, text
 
 from salur_cases.runtime import Runtime
@@ -64,7 +65,8 @@ def upgrade(runtime: Runtime) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             if runtime.schema:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{runtime.schema}"'))
+                statement = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(runtime.schema))
+                conn.exec_driver_sql(statement.as_string(None))
         command.upgrade(alembic_config(conn), "heads")
 
 

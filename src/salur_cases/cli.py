@@ -127,14 +127,16 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     upgrade = db_commands.add_parser("upgrade", help="apply the migrations (alembic)")
     upgrade.set_defaults(run=_handler("salur_cases.projections.migrate:upgrade_command"))
 
-    token = commands.add_parser("token", help="print a signed bearer token for the API")
-    token.add_argument(
-        "--role", required=True, choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"]
-    )
+    token = commands.add_parser("token", help="print a signed bearer token for the API, or revoke one")
+    token.add_argument("--role", choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"])
     token.add_argument("--kelurahan", metavar="NAME_OR_CODE", help="required for the kelurahan role")
     token.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d (default 8h)")
     token.add_argument("--subject", default="officer", help="who the token is for (recorded as the actor)")
     token.set_defaults(run=_handler("salur_cases.api.auth:token_command"))
+    token_commands = token.add_subparsers(dest="token_command", required=False, metavar="[revoke JTI]")
+    revoke = token_commands.add_parser("revoke", help="refuse that token (401) from now on, in every worker")
+    revoke.add_argument("jti", metavar="JTI", help="the token id printed when it was made")
+    revoke.set_defaults(run=_handler("salur_cases.api.revocation:revoke_command"))
 
     keys = commands.add_parser("keys", help="secrets: generate a fresh set")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")

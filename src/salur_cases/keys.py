@@ -122,7 +122,7 @@ def read_keys_file(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise BadKey(f"cannot read the keys file {path}: restore it, or set {KEY_VARIABLES['id_key']}") from exc
+        raise BadKey(f"cannot read the keys file {path}: restore it, or set the variables") from exc
     if not isinstance(data, dict):
         raise BadKey(f"the keys file {path} is not a JSON object")
     return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
@@ -153,5 +153,5 @@ def keys_command(args: argparse.Namespace) -> int:  # noqa: ARG001 - the CLI's h
     for name, variable in KEY_VARIABLES.items():
         print(f"{variable}={keys[name]}")
     public = signing_public_key(bytes.fromhex(keys["signing_key"]))
-    print(f"# public key of SALUR_SIGNING_KEY (publish it; verifiers check signed chain heads): {public.hex()}")
+    print(f"# public key of SALUR_SIGNING_KEY (publish it; verifiers of chain heads use it): {public.hex()}")
     return 0

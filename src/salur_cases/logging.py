@@ -2,8 +2,10 @@
 
 Log lines go to stderr (stdout is the CLI's output), as JSON or, on a terminal, for people.
 Standard-library loggers (uvicorn, alembic, eventsourcing) are rendered through the same chain.
-:func:`mask_pii` masks every run of 16 digits and drops keys that hold names or NIKs, so no NIK,
-No. KK or person's name reaches a log line even when a caller slips.
+:func:`mask_pii` masks every run of 16 digits (spaces between them included: every form the parsers
+accept) and drops keys that hold names or NIKs, so no NIK, No. KK or person's name reaches a log line
+even when a caller slips. The request id is left as the client got it. Masking is for logs only:
+answers to clients are never rewritten.
 """
 
 from __future__ import annotations
@@ -17,20 +19,25 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from salur_cases.identifiers import WRITTEN_IDENTIFIER
+
 __all__ = ["PII_KEYS", "configure_logging", "get_logger", "mask_digits", "mask_pii"]
 
 PII_KEYS = frozenset({"nik", "name", "nama", "members"})
-_LONG_DIGITS = re.compile(r"\d{16,}")
+UNMASKED_KEYS = frozenset({"request_id"})
+"""Values logged as they are: the request id must match the ``X-Request-ID`` the client got."""
+_SPACES = re.compile(r"\s+")
 
 
 def _mask_run(match: re.Match[str]) -> str:
-    run = match.group(0)
+    run = _SPACES.sub("", match.group(0))
     return run[:4] + "*" * (len(run) - 8) + run[-4:]
 
 
 def mask_digits(text: str) -> str:
-    """``text`` with every run of 16 or more digits masked to its first and last 4 digits."""
-    return _LONG_DIGITS.sub(_mask_run, text)
+    """``text`` with every run of 16 or more digits (spaces between them allowed) masked to its first
+    and last 4 digits: ``3271 0315 0320 0001`` becomes ``3271********0001``."""
+    return WRITTEN_IDENTIFIER.sub(_mask_run, text)
 
 
 def _scrub(value: object) -> object:  # noqa: PLR0911 - one case per kind of value
@@ -60,7 +67,7 @@ def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Eve
     for key in [k for k in event_dict if _is_pii_key(k)]:
         del event_dict[key]
     for key, value in list(event_dict.items()):
-        if key.startswith("_"):
+        if key.startswith("_") or key in UNMASKED_KEYS:
             continue
         event_dict[key] = _scrub(value)
     return event_dict

@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from salur_cases.keys import (
     KEY_VARIABLES,
@@ -44,14 +46,16 @@ __all__ = [
     "load_settings",
     "log_format_from_env",
     "reset_settings_cache",
+    "split_schema",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///./salur.db"
 DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
 DEFAULT_PROJECTION_BATCH = 5000
 LOG_FORMATS = ("console", "json")
-PREVIOUS_SECRET_VARIABLE = "SALUR_PREVIOUS_SECRET_KEY"
+PREVIOUS_SECRET_VARIABLE = "SALUR_PREVIOUS_SECRET_KEY"  # noqa: S105 - a variable's name, not a secret
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class ConfigError(ValueError):
@@ -126,6 +130,23 @@ def to_sqlalchemy_url(url: str) -> str:
     return url
 
 
+def split_schema(url: str) -> tuple[str, str | None]:
+    """The URL without its ``schema`` query parameter, and that schema (PostgreSQL only).
+
+    The schema must be an identifier (a letter or ``_``, then letters, digits or ``_``; at most 63).
+    """
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return url, None
+    query = parse_qs(parts.query)
+    schema = query.pop("schema", [None])[-1]
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        raise ConfigError(
+            "SALUR_DATABASE_URL: its schema must be letters, digits and _, not starting with a digit"
+        )
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), schema
+
+
 def sqlite_path(url: str) -> Path | None:
     """``sqlite:///./x.db`` -> ``./x.db``; ``sqlite:////abs/x.db`` -> ``/abs/x.db``; memory -> None."""
     if not url.startswith("sqlite:"):
@@ -162,13 +183,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create: bool = Tr
     database_url = env.get("SALUR_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     if not database_url.startswith(("sqlite:", *_POSTGRES_SCHEMES)):
         raise ConfigError("SALUR_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    split_schema(database_url)
     allow_plaintext = _flag(env, "SALUR_ALLOW_PLAINTEXT")
     given = {name: env.get(variable, "").strip() for name, variable in KEY_VARIABLES.items()}
     if database_url.startswith(_POSTGRES_SCHEMES):
         _require_postgres_keys(given, allow_plaintext=allow_plaintext)
         texts = given
     else:
-        texts = _sqlite_keys(sqlite_path(database_url), given, allow_plaintext=allow_plaintext, create=create)
+        path = sqlite_path(database_url)
+        texts = _sqlite_keys(path, given, allow_plaintext=allow_plaintext, create=create)
     keys = _decode_keys(texts)
     previous = tuple(
         _decoded(PREVIOUS_SECRET_VARIABLE, text)

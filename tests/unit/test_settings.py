@@ -76,7 +76,8 @@ def test_given_keys_win_over_generated_ones(tmp_path: Path, env_keys: dict[str, 
 def test_secrets_may_be_written_in_base64(tmp_path: Path, env_keys: dict[str, str]) -> None:
     raw = bytes.fromhex(STRONG)
     for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")):
-        env = {"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/s.db", **env_keys, "SALUR_ENCRYPTION_KEY": encoded}
+        env = {"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/s.db", **env_keys}
+        env["SALUR_ENCRYPTION_KEY"] = encoded
         assert load_settings(env).encryption_key == raw
 
 
@@ -114,8 +115,11 @@ def test_weak_keys_are_refused_on_postgresql_too() -> None:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("SALUR_ID_KEY", "SALUR_SECRET_KEY"), ("SALUR_SECRET_KEY", "SALUR_ENCRYPTION_KEY"),
-     ("SALUR_ENCRYPTION_KEY", "SALUR_SIGNING_KEY")],
+    [
+        ("SALUR_ID_KEY", "SALUR_SECRET_KEY"),
+        ("SALUR_SECRET_KEY", "SALUR_ENCRYPTION_KEY"),
+        ("SALUR_ENCRYPTION_KEY", "SALUR_SIGNING_KEY"),
+    ],
 )
 def test_two_variables_holding_the_same_secret_are_refused(first: str, second: str) -> None:
     env = {"SALUR_DATABASE_URL": "postgresql://db/salur"}
@@ -161,7 +165,7 @@ def test_postgres_requires_its_keys(missing: str, env_keys: dict[str, str]) -> N
 def test_postgres_requires_the_encryption_key_unless_plaintext_is_allowed(env_keys: dict[str, str]) -> None:
     env = {"SALUR_DATABASE_URL": "postgresql://127.0.0.1:5432/salur", **env_keys}
     del env["SALUR_ALLOW_PLAINTEXT"]
-    with pytest.raises(ConfigError, match="SALUR_ENCRYPTION_KEY is required .*SALUR_ALLOW_PLAINTEXT=1"):
+    with pytest.raises(ConfigError, match=r"SALUR_ENCRYPTION_KEY is required .*SALUR_ALLOW_PLAINTEXT=1"):
         load_settings(env)
     assert load_settings({**env, "SALUR_ENCRYPTION_KEY": STRONG}).encryption_key == bytes.fromhex(STRONG)
 

@@ -1,7 +1,7 @@
 """Every table of the project, one layer below the write side and the read side.
 
 The read models (filled by the projection), the intake's tables (the population extract and the
-import log) and the API's idempotency records, all declared on one `metadata`: importing this
+import log), the API's idempotency records and revoked tokens, all declared on one `metadata`: importing this
 package makes `metadata` know every table (alembic's `target_metadata`). `salur_cases.tables.bulk`
 reads and writes rows of these tables in bulk.
 """
@@ -24,6 +24,7 @@ from salur_cases.tables.read_models import (
     timeline,
     withdrawal,
 )
+from salur_cases.tables.tokens import revoked_tokens
 
 __all__ = [
     "VIEW_TABLES",
@@ -40,6 +41,7 @@ __all__ = [
     "program_tahap",
     "programs",
     "projection_position",
+    "revoked_tokens",
     "tahap_roster",
     "timeline",
     "withdrawal",
