@@ -17,9 +17,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 
-from salur_cases.settings import Settings, split_schema, to_sqlalchemy_url
+from salur_cases.keyring import verify_keys
+from salur_cases.settings import DatabaseMissing, Settings, split_schema, to_sqlalchemy_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,7 +31,11 @@ if TYPE_CHECKING:
     from salur_cases.application import SalurApplication
 
 
-__all__ = ["Runtime", "create_private_file", "split_schema"]
+__all__ = ["EVENT_TABLES", "Runtime", "create_private_file", "require_database", "split_schema"]
+
+EVENT_TABLES = ("stored_events", "salur_events")
+"""The event store's table: eventsourcing names it ``stored_events`` on SQLite, after the application
+(``salur_events``) on PostgreSQL."""
 
 
 def create_private_file(path: Path) -> None:
@@ -44,9 +50,11 @@ class Runtime:
     """The application and the engine for one process, built lazily from the settings."""
 
     settings: Settings
+    create: bool = True
+    """Whether a missing SQLite file is created (mode 0600); commands that only read pass False."""
 
     def __post_init__(self) -> None:
-        if (path := self.settings.sqlite_path) is not None:
+        if self.create and (path := self.settings.sqlite_path) is not None:
             create_private_file(path)
 
     @cached_property
@@ -101,7 +109,12 @@ class Runtime:
 
     @cached_property
     def app(self) -> SalurApplication:
-        """The application service over the event store, matching against the loaded population extract."""
+        """The application service over the event store, matching against the loaded population extract.
+
+        Raises :class:`KeysMismatch` when the configured keys are not those the database was made with.
+        """
+        with self.engine.connect() as conn:
+            verify_keys(conn, self.settings)
         from salur_cases.application import SalurApplication  # noqa: PLC0415 - heavy import, on demand
         from salur_cases.intake.population import PopulationTable  # noqa: PLC0415
 
@@ -116,3 +129,28 @@ class Runtime:
         for engine in ("engine", "reader"):
             if engine in self.__dict__:
                 self.__dict__[engine].dispose()
+
+
+def require_database(settings: Settings, *, needs_events: bool = False) -> None:
+    """Refuse (:class:`DatabaseMissing`) a database this product did not make (no event store, no
+    migrations), or without events when ``needs_events``, and (:class:`KeysMismatch`) keys that are
+    not the database's. Creates nothing: for the commands that only read."""
+    path = settings.sqlite_path
+    if path is not None and not path.is_file():
+        raise DatabaseMissing(f"no database at {path}: set SALUR_DATABASE_URL to the database's URL")
+    runtime = Runtime(settings, create=False)
+    try:
+        with runtime.engine.connect() as conn:
+            tables = inspect(conn)
+            store = next((name for name in EVENT_TABLES if tables.has_table(name)), None)
+            if store is None and not tables.has_table("alembic_version"):
+                raise DatabaseMissing("the database of SALUR_DATABASE_URL is not a salur database: check it")
+            verify_keys(conn, settings)
+            if needs_events and (
+                store is None or conn.execute(text(f"SELECT 1 FROM {store} LIMIT 1")).first() is None  # noqa: S608 - a name of ours
+            ):
+                raise DatabaseMissing("the database of SALUR_DATABASE_URL holds no events: nothing to check")
+    except OperationalError:
+        raise DatabaseMissing("cannot open the database of SALUR_DATABASE_URL: check it") from None
+    finally:
+        runtime.close()

@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_TEST_DATABASE_URL",
     "ConfigError",
+    "DatabaseMissing",
     "KeysMissing",
     "Settings",
     "get_settings",
@@ -60,6 +61,10 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 class ConfigError(ValueError):
     """A missing or invalid setting; the message names the variable."""
+
+
+class DatabaseMissing(ConfigError):
+    """A command that only reads, pointed at a database that does not exist (or holds nothing)."""
 
 
 class KeysMissing(ConfigError):
@@ -176,8 +181,8 @@ def log_format_from_env(environ: Mapping[str, str] | None = None) -> str:
 def load_settings(environ: Mapping[str, str] | None = None, *, create: bool = True) -> Settings:
     """Read the settings from ``environ`` (default ``os.environ``); raise :class:`ConfigError`.
 
-    ``create=False`` (commands that only read) never generates keys: a SQLite database without its
-    keys is refused with :class:`KeysMissing`.
+    ``create=False`` (commands that only read) never creates anything: a SQLite file that does not
+    exist is refused with :class:`DatabaseMissing`, one without its keys with :class:`KeysMissing`.
     """
     env = os.environ if environ is None else environ
     database_url = env.get("SALUR_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
@@ -191,6 +196,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create: bool = Tr
         texts = given
     else:
         path = sqlite_path(database_url)
+        if not create and path is not None and not (path.is_file() and path.stat().st_size):
+            raise DatabaseMissing(
+                f"no database at {path}: set SALUR_DATABASE_URL to the database's URL, or run where it is"
+            )
         texts = _sqlite_keys(path, given, allow_plaintext=allow_plaintext, create=create)
     keys = _decode_keys(texts)
     previous = tuple(
