@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import jwt
 import pytest
+from sqlalchemy import text
 
 from salur_cases.api.auth import authenticate
 from salur_cases.api.revocation import Denylist
@@ -187,3 +188,24 @@ def test_token_prints_the_token_alone_on_the_last_line_and_revoke_refuses_it(
         assert jti in denylist
     finally:
         runtime.close()
+
+
+def test_a_schema_name_is_quoted_wherever_it_is_used(postgres_url: object, env_keys: dict[str, str]) -> None:
+    import psycopg  # noqa: PLC0415 - only this test needs the driver itself
+    from psycopg import sql  # noqa: PLC0415
+
+    from tests.conftest import PgTarget  # noqa: PLC0415 - the fixture's type
+
+    assert isinstance(postgres_url, PgTarget)
+    schema = f"Mixed_{postgres_url.schema}"  # upper case: the server folds it unless it is quoted
+    runtime = runtime_for(postgres_url.url, schema, env_keys)
+    try:
+        upgrade(runtime)
+        runtime.app.register(proposal(1), KELURAHAN)
+        with runtime.engine.connect() as conn:
+            assert conn.execute(text("SELECT current_schema()")).scalar() == schema
+            assert conn.execute(text("SELECT count(*) FROM key_check")).scalar() == 2
+    finally:
+        runtime.close()
+        with psycopg.connect(postgres_url.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

@@ -14,6 +14,7 @@ from salur_cases.keys import KEY_VARIABLES, generate_key_set, signing_public_key
 from salur_cases.logging import configure_logging
 from salur_cases.settings import (
     ConfigError,
+    DatabaseMissing,
     KeysMissing,
     Settings,
     get_settings,
@@ -183,11 +184,17 @@ def test_a_database_holding_events_never_gets_new_keys(tmp_path: Path) -> None:
     assert not (tmp_path / "salur.db.keys").exists()
 
 
-def test_a_command_that_only_reads_never_generates_keys(tmp_path: Path) -> None:
-    env = {"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/salur.db"}
-    with pytest.raises(KeysMissing, match="SALUR_DATABASE_URL"):
+def test_a_command_that_only_reads_never_creates_a_database_or_keys(tmp_path: Path) -> None:
+    db = tmp_path / "salur.db"
+    env = {"SALUR_DATABASE_URL": f"sqlite:///{db}"}
+    with pytest.raises(DatabaseMissing, match="SALUR_DATABASE_URL"):
         load_settings(env, create=False)
     assert list(tmp_path.iterdir()) == []
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+    with pytest.raises(KeysMissing, match="SALUR_DATABASE_URL"):
+        load_settings(env, create=False)
+    assert list(tmp_path.iterdir()) == [db]
 
 
 def test_postgres_url_is_rewritten_for_sqlalchemy(env_keys: dict[str, str]) -> None:
@@ -269,3 +276,10 @@ def test_get_settings_is_cached(
         assert get_settings().database_url.endswith("b.db")
     finally:
         reset_settings_cache()
+
+
+@pytest.mark.parametrize("schema", ['x";DROP SCHEMA public', "1abc", "a b", "a" * 64, "ü"])
+def test_the_schema_parameter_must_be_an_identifier(schema: str, env_keys: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="SALUR_DATABASE_URL"):
+        load_settings({"SALUR_DATABASE_URL": f"postgresql://db/salur?schema={schema}", **env_keys})
+    assert load_settings({"SALUR_DATABASE_URL": "postgresql://db/salur?schema=T_Mixed_1", **env_keys})
