@@ -16,11 +16,16 @@ branch_labels = None
 depends_on = None
 
 
+def _key(length: int) -> sa.String:
+    """A key compared byte by byte on PostgreSQL (COLLATE "C"), as every key of the read side."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     """Create the revoked tokens table."""
     op.create_table(
         "revoked_tokens",
-        sa.Column("jti", sa.String(64), nullable=False, comment="the revoked token's id"),
+        sa.Column("jti", _key(64), nullable=False, comment="the revoked token's id"),
         sa.Column(
             "revoked_ms", sa.BigInteger(), nullable=False, comment="when it was revoked (Unix milliseconds)"
         ),

@@ -16,11 +16,16 @@ branch_labels = ("keys",)
 depends_on = None
 
 
+def _key(length: int) -> sa.String:
+    """A key compared byte by byte on PostgreSQL (COLLATE "C"), as every key of the read side."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     """Create the key check table."""
     op.create_table(
         "key_check",
-        sa.Column("name", sa.String(32), nullable=False, comment="the key's name in the settings"),
+        sa.Column("name", _key(32), nullable=False, comment="the key's name in the settings"),
         sa.Column(
             "check_value",
             sa.String(64),

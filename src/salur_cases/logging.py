@@ -4,7 +4,9 @@ Log lines go to stderr (stdout is the CLI's output), as JSON or, on a terminal, 
 Standard-library loggers (uvicorn, alembic, eventsourcing) are rendered through the same chain.
 :func:`mask_pii` masks every run of 16 digits (spaces between them included: every form the parsers
 accept) and drops keys that hold names or NIKs, so no NIK, No. KK or person's name reaches a log line
-even when a caller slips. The request id is left as the client got it. Masking is for logs only:
+even when a caller slips; the detail line of a PostgreSQL error (which quotes the row's values) is
+left out of logged tracebacks, and engines hide statement parameters. The request id is left as the
+client got it. Masking is for logs only:
 answers to clients are never rewritten.
 """
 
@@ -27,6 +29,8 @@ PII_KEYS = frozenset({"nik", "name", "nama", "members"})
 UNMASKED_KEYS = frozenset({"request_id"})
 """Values logged as they are: the request id must match the ``X-Request-ID`` the client got."""
 _SPACES = re.compile(r"\s+")
+_SERVER_DETAIL = re.compile(r"^DETAIL:.*$", re.MULTILINE)
+"""PostgreSQL's detail line of an error quotes the row's values (``Key (nik)=(...) already exists``)."""
 
 
 def _mask_run(match: re.Match[str]) -> str:
@@ -69,7 +73,10 @@ def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Eve
     for key, value in list(event_dict.items()):
         if key.startswith("_") or key in UNMASKED_KEYS:
             continue
-        event_dict[key] = _scrub(value)
+        if key == "exception" and isinstance(value, str):
+            event_dict[key] = _scrub(_SERVER_DETAIL.sub("DETAIL: (not logged: it quotes values)", value))
+        else:
+            event_dict[key] = _scrub(value)
     return event_dict
 
 

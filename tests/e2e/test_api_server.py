@@ -79,6 +79,7 @@ def test_salur_token_prints_a_signed_expiring_token(
         monkeypatch.setenv(name, value)
     reset_settings_cache()
     try:
+        assert main(["db", "upgrade"]) == 0  # a token is made for an existing database only
         assert (
             main(
                 ["token", "--role", "kelurahan", "--kelurahan", "Sempur", "--ttl", "30m", "--subject", "ani"]
