@@ -15,10 +15,10 @@ import time
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from salur_cases.tables import revoked_tokens
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
+from salur_cases.tables import revoked_tokens
 
 __all__ = ["REFRESH_SECONDS", "Denylist", "revoke", "revoke_command"]
 

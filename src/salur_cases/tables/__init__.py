@@ -1,9 +1,9 @@
 """Every table of the project, one layer below the write side and the read side.
 
 The read models (filled by the projection), the intake's tables (the population extract and the
-import log), the API's idempotency records and revoked tokens, and the keys' check values, all declared on one `metadata`: importing this
-package makes `metadata` know every table (alembic's `target_metadata`). `salur_cases.tables.bulk`
-reads and writes rows of these tables in bulk.
+import log), the API's idempotency records and revoked tokens, and the keys' check values, all
+declared on one `metadata`: importing this package makes `metadata` know every table (alembic's
+`target_metadata`). `salur_cases.tables.bulk` reads and writes rows of these tables in bulk.
 """
 
 from __future__ import annotations
