@@ -43,7 +43,6 @@ __all__ = [
     "KeysMissing",
     "Settings",
     "get_settings",
-    "keys_file_for",
     "load_settings",
     "log_format_from_env",
     "reset_settings_cache",
