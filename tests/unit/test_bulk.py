@@ -24,7 +24,8 @@ def test_work_done_in_the_callers_process_keeps_the_largest_chunks() -> None:
 
 
 def _app(*, postgres: bool, workers: int | None = None) -> Any:
-    return SimpleNamespace(settings=SimpleNamespace(is_postgres=postgres, bulk_workers=workers), cores_taken=0)
+    settings = SimpleNamespace(is_postgres=postgres, bulk_workers=workers)
+    return SimpleNamespace(settings=settings, cores_taken=0)
 
 
 def _leaving(app: Any, count: int) -> Any:
