@@ -16,6 +16,7 @@ from salur_cases.api.auth import authenticate
 from salur_cases.api.revocation import Denylist
 from salur_cases.cli import main
 from salur_cases.keys import KEY_VARIABLES, decode_secret, signing_public_key
+from salur_cases.processes import registration
 from salur_cases.projections.migrate import upgrade
 from salur_cases.settings import KeysMissing, load_settings, reset_settings_cache
 from tests.builders import KELURAHAN, database_url, no_kk_of, proposal, runtime_for
@@ -85,7 +86,7 @@ def populated(url: str, schema: str | None, env_keys: dict[str, str], **env: str
     runtime = runtime_for(url, schema, env_keys, **env)
     try:
         upgrade(runtime)
-        runtime.app.register(proposal(1), KELURAHAN)
+        registration.register(runtime.app, proposal(1), KELURAHAN)
     finally:
         runtime.close()
 
@@ -201,7 +202,7 @@ def test_a_schema_name_is_quoted_wherever_it_is_used(postgres_url: object, env_k
     runtime = runtime_for(postgres_url.url, schema, env_keys)
     try:
         upgrade(runtime)
-        runtime.app.register(proposal(1), KELURAHAN)
+        registration.register(runtime.app, proposal(1), KELURAHAN)
         with runtime.engine.connect() as conn:
             assert conn.execute(text("SELECT current_schema()")).scalar() == schema
             assert conn.execute(text("SELECT count(*) FROM key_check")).scalar() == 2
