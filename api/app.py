@@ -30,11 +30,13 @@ from litestar.openapi.spec import (
 )
 
 from salur_cases.api import households, imports, inspection, letters, programs, public
+from salur_cases.api.auth import TokenCheck
 from salur_cases.api.common import DEPENDENCIES, require_if_match
 from salur_cases.api.context import ApiContext, RateLimit
 from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
+from salur_cases.api.revocation import REFRESH_SECONDS, Denylist
 from salur_cases.api.shared import Board
 from salur_cases.runtime import Runtime
 
@@ -59,17 +61,20 @@ def create_app(
     public_per_minute: float = 20,
     public_burst: int = 10,
     board: Board | None = None,
+    revocation_refresh_seconds: float = REFRESH_SECONDS,
     on_shutdown: Sequence[Callable[[], object]] = (),
 ) -> Litestar:
     """The API over ``runtime``; the citizen self-check allows a burst, then a rate per client address.
 
     ``board`` is what the server's workers share (positions written, rate limits); alone, a private one.
+    A revoked token is refused by every worker within ``revocation_refresh_seconds``.
     """
     ctx = ApiContext(
         runtime,
         board=board or Board.private(),
         public_limit=RateLimit(per_minute=public_per_minute, burst=public_burst),
     )
+    tokens = TokenCheck(runtime.settings.token_secrets, Denylist(runtime.reader, revocation_refresh_seconds))
     api = Router(
         "/api/v1",
         route_handlers=[
@@ -88,12 +93,10 @@ def create_app(
         middleware=[
             AccessLogMiddleware,
             DefineMiddleware(
-                IdempotencyMiddleware,
-                secret=runtime.settings.secret_key,
-                store=IdempotencyStore(runtime.engine, runtime.settings.secret_key),
+                IdempotencyMiddleware, store=IdempotencyStore(runtime.engine, runtime.settings.secret_key)
             ),
         ],
-        state=State({"ctx": ctx, "secret_key": runtime.settings.secret_key}),
+        state=State({"ctx": ctx, "tokens": tokens}),
         openapi_config=OpenAPIConfig(
             title="salur-cases",
             version=API_VERSION,

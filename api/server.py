@@ -39,8 +39,11 @@ def default_workers(runtime: Runtime) -> int:
 
 def worker_app() -> Litestar:
     """A worker's app (uvicorn's factory): its own runtime, and the board its server named."""
-    runtime = Runtime(get_settings())
-    return create_app(runtime, board=Board.attach(os.environ[BOARD_ENV]), on_shutdown=[runtime.close])
+    settings = get_settings()
+    if settings.api_board is None:
+        raise InvalidCommand(BOARD_ENV, "is set by `salur serve` for its workers")
+    runtime = Runtime(settings)
+    return create_app(runtime, board=Board.attach(settings.api_board), on_shutdown=[runtime.close])
 
 
 def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:

@@ -43,8 +43,10 @@ EXPLAIN_P99_MS = 50.0
 SCHEMA = "bench_api_load"
 PROGRAM = "BST_KEMENSOS"
 KEYS = {
-    "SALUR_ID_KEY": "bench-api-id-key-0123456789abcdef0123456789ab",
-    "SALUR_SECRET_KEY": "bench-api-secret-key-0123456789abcdef01234567",
+    "SALUR_ID_KEY": "41ebaf5c9044ea6efc5c1731dc31148cef9ae5d2f42de1084a9ba18b7379cb22",
+    "SALUR_SECRET_KEY": "83dd1b96956b09a06dcff7464021778ca255fa6d38704633992222910a027d85",
+    "SALUR_SIGNING_KEY": "caaf5f4f110f01351ece29741eea9b765f0973f190120d4fec97568c59a3b4b7",
+    "SALUR_ALLOW_PLAINTEXT": "1",
 }
 
 
@@ -288,7 +290,7 @@ def main() -> int:
     )
     try:
         _wait_ready(port, server)
-        token = issue_token(KEYS["SALUR_SECRET_KEY"].encode(), Principal("bench", Role.DINSOS), 3600)
+        token = issue_token(bytes.fromhex(KEYS["SALUR_SECRET_KEY"]), Principal("bench", Role.DINSOS), 3600)
         context = multiprocessing.get_context("spawn")
         out = context.Queue()
         driver = context.Process(target=drive, args=(port, token, min(households, HOUSEHOLDS), out))

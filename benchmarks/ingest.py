@@ -141,7 +141,13 @@ def fresh_schema(url: str) -> Iterator[str]:
 def run_application(url: str, schema: str, proposals: list[Proposal], extract: Extract) -> tuple[float, int]:
     """Register, match and verval every household through the application; (seconds, events)."""
     settings = load_settings(
-        {"SALUR_DATABASE_URL": url, "SALUR_ID_KEY": "bench-id", "SALUR_SECRET_KEY": "bench"}
+        {
+            "SALUR_DATABASE_URL": url,
+            "SALUR_ID_KEY": "bb799c389aa81dd4c6936e0fc9676c49385b291f778e5420d647a08ce86fdade",
+            "SALUR_SECRET_KEY": "1d9460ddf024169a81025aa34214cc07985fd884a1dc4918babb97a11767ca10",
+            "SALUR_SIGNING_KEY": "41ebaf5c9044ea6efc5c1731dc31148cef9ae5d2f42de1084a9ba18b7379cb22",
+            "SALUR_ALLOW_PLAINTEXT": "1",
+        }
     )
     app = SalurApplication(settings, schema=schema, population=extract)
     actor = Actor("benchmark", Role.DINSOS)

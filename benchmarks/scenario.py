@@ -37,7 +37,12 @@ from salur_cases.settings import DEFAULT_TEST_DATABASE_URL
 TARGET_S = 180.0
 GOAL_S = 60.0
 TARGET_RSS_MIB = 2048
-KEYS = {"SALUR_ID_KEY": "bench-id-key-" + "0" * 32, "SALUR_SECRET_KEY": "bench-secret-key-" + "0" * 28}
+KEYS = {
+    "SALUR_ID_KEY": "6a6d52fc1a9e1eb62d1346ebec44cf9f3d6b78c450d30a6968a607622ab871cf",
+    "SALUR_SECRET_KEY": "49a61d8a272617ae070a1c2e5ace684c35183abc61f2b527a8aefde7e6ae4661",
+    "SALUR_SIGNING_KEY": "caaf5f4f110f01351ece29741eea9b765f0973f190120d4fec97568c59a3b4b7",
+    "SALUR_ALLOW_PLAINTEXT": "1",
+}
 ROW = re.compile(r"\[(?P<code>[A-Z_]+)\]\s+\S+\s+(?P<households>[\d,]+)\s")
 EVENTS = re.compile(r"(?P<events>\d+) events written in (?P<written>[\d.]+) s")
 

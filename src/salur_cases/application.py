@@ -72,7 +72,7 @@ class SalurApplication(Application[UUID]):
         env = eventsourcing_env(settings.database_url, schema)
         env["AGGREGATE_CACHE_MAXSIZE"] = "256"  # programs are read by every command; fast-forwarded each get
         if settings.encryption_key:
-            key = hashlib.sha256(settings.encryption_key.encode()).digest()
+            key = hashlib.sha256(settings.encryption_key).digest()
             env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
             env["CIPHER_KEY"] = base64.b64encode(key).decode()
         self.settings = settings

@@ -1,34 +1,48 @@
 """One place that turns settings into the running parts: the application and the SQL engine.
 
 A PostgreSQL URL may carry `?schema=NAME` (the project's own convention): the event store and the
-read models then live in that schema, which is how each test gets a fresh one.
+read models then live in that schema, which is how each test gets a fresh one. The name is checked as
+an identifier when the settings load, and quoted wherever it is used.
+
+A new SQLite database file is created with mode 0600 (SQLite gives its `-wal` and `-shm` files the
+same mode). Engines never put statement parameters (names, NIKs) into the text of their errors.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import create_engine, event, make_url
+from psycopg import sql
+from sqlalchemy import create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 
-from salur_cases.settings import Settings, to_sqlalchemy_url
+from salur_cases.keyring import verify_keys
+from salur_cases.settings import DatabaseMissing, Settings, split_schema, to_sqlalchemy_url
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.engine import Engine
 
     from salur_cases.application import SalurApplication
 
 
-def split_schema(url: str) -> tuple[str, str | None]:
-    """The URL without its `schema` query parameter, and that schema (PostgreSQL only)."""
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        return url, None
-    query = parse_qs(parts.query)
-    schema = query.pop("schema", [None])[-1]
-    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), schema
+__all__ = ["EVENT_TABLES", "Runtime", "create_private_file", "require_database", "split_schema"]
+
+EVENT_TABLES = ("stored_events", "salur_events")
+"""The event store's table: eventsourcing names it ``stored_events`` on SQLite, after the application
+(``salur_events``) on PostgreSQL."""
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600, unless it exists (a database file nobody else may read)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 @dataclass
@@ -36,6 +50,12 @@ class Runtime:
     """The application and the engine for one process, built lazily from the settings."""
 
     settings: Settings
+    create: bool = True
+    """Whether a missing SQLite file is created (mode 0600); commands that only read pass False."""
+
+    def __post_init__(self) -> None:
+        if self.create and (path := self.settings.sqlite_path) is not None:
+            create_private_file(path)
 
     @cached_property
     def schema(self) -> str | None:
@@ -61,7 +81,9 @@ class Runtime:
         (3.3 s of compiling in 37 batches' roster reads at scale 0.3)."""
         url = to_sqlalchemy_url(split_schema(self.settings.database_url)[0])
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
+            engine = create_engine(
+                url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True, **options
+            )
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -75,18 +97,24 @@ class Runtime:
         given = address.query.get("options", ())
         settings = [*((given,) if isinstance(given, str) else given), "-cjit=off"]
         if self.schema:
-            settings.append(f"-csearch_path={self.schema}")
+            settings.append("-csearch_path=" + sql.Identifier(self.schema).as_string(None))
         return create_engine(
             address.difference_update_query(["options"]),
             connect_args={"options": " ".join(settings)},
             pool_size=10,
             max_overflow=10,
+            hide_parameters=True,
             **options,
         )
 
     @cached_property
     def app(self) -> SalurApplication:
-        """The application service over the event store, matching against the loaded population extract."""
+        """The application service over the event store, matching against the loaded population extract.
+
+        Raises :class:`KeysMismatch` when the configured keys are not those the database was made with.
+        """
+        with self.engine.connect() as conn:
+            verify_keys(conn, self.settings)
         from salur_cases.application import SalurApplication  # noqa: PLC0415 - heavy import, on demand
         from salur_cases.intake.population import PopulationTable  # noqa: PLC0415
 
@@ -101,3 +129,28 @@ class Runtime:
         for engine in ("engine", "reader"):
             if engine in self.__dict__:
                 self.__dict__[engine].dispose()
+
+
+def require_database(settings: Settings, *, needs_events: bool = False) -> None:
+    """Refuse (:class:`DatabaseMissing`) a database this product did not make (no event store, no
+    migrations), or without events when ``needs_events``, and (:class:`KeysMismatch`) keys that are
+    not the database's. Creates nothing: for the commands that only read."""
+    path = settings.sqlite_path
+    if path is not None and not path.is_file():
+        raise DatabaseMissing(f"no database at {path}: set SALUR_DATABASE_URL to the database's URL")
+    runtime = Runtime(settings, create=False)
+    try:
+        with runtime.engine.connect() as conn:
+            tables = inspect(conn)
+            store = next((name for name in EVENT_TABLES if tables.has_table(name)), None)
+            if store is None and not tables.has_table("alembic_version"):
+                raise DatabaseMissing("the database of SALUR_DATABASE_URL is not a salur database: check it")
+            verify_keys(conn, settings)
+            if needs_events and (
+                store is None or conn.execute(text(f"SELECT 1 FROM {store} LIMIT 1")).first() is None  # noqa: S608 - a name of ours
+            ):
+                raise DatabaseMissing("the database of SALUR_DATABASE_URL holds no events: nothing to check")
+    except OperationalError:
+        raise DatabaseMissing("cannot open the database of SALUR_DATABASE_URL: check it") from None
+    finally:
+        runtime.close()
