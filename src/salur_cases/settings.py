@@ -61,6 +61,8 @@ class Settings:
     """``SALUR_IMPORT_MAX_ROWS``: the most data rows an import file may have."""
     import_max_cell_chars: int = 1000
     """``SALUR_IMPORT_MAX_CELL_CHARS``: the longest cell of an import file."""
+    read_database_url: str | None = None
+    """A PostgreSQL hot standby of the database that answers the read side's queries (unset: the database)."""
 
     @property
     def is_postgres(self) -> bool:
@@ -147,6 +149,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         import_max_cell_chars=_positive_int(
             env, "SALUR_IMPORT_MAX_CELL_CHARS", Settings.import_max_cell_chars
         ),
+        read_database_url=_read_database_url(env, database_url),
     )
 
 
@@ -158,6 +161,18 @@ def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
     if not (value.isascii() and value.isdigit()) or int(value) <= 0:
         raise ConfigError(f"{variable} must be a positive whole number")
     return int(value)
+
+
+def _read_database_url(env: Mapping[str, str], database_url: str) -> str | None:
+    """``SALUR_READ_DATABASE_URL``: a standby only follows a PostgreSQL primary."""
+    url = env.get("SALUR_READ_DATABASE_URL", "").strip() or None
+    if url is not None and not (
+        url.startswith(_POSTGRES_SCHEMES) and database_url.startswith(_POSTGRES_SCHEMES)
+    ):
+        raise ConfigError(
+            "SALUR_READ_DATABASE_URL must be a postgresql:// URL, beside a PostgreSQL SALUR_DATABASE_URL"
+        )
+    return url
 
 
 def keys_file_for(db_path: Path) -> Path:
