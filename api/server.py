@@ -28,6 +28,10 @@ from salur_cases.settings import get_settings
 __all__ = ["default_workers", "serve", "serve_command", "worker_app"]
 
 EXIT_OUT_OF_DATE = 1
+HELD_WHILE_SERVING = 20_000
+"""Households a serving process keeps as last saved (about 2 KB each with two members): a server runs
+for months and its imports are small, so it keeps far fewer than a bulk run; a bulk command over more
+reads the rest from the store."""
 
 log = get_logger(__name__)
 
@@ -40,6 +44,7 @@ def default_workers(runtime: Runtime) -> int:
 def worker_app() -> Litestar:
     """A worker's app (uvicorn's factory): its own runtime, and the board its server named."""
     runtime = Runtime(get_settings())
+    runtime.app.held.resize(HELD_WHILE_SERVING)
     return create_app(runtime, board=Board.attach(os.environ[BOARD_ENV]), on_shutdown=[runtime.close])
 
 
@@ -53,6 +58,7 @@ def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8000, workers: 
         raise InvalidCommand("--workers", "must be at least 1, and 1 on SQLite (a single writer)")
     ensure_current(runtime)
     runtime.app  # noqa: B018 - open the event store before the runner locks the read side (SQLite)
+    runtime.app.held.resize(HELD_WHILE_SERVING)
     catch_up(runtime)
     stop = threading.Event()
     follower = threading.Thread(
