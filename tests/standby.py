@@ -26,13 +26,15 @@ import psycopg
 __all__ = ["Cluster", "Unavailable", "pg_bin", "scratch_primary", "standby_of"]
 
 SETTINGS_A_STANDBY_COPIES = (
+    "shared_buffers",
     "max_connections",
     "max_worker_processes",
     "max_wal_senders",
     "max_prepared_transactions",
     "max_locks_per_transaction",
 )
-"""A hot standby refuses to start with any of these below the primary's."""
+"""A hot standby refuses to start with any of these but the first below the primary's; its memory is
+the primary's too, so that reads on either compare."""
 _HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n"
 
 
