@@ -123,7 +123,7 @@ def budget_rows(runtime: Runtime) -> list[BudgetRow]:
 def budget_report(runtime: Runtime) -> tuple[list[BudgetRow], Provenance]:
     """The budget rows and what they stand on (as-of time, chain head), read in one transaction."""
     pt = t.program_tahap
-    with runtime.reader.connect() as conn:
+    with runtime.engine.connect() as conn:
         tahap = conn.execute(select(pt).order_by(pt.c.budget_source, pt.c.program, pt.c.tahap)).all()
         totals = tahap_totals(conn)
         stands_on = provenance(runtime, conn)
