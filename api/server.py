@@ -28,6 +28,10 @@ from salur_cases.settings import get_settings
 __all__ = ["default_workers", "serve", "serve_command", "worker_app"]
 
 EXIT_OUT_OF_DATE = 1
+HELD_WHILE_SERVING = 20_000
+"""Households a serving process keeps as last saved (about 2 KB each with two members): a server runs
+for months and its imports are small, so it keeps far fewer than a bulk run; a bulk command over more
+reads the rest from the store."""
 
 log = get_logger(__name__)
 
@@ -43,6 +47,7 @@ def worker_app() -> Litestar:
     if settings.api_board is None:
         raise InvalidCommand(BOARD_ENV, "is set by `salur serve` for its workers")
     runtime = Runtime(settings)
+    runtime.app.held.resize(HELD_WHILE_SERVING)
     return create_app(runtime, board=Board.attach(settings.api_board), on_shutdown=[runtime.close])
 
 
@@ -56,6 +61,7 @@ def serve(runtime: Runtime, host: str = "127.0.0.1", port: int = 8000, workers: 
         raise InvalidCommand("--workers", "must be at least 1, and 1 on SQLite (a single writer)")
     ensure_current(runtime)
     runtime.app  # noqa: B018 - open the event store before the runner locks the read side (SQLite)
+    runtime.app.held.resize(HELD_WHILE_SERVING)
     catch_up(runtime)
     stop = threading.Event()
     follower = threading.Thread(

@@ -7,12 +7,16 @@ their kelurahan, an outside authority's rosters for two tahap of BST_KEMENSOS (6
 60,000 of which 10,000 new: 10,000 of tahap 1's are left out), tahap 1 paid. Then `salur serve`
 runs on loopback and a separate process drives it over keep-alive connections, a bounded number of
 requests per endpoint: lookups of random members' NIKs, and explanations of tahap 1 -> 2 for random
-households on the rosters. Prints requests/s, p50 and p99 of each, and ends with one JSON line.
+households on the rosters. Then the same load again with reads on a hot standby (`SALUR_READ_DATABASE_URL`)
+made for the run by `pg_basebackup` of the primary (`tests/standby.py`; the primary must accept
+replication connections from 127.0.0.1; `--no-standby` skips it), reported beside the primary's.
+Prints requests/s, p50 and p99 of each, and ends with one JSON line (`standby_*` for the standby run).
 Targets: lookup >= 1,000 requests/s with p99 < 25 ms; explain p99 < 50 ms.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import multiprocessing
@@ -25,7 +29,9 @@ import sys
 import time
 import urllib.request
 from datetime import date
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from salur_cases.processes import allocation, disbursement, programs, registration
 
@@ -274,38 +280,75 @@ def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit("salur serve did not become ready")
 
 
-def main() -> int:
-    """Build (once), serve, drive, report."""
-    from salur_cases.api.auth import Principal, issue_token  # noqa: PLC0415
-    from salur_cases.domain.vocabulary import Role  # noqa: PLC0415
-
-    households = prepare()
-    print(f"{households} households in {SCHEMA}", flush=True)
+def measure(env: dict[str, str], token: str, households: int) -> dict[str, Any]:
+    """Serve with ``env``, drive the load from another process, stop; the figures of each endpoint."""
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "salur_cases", "serve", "--port", str(port)],
-        env=environment(),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _wait_ready(port, server)
-        token = issue_token(bytes.fromhex(KEYS["SALUR_SECRET_KEY"]), Principal("bench", Role.DINSOS), 3600)
         context = multiprocessing.get_context("spawn")
         out = context.Queue()
         driver = context.Process(target=drive, args=(port, token, min(households, HOUSEHOLDS), out))
         driver.start()
-        results = out.get(timeout=1800)
+        results: dict[str, Any] = out.get(timeout=1800)
         driver.join()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    for name, figures in results.items():
+    return results
+
+
+def on_standby(token: str, households: int) -> dict[str, Any] | str:
+    """The same load with reads on a hot standby of the primary made for the run (removed after);
+    the reason instead when no standby can be made here."""
+    from salur_cases.runtime import split_schema  # noqa: PLC0415 - the load process imports none of these
+    from tests.standby import Unavailable, standby_of  # noqa: PLC0415 - the cluster helper lives in tests/
+
+    url, _ = split_schema(database_url())
+    primary = urlsplit(url)
+    started = time.perf_counter()
+    try:
+        with standby_of(primary.port or 5432, primary.hostname or "127.0.0.1") as standby:
+            print(f"standby made in {time.perf_counter() - started:.0f} s (port {standby.port})", flush=True)
+            env = {**environment(), "SALUR_READ_DATABASE_URL": standby.url(primary.path.lstrip("/"))}
+            return measure(env, token, households)
+    except Unavailable as exc:
+        return str(exc)
+
+
+def report(name: str, results: dict[str, Any]) -> None:
+    """Print one run's figures."""
+    for endpoint, figures in results.items():
         print(
-            f"{name:8} {figures['requests']:6} requests in {figures['seconds']:6.2f} s: "
+            f"{name:8} {endpoint:8} {figures['requests']:6} requests in {figures['seconds']:6.2f} s: "
             f"{figures['rps']:8.1f} req/s, "
             f"p50 {figures['p50_ms']:6.2f} ms, p99 {figures['p99_ms']:6.2f} ms, {figures['errors']} errors"
         )
+
+
+def main() -> int:
+    """Build (once), serve and drive with reads on the primary, then on a standby; report."""
+    from salur_cases.api.auth import Principal, issue_token  # noqa: PLC0415
+    from salur_cases.domain.vocabulary import Role  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-standby", action="store_true", help="skip the run with reads on a standby")
+    args = parser.parse_args()
+    households = prepare()
+    print(f"{households} households in {SCHEMA}", flush=True)
+    token = issue_token(bytes.fromhex(KEYS["SALUR_SECRET_KEY"]), Principal("bench", Role.DINSOS), 3600)
+    results = measure(environment(), token, households)
+    report("primary", results)
+    standby = None if args.no_standby else on_standby(token, households)
+    if isinstance(standby, dict):
+        report("standby", standby)
+    elif standby is not None:
+        print(f"no standby run: {standby}", flush=True)
     lookup, explain = results["lookup"], results["explain"]
     ok = (
         households >= MIN_HOUSEHOLDS
@@ -313,6 +356,18 @@ def main() -> int:
         and lookup["rps"] >= LOOKUP_RPS_TARGET
         and lookup["p99_ms"] < LOOKUP_P99_MS
         and explain["p99_ms"] < EXPLAIN_P99_MS
+        and (
+            not isinstance(standby, dict) or standby["lookup"]["errors"] == standby["explain"]["errors"] == 0
+        )
+    )
+    on_standby_figures = (
+        {
+            f"standby_{endpoint}_{key}": standby[endpoint][key]
+            for endpoint in ("lookup", "explain")
+            for key in ("rps", "p50_ms", "p99_ms", "errors")
+        }
+        if isinstance(standby, dict)
+        else {"standby": standby}
     )
     print(
         json.dumps(
@@ -327,6 +382,7 @@ def main() -> int:
                 "explain_p50_ms": explain["p50_ms"],
                 "explain_p99_ms": explain["p99_ms"],
                 "errors": lookup["errors"] + explain["errors"],
+                **on_standby_figures,
                 "ok": ok,
             }
         )
@@ -335,4 +391,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.standby
     sys.exit(main())

@@ -93,7 +93,7 @@ def program_table(runtime: Runtime) -> ProgramTable:
         .where(latest.c.newest == 1, latest.c.status == "PAID")
         .subquery("paid")
     )
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         programs = conn.execute(
             select(
                 t.programs.c.code, t.programs.c.name, t.programs.c.budget_source, t.programs.c.group
@@ -248,7 +248,7 @@ def one_digit_variants(nik: str) -> Iterator[str]:
 
 def padan_suggestions(runtime: Runtime, limit: int | None = None) -> list[Suggestion]:
     """Near misses for the households whose padan is NIK_NOT_FOUND or NAME_MISMATCH."""
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         failing = conn.execute(
             select(t.household.c.no_kk, t.household.c.padan)
             .where(t.household.c.padan.in_([str(PadanResult.NIK_NOT_FOUND), str(PadanResult.NAME_MISMATCH)]))
@@ -299,7 +299,7 @@ def _nik_near_misses(
             hashes.setdefault(keyed_hex(key, "nik", variant), []).append(i)
     found: list[Suggestion] = []
     keys = list(hashes)
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         for start in range(0, len(keys), 500):
             rows = conn.execute(select(px).where(px.c.nik_hash.in_(keys[start : start + 500]))).all()
             for row in rows:

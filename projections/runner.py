@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -134,10 +134,11 @@ def analyze(runtime: Runtime) -> None:
         conn.commit()
 
 
-def position(runtime: Runtime) -> int:
-    """The last notification id applied to the read models."""
+def position(runtime: Runtime, engine: Engine | None = None) -> int:
+    """The last notification id applied to the read models, as ``engine`` sees them (default: the
+    primary's; ``runtime.reader`` is the standby's, which holds what it has replayed)."""
     pp = t.projection_position
-    with runtime.engine.connect() as conn:
+    with (engine or runtime.engine).connect() as conn:
         value = conn.execute(select(pp.c.position).where(pp.c.name == NAME)).scalar()
     return int(value or 0)
 

@@ -6,6 +6,9 @@ an identifier when the settings load, and quoted wherever it is used.
 
 A new SQLite database file is created with mode 0600 (SQLite gives its `-wal` and `-shm` files the
 same mode). Engines never put statement parameters (names, NIKs) into the text of their errors.
+
+With ``SALUR_READ_DATABASE_URL`` set, the read side's queries (``reader``) go to that PostgreSQL hot
+standby; the event store, the projections and every write stay on the primary (``engine``).
 """
 
 from __future__ import annotations
@@ -69,17 +72,27 @@ class Runtime:
 
     @cached_property
     def reader(self) -> Engine:
-        """An engine for reads that need no transaction. Its connections are born autocommit and are
-        not reset when they return to the pool: no BEGIN, ROLLBACK or isolation-level switch around
-        each query (what the API's lookups and explanations pay most)."""
-        return self._create_engine(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+        """An engine for reads that need no transaction, on the standby when one is configured. Its
+        connections are born autocommit and are not reset when they return to the pool: no BEGIN,
+        ROLLBACK or isolation-level switch around each query (what the API's lookups and explanations
+        pay most)."""
+        return self._create_engine(
+            self.settings.read_database_url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None
+        )
 
-    def _create_engine(self, **options: Any) -> Engine:
-        """An engine on the settings' database. PostgreSQL sessions run with `jit = off` (added to any
-        `options` the URL gives): the projection's batch reads probe an index per id, the planner cannot
-        count the ids in their one array parameter, guesses a costly plan and compiled it with LLVM
-        (3.3 s of compiling in 37 batches' roster reads at scale 0.3)."""
-        url = to_sqlalchemy_url(split_schema(self.settings.database_url)[0])
+    @property
+    def has_standby(self) -> bool:
+        """Whether the read side's queries go to a standby."""
+        return self.settings.read_database_url is not None
+
+    def _create_engine(self, database_url: str | None = None, **options: Any) -> Engine:
+        """An engine on ``database_url`` (default the settings' database). PostgreSQL sessions run with
+        `jit = off` (added to any `options` the URL gives): the projection's batch reads probe an index
+        per id, the planner cannot count the ids in their one array parameter, guesses a costly plan and
+        compiled it with LLVM (3.3 s of compiling in 37 batches' roster reads at scale 0.3)."""
+        url, schema = split_schema(database_url or self.settings.database_url)
+        url = to_sqlalchemy_url(url)
+        schema = schema or self.schema  # a standby holds the primary's schemas
         if url.startswith("sqlite"):
             engine = create_engine(
                 url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True, **options
@@ -96,8 +109,8 @@ class Runtime:
         address = make_url(url)
         given = address.query.get("options", ())
         settings = [*((given,) if isinstance(given, str) else given), "-cjit=off"]
-        if self.schema:
-            settings.append("-csearch_path=" + sql.Identifier(self.schema).as_string(None))
+        if schema:
+            settings.append("-csearch_path=" + sql.Identifier(schema).as_string(None))
         return create_engine(
             address.difference_update_query(["options"]),
             connect_args={"options": " ".join(settings)},

@@ -82,7 +82,6 @@ class Settings:
     encryption_key: bytes | None = field(default=None, repr=False)
     signing_key: bytes | None = field(default=None, repr=False)
     allow_plaintext: bool = False
-    read_database_url: str | None = None
     log_format: str = "json"
     test_database_url: str = DEFAULT_TEST_DATABASE_URL
     max_body_bytes: int = 16 * 1024
@@ -99,6 +98,8 @@ class Settings:
     projection_batch: int = DEFAULT_PROJECTION_BATCH
     api_board: str | None = None
     """The shared-memory file of a multi-worker server (``SALUR_API_BOARD``, set by ``salur serve``)."""
+    read_database_url: str | None = None
+    """A PostgreSQL hot standby of the database that answers the read side's queries (unset: the database)."""
 
     @property
     def is_postgres(self) -> bool:
@@ -214,7 +215,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create: bool = Tr
         encryption_key=keys["encryption_key"],
         signing_key=keys["signing_key"],
         allow_plaintext=allow_plaintext,
-        read_database_url=_read_url(env),
         log_format=log_format_from_env(env),
         test_database_url=env.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL,
         max_body_bytes=_positive_int(env, "SALUR_MAX_BODY_BYTES", Settings.max_body_bytes),
@@ -229,6 +229,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create: bool = Tr
         bulk_workers=_positive_int(env, "SALUR_BULK_WORKERS", 0) or None,
         projection_batch=_positive_int(env, "SALUR_PROJECTION_BATCH", DEFAULT_PROJECTION_BATCH),
         api_board=env.get("SALUR_API_BOARD", "").strip() or None,
+        read_database_url=_read_database_url(env, database_url),
     )
 
 
@@ -249,12 +250,15 @@ def _flag(env: Mapping[str, str], variable: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{variable} must be 1 or 0")
-
-
-def _read_url(env: Mapping[str, str]) -> str | None:
+def _read_database_url(env: Mapping[str, str], database_url: str) -> str | None:
+    """``SALUR_READ_DATABASE_URL``: a standby only follows a PostgreSQL primary."""
     url = env.get("SALUR_READ_DATABASE_URL", "").strip() or None
-    if url is not None and not url.startswith(_POSTGRES_SCHEMES):
-        raise ConfigError("SALUR_READ_DATABASE_URL must be a postgresql:// URL (a hot standby)")
+    if url is not None and not (
+        url.startswith(_POSTGRES_SCHEMES) and database_url.startswith(_POSTGRES_SCHEMES)
+    ):
+        raise ConfigError(
+            "SALUR_READ_DATABASE_URL must be a postgresql:// URL, beside a PostgreSQL SALUR_DATABASE_URL"
+        )
     return url
 
 

@@ -225,7 +225,6 @@ def test_other_settings(env_keys: dict[str, str], tmp_path: Path) -> None:
         "SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/s.db",
         "SALUR_LOG_FORMAT": "console",
         "SALUR_TEST_DATABASE_URL": "postgresql://127.0.0.1:5432/other",
-        "SALUR_READ_DATABASE_URL": "postgresql://standby/salur",
         "SALUR_BULK_WORKERS": "3",
         "SALUR_PROJECTION_BATCH": "200",
         **env_keys,
@@ -233,7 +232,7 @@ def test_other_settings(env_keys: dict[str, str], tmp_path: Path) -> None:
     settings = load_settings(env)
     assert settings.log_format == "console"
     assert settings.test_database_url == "postgresql://127.0.0.1:5432/other"
-    assert settings.read_database_url == "postgresql://standby/salur"
+    assert settings.read_database_url is None
     assert (settings.bulk_workers, settings.projection_batch) == (3, 200)
     assert load_settings({**env, "SALUR_LOG_FORMAT": "JSON"}).log_format == "json"
     for variable, value in [
