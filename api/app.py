@@ -12,11 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.enums import ParamType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Example,
@@ -28,14 +29,20 @@ from litestar.openapi.spec import (
     Schema,
     SecurityScheme,
 )
+from litestar.template.config import TemplateConfig
 
 from salur_cases.api import households, imports, inspection, letters, programs, public
 from salur_cases.api.common import DEPENDENCIES, require_if_match
+from salur_cases.api.console.gate import BuildGate
+from salur_cases.api.console.routes import DOCS_ASSETS, console_routes
+from salur_cases.api.console.sessions import SESSION_STORE, DatabaseStore
+from salur_cases.api.console.web import environment
 from salur_cases.api.context import ApiContext, RateLimit
 from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
 from salur_cases.api.shared import Board
+from salur_cases.demo.progress import BuildProgress
 from salur_cases.runtime import Runtime
 
 __all__ = ["API_VERSION", "create_app"]
@@ -60,10 +67,13 @@ def create_app(
     public_burst: int = 10,
     board: Board | None = None,
     on_shutdown: Sequence[Callable[[], object]] = (),
+    progress: BuildProgress | None = None,
 ) -> Litestar:
-    """The API over ``runtime``; the citizen self-check allows a burst, then a rate per client address.
+    """The API and the console over ``runtime``; the citizen self-check allows a burst, then a rate per
+    client address.
 
     ``board`` is what the server's workers share (positions written, rate limits); alone, a private one.
+    ``progress``, while the demo builds the city: data routes answer 503 until it is ready.
     """
     ctx = ApiContext(
         runtime,
@@ -81,11 +91,13 @@ def create_app(
         ],
         security=[{"bearer": []}],
     )
+    gate = [DefineMiddleware(BuildGate, progress=progress, runtime=runtime)] if progress else []
     app = Litestar(
-        route_handlers=[api, *public.ROUTES],
+        route_handlers=[api, *public.ROUTES, *console_routes(runtime.settings.secret_key)],
         dependencies=DEPENDENCIES,
         exception_handlers=exception_handlers,
         middleware=[
+            *gate,
             AccessLogMiddleware,
             DefineMiddleware(
                 IdempotencyMiddleware,
@@ -94,12 +106,22 @@ def create_app(
             ),
         ],
         state=State({"ctx": ctx, "secret_key": runtime.settings.secret_key}),
+        stores={SESSION_STORE: DatabaseStore(runtime.engine)},
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         openapi_config=OpenAPIConfig(
             title="salur-cases",
             version=API_VERSION,
             description=DESCRIPTION,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/swagger", "/"],
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

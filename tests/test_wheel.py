@@ -107,7 +107,7 @@ def test_every_source_file_has_a_counterpart_in_the_wheel(wheel: Path) -> None:
     for package, directory in PACKAGE_DIRS.items():
         base = ROOT / directory
         for path in sorted(base.rglob("*")):
-            if path.suffix not in {".py", ".mako", ".csv"} or "__pycache__" in path.parts:
+            if path.suffix not in {".py", ".mako", ".csv", ".html", ".css", ".js"} or "__pycache__" in path.parts:
                 continue
             if package == "salur_cases" and any(d in path.resolve().parents for d in subpackage_dirs):
                 continue

@@ -1,0 +1,273 @@
+"""Inspectors' pages: the budget with subtotals and a chart, anomalies with filters, the chain, downloads.
+
+Roles as in the API: the budget, anomalies and the chain check for inspectors and admins; the
+evidence exports for inspectors. Downloads are the reports of ``salur report`` (CSV, XLSX) and the
+evidence of ``salur audit export`` (JSON Lines).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Response, Stream, Template
+from sqlalchemy import insert, select
+
+from salur_cases import tables as t
+from salur_cases.api.console.web import AUDITORS, Viewer, page, signed_in
+from salur_cases.domain.vocabulary import Role
+from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
+from salur_cases.projections.audit.cli import ANOMALY_COLUMNS
+from salur_cases.projections.audit.evidence import evidence_lines
+from salur_cases.projections.audit.findings import CODES, Finding, find_all
+from salur_cases.projections.audit.render import write_report
+from salur_cases.projections.audit.verification import store_head, verify
+from salur_cases.projections.runner import position
+from salur_cases.runtime import Runtime
+from salur_cases.tables.console import console_chain_check
+
+INSPECT = signed_in(*AUDITORS)
+EVIDENCE = signed_in(Role.INSPECTOR)
+PAGE_SIZE = 50
+SOURCES = ("APBN", "APBD_PROVINSI", "APBD_KOTA")
+_MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _budget(runtime: Runtime) -> dict[str, Any]:
+    """Budget rows grouped by budget source with subtotals, the grand total, and the chart's bars."""
+    rows = msgspec.to_builtins(budget_rows(runtime))
+    money = ("committed_idr", "paid_idr", "returned_idr", "ceiling_idr", "remainder_idr")
+    counts = ("quota", "assigned", "paid")
+    groups = []
+    for source, items in itertools.groupby(rows, key=lambda r: r["budget_source"]):
+        listed = list(items)
+        groups.append(
+            {
+                "source": source,
+                "rows": listed,
+                "subtotal": {k: sum(r[k] for r in listed) for k in (*money, *counts)},
+            }
+        )
+    total = {k: sum(g["subtotal"][k] for g in groups) for k in (*money, *counts)}
+    paid = {g["source"]: g["subtotal"]["paid_idr"] - g["subtotal"]["returned_idr"] for g in groups}
+    top = max(paid.values(), default=0) or 1
+    bars = [{"source": s, "paid": v, "percent": round(100 * v / top)} for s, v in paid.items()]
+    return {"groups": groups, "total": total, "bars": bars}
+
+
+@get("/console/budget", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
+def budget_page(viewer: Viewer) -> Template:
+    """The budget per budget source, program and tahap, Rupiah formatted, with the chart beside it."""
+    viewer.ctx.positions.wait(viewer.ctx.runtime, None)
+    return page(viewer, "budget.html", **_budget(viewer.ctx.runtime))
+
+
+def _tahap_facts(runtime: Runtime) -> dict[tuple[str, int], tuple[str, int]]:
+    """(program, tahap) -> (budget source, amount per household)."""
+    pt = t.program_tahap
+    with runtime.reader.connect() as conn:
+        rows = conn.execute(select(pt.c.program, pt.c.tahap, pt.c.budget_source, pt.c.amount_idr)).all()
+    return {(r.program, r.tahap): (r.budget_source, int(r.amount_idr)) for r in rows}
+
+
+def _filters(
+    code: str | None, budget_source: str | None, program: str | None, tahap: int | None, authority: str | None
+) -> dict[str, Any]:
+    return {
+        "code": code if code in CODES else None,
+        "budget_source": budget_source if budget_source in SOURCES else None,
+        "program": (program or "").strip().upper() or None,
+        "tahap": tahap,
+        "authority": (authority or "").strip().upper() or None,
+    }
+
+
+class _Findings:
+    """Every finding, computed again only when the read models have moved (one set per position)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: tuple[tuple[str, int], list[Finding]] = (("", -1), [])
+
+    def __call__(self, runtime: Runtime) -> list[Finding]:
+        with self._lock:
+            now = (runtime.settings.database_url, position(runtime))
+            if self._at[0] != now:
+                self._at = (now, find_all(runtime))
+            return self._at[1]
+
+
+_findings = _Findings()
+
+
+def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> list[dict[str, Any]]:
+    """Findings that pass the filters, each with its budget source and the Rupiah at stake."""
+    facts = _tahap_facts(runtime)
+    found = []
+    for finding in _findings(runtime):
+        if chosen["code"] and finding.code != chosen["code"]:
+            continue
+        item = finding.to_json()
+        source, amount = facts.get((item["program"], item["tahap"]), (None, None))
+        detail = item["detail"]
+        authorities = {detail.get("authority"), *(detail.get("authorities") or ())} - {None}
+        if (
+            (chosen["budget_source"] and source != chosen["budget_source"])
+            or (chosen["program"] and item["program"] != chosen["program"])
+            or (chosen["tahap"] and item["tahap"] != chosen["tahap"])
+            or (chosen["authority"] and chosen["authority"] not in authorities)
+        ):
+            continue
+        item["budget_source"] = source
+        item["amount_idr"] = detail.get("amount_idr", amount)
+        item["household_ref"] = finding.household_id.replace("-", "") if finding.household_id else None
+        item["outside_authority"] = "yes" if detail.get("outside_authority") else ""
+        found.append(item)
+    return found
+
+
+@get("/console/anomalies", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
+def anomalies_page(
+    viewer: Viewer,
+    code: str | None = None,
+    budget_source: str | None = None,
+    program: str | None = None,
+    tahap: int | None = None,
+    authority: str | None = None,
+    page_number: int = 1,
+) -> Template:
+    """Anomalies filtered by code, budget source, program, tahap and outside authority, a page at a time."""
+    runtime = viewer.ctx.runtime
+    viewer.ctx.positions.wait(runtime, None)
+    chosen = _filters(code, budget_source, program, tahap, authority)
+    found = _anomalies(runtime, chosen)
+    start = (max(1, page_number) - 1) * PAGE_SIZE
+    query = "&".join(f"{k}={v}" for k, v in chosen.items() if v)
+    return page(
+        viewer,
+        "anomalies.html",
+        items=found[start : start + PAGE_SIZE],
+        count=len(found),
+        at_stake=sum(i["amount_idr"] or 0 for i in found),
+        chosen=chosen,
+        codes=CODES,
+        sources=SOURCES,
+        query=query,
+        next_page=max(1, page_number) + 1 if start + PAGE_SIZE < len(found) else None,
+    )
+
+
+def _report(
+    rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, title: str, name: str
+) -> Response[bytes]:
+    """A report file written by the audit's own writer, as a download."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"{name}.{fmt}"
+        write_report(rows, columns, fmt, str(out), title)
+        body = out.read_bytes()
+    return Response(
+        body,
+        media_type=_MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+@get("/console/downloads/{report:str}", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
+def report_download(
+    viewer: Viewer,
+    report: str,
+    code: str | None = None,
+    budget_source: str | None = None,
+    program: str | None = None,
+    tahap: int | None = None,
+    authority: str | None = None,
+) -> Response[bytes]:
+    """``budget.csv``, ``budget.xlsx``, or the anomalies (as filtered on the page) as ``anomalies.csv`` or
+    ``anomalies.xlsx``."""
+    name, _, fmt = report.partition(".")
+    runtime = viewer.ctx.runtime
+    if fmt not in _MEDIA or name not in ("budget", "anomalies"):
+        raise NotFoundException("no such report")
+    if name == "budget":
+        return _report(msgspec.to_builtins(budget_rows(runtime)), BUDGET_FIELDS, fmt, "Budget", name)
+    found = _anomalies(runtime, _filters(code, budget_source, program, tahap, authority))
+    rows = [
+        {**f, "detail": {k: v for k, v in f["detail"].items() if k != "outside_authority"}} for f in found
+    ]
+    columns = (*ANOMALY_COLUMNS[:4], "budget_source", "amount_idr", *ANOMALY_COLUMNS[4:])
+    return _report(rows, columns, fmt, "Anomalies", name)
+
+
+@get("/console/evidence", guards=[EVIDENCE], include_in_schema=False, sync_to_thread=True)
+def evidence_download(viewer: Viewer, program: str, tahap: int) -> Stream:
+    """A tahap's evidence as JSON Lines, verifiable offline."""
+    lines: Iterator[str] = evidence_lines(viewer.ctx.runtime, program=program, tahap=tahap)
+    first = list(itertools.islice(lines, 1))  # an unknown tahap is refused before the answer starts
+    name = f"evidence-{program.strip().upper()}-{tahap}.jsonl"
+    return Stream(
+        itertools.chain(first, lines),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@get("/console/downloads", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
+def downloads_page(viewer: Viewer) -> Template:
+    """Every download: reports and evidence exports."""
+    tahap = sorted(_tahap_facts(viewer.ctx.runtime))
+    return page(viewer, "downloads.html", tahap=tahap)
+
+
+def _last_check(runtime: Runtime) -> Any:
+    cc = console_chain_check
+    with runtime.reader.connect() as conn:
+        return conn.execute(select(cc).order_by(cc.c.id.desc()).limit(1)).first()
+
+
+@get("/console/chain", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
+def chain_page(viewer: Viewer) -> Template:
+    """The store's head now, and the last check of the whole chain (when, and what it found)."""
+    runtime = viewer.ctx.runtime
+    return page(viewer, "chain.html", head=store_head(runtime.app), last=_last_check(runtime))
+
+
+@post("/console/chain/check", guards=[INSPECT], include_in_schema=False, sync_to_thread=True, status_code=303)
+def check_chain(viewer: Viewer) -> Redirect:
+    """Verify the chain and the certified rosters now, and remember the result."""
+    runtime = viewer.ctx.runtime
+    result = verify(runtime)
+    broken = result.first_broken
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            insert(console_chain_check).values(
+                checked_at=datetime.now(UTC),
+                ok=result.ok,
+                checked=result.checked,
+                head_position=result.head.position,
+                head_hash=result.head.hash,
+                first_broken=broken.position if broken else None,
+            )
+        )
+    return Redirect("/console/chain", status_code=303)
+
+
+ROUTES = [
+    budget_page,
+    anomalies_page,
+    report_download,
+    evidence_download,
+    downloads_page,
+    chain_page,
+    check_chain,
+]

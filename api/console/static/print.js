@@ -1,0 +1,2 @@
+// The letter's print button.
+document.getElementById("print-button").addEventListener("click", function () { window.print(); });
