@@ -33,7 +33,6 @@ from litestar.template.config import TemplateConfig
 
 from salur_cases.api import households, imports, inspection, letters, programs, public
 from salur_cases.api.common import DEPENDENCIES, require_if_match
-from salur_cases.api.console.gate import BuildGate
 from salur_cases.api.console.routes import DOCS_ASSETS, console_routes
 from salur_cases.api.console.sessions import SESSION_STORE, DatabaseStore
 from salur_cases.api.console.web import environment
@@ -42,7 +41,6 @@ from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
 from salur_cases.api.shared import Board
-from salur_cases.demo.progress import BuildProgress
 from salur_cases.runtime import Runtime
 
 __all__ = ["API_VERSION", "create_app"]
@@ -67,13 +65,11 @@ def create_app(
     public_burst: int = 10,
     board: Board | None = None,
     on_shutdown: Sequence[Callable[[], object]] = (),
-    progress: BuildProgress | None = None,
 ) -> Litestar:
     """The API and the console over ``runtime``; the citizen self-check allows a burst, then a rate per
     client address.
 
     ``board`` is what the server's workers share (positions written, rate limits); alone, a private one.
-    ``progress``, while the demo builds the city: data routes answer 503 until it is ready.
     """
     ctx = ApiContext(
         runtime,
@@ -91,13 +87,11 @@ def create_app(
         ],
         security=[{"bearer": []}],
     )
-    gate = [DefineMiddleware(BuildGate, progress=progress, runtime=runtime)] if progress else []
     app = Litestar(
         route_handlers=[api, *public.ROUTES, *console_routes(runtime.settings.secret_key)],
         dependencies=DEPENDENCIES,
         exception_handlers=exception_handlers,
         middleware=[
-            *gate,
             AccessLogMiddleware,
             DefineMiddleware(
                 IdempotencyMiddleware,

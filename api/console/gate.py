@@ -1,9 +1,10 @@
 """While ``salur demo --serve`` builds the city: the console shows the build's progress, the data waits.
 
-:class:`BuildGate` is ASGI middleware in front of the whole app. Until the build is ready, routes
-that need the data (``/api/v1/...`` and ``/health/ready``) answer 503 with ``Retry-After``, the
-console's pages answer the progress page, and ``/console/progress`` its figures as JSON (the page
-polls it). The API documentation, the console's assets and ``/health/live`` are served as usual.
+:class:`BuildGate` wraps the whole ASGI app (before Litestar routes anything). Until the build
+is ready, routes that need the data (``/api/v1/...`` and ``/health/ready``) answer 503 with
+``Retry-After``, the console's pages answer the progress page, and ``/console/progress`` its
+figures as JSON (the page polls it). The API documentation, the console's assets and
+``/health/live`` are served as usual.
 """
 
 from __future__ import annotations
