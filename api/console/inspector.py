@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 
 from salur_cases import tables as t
 from salur_cases.api.console.web import AUDITORS, Viewer, page, signed_in
+from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
 from salur_cases.projections.audit.cli import ANOMALY_COLUMNS
@@ -82,13 +83,17 @@ def _tahap_facts(runtime: Runtime) -> dict[tuple[str, int], tuple[str, int]]:
 
 
 def _filters(
-    code: str | None, budget_source: str | None, program: str | None, tahap: int | None, authority: str | None
+    code: str | None, budget_source: str | None, program: str | None, tahap: str | None, authority: str | None
 ) -> dict[str, Any]:
+    """The anomaly filters a form sent (a field left empty filters nothing)."""
+    number = (tahap or "").strip()
+    if number and not (number.isdigit() and len(number) <= 4):  # noqa: PLR2004 - a tahap number
+        raise InvalidCommand("tahap", "must be a number")
     return {
         "code": code if code in CODES else None,
         "budget_source": budget_source if budget_source in SOURCES else None,
         "program": (program or "").strip().upper() or None,
-        "tahap": tahap,
+        "tahap": int(number) if number else None,
         "authority": (authority or "").strip().upper() or None,
     }
 
@@ -143,7 +148,7 @@ def anomalies_page(
     code: str | None = None,
     budget_source: str | None = None,
     program: str | None = None,
-    tahap: int | None = None,
+    tahap: str | None = None,
     authority: str | None = None,
     page_number: int = 1,
 ) -> Template:
@@ -190,7 +195,7 @@ def report_download(
     code: str | None = None,
     budget_source: str | None = None,
     program: str | None = None,
-    tahap: int | None = None,
+    tahap: str | None = None,
     authority: str | None = None,
 ) -> Response[bytes]:
     """``budget.csv``, ``budget.xlsx``, or the anomalies (as filtered on the page) as ``anomalies.csv`` or
