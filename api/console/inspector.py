@@ -22,7 +22,7 @@ from litestar.response import Redirect, Response, Stream, Template
 from sqlalchemy import insert, select
 
 from salur_cases import tables as t
-from salur_cases.api.console.web import AUDITORS, Viewer, page, signed_in
+from salur_cases.api.console.web import AUDITORS, Seen, page, signed_in
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
@@ -68,7 +68,7 @@ def _budget(runtime: Runtime) -> dict[str, Any]:
 
 
 @get("/console/budget", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
-def budget_page(viewer: Viewer) -> Template:
+def budget_page(viewer: Seen) -> Template:
     """The budget per budget source, program and tahap, Rupiah formatted, with the chart beside it."""
     viewer.ctx.positions.wait(viewer.ctx.runtime, None)
     return page(viewer, "budget.html", **_budget(viewer.ctx.runtime))
@@ -144,7 +144,7 @@ def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> list[dict[str, Any]]
 
 @get("/console/anomalies", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
 def anomalies_page(
-    viewer: Viewer,
+    viewer: Seen,
     code: str | None = None,
     budget_source: str | None = None,
     program: str | None = None,
@@ -190,7 +190,7 @@ def _report(
 
 @get("/console/downloads/{report:str}", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
 def report_download(
-    viewer: Viewer,
+    viewer: Seen,
     report: str,
     code: str | None = None,
     budget_source: str | None = None,
@@ -215,7 +215,7 @@ def report_download(
 
 
 @get("/console/evidence", guards=[EVIDENCE], include_in_schema=False, sync_to_thread=True)
-def evidence_download(viewer: Viewer, program: str, tahap: int) -> Stream:
+def evidence_download(viewer: Seen, program: str, tahap: int) -> Stream:
     """A tahap's evidence as JSON Lines, verifiable offline."""
     lines: Iterator[str] = evidence_lines(viewer.ctx.runtime, program=program, tahap=tahap)
     first = list(itertools.islice(lines, 1))  # an unknown tahap is refused before the answer starts
@@ -228,7 +228,7 @@ def evidence_download(viewer: Viewer, program: str, tahap: int) -> Stream:
 
 
 @get("/console/downloads", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
-def downloads_page(viewer: Viewer) -> Template:
+def downloads_page(viewer: Seen) -> Template:
     """Every download: reports and evidence exports."""
     tahap = sorted(_tahap_facts(viewer.ctx.runtime))
     return page(viewer, "downloads.html", tahap=tahap)
@@ -241,14 +241,14 @@ def _last_check(runtime: Runtime) -> Any:
 
 
 @get("/console/chain", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
-def chain_page(viewer: Viewer) -> Template:
+def chain_page(viewer: Seen) -> Template:
     """The store's head now, and the last check of the whole chain (when, and what it found)."""
     runtime = viewer.ctx.runtime
     return page(viewer, "chain.html", head=store_head(runtime.app), last=_last_check(runtime))
 
 
 @post("/console/chain/check", guards=[INSPECT], include_in_schema=False, sync_to_thread=True, status_code=303)
-def check_chain(viewer: Viewer) -> Redirect:
+def check_chain(viewer: Seen) -> Redirect:
     """Verify the chain and the certified rosters now, and remember the result."""
     runtime = viewer.ctx.runtime
     result = verify(runtime)

@@ -23,7 +23,7 @@ from litestar.response import Redirect, Template
 from salur_cases import wilayah
 from salur_cases.api.common import kelurahan_of_view
 from salur_cases.api.console.sentences import sentence
-from salur_cases.api.console.web import OFFICERS, Viewer, page, signed_in
+from salur_cases.api.console.web import OFFICERS, Seen, page, signed_in
 from salur_cases.commands import parse_nik, parse_no_kk
 from salur_cases.domain.errors import InvalidCommand, Refusal, StaleVersion
 from salur_cases.domain.household import Household
@@ -73,12 +73,12 @@ class ResolutionForm(msgspec.Struct):
     note: Text
 
 
-def household_ref(viewer: Viewer, no_kk: str) -> str:
+def household_ref(viewer: Seen, no_kk: str) -> str:
     """The household's address in the console: its keyed id."""
     return viewer.ctx.runtime.app.household_id(no_kk).hex
 
 
-def _household(viewer: Viewer, ref: str) -> Household:
+def _household(viewer: Seen, ref: str) -> Household:
     """The household ``ref`` names (404 when none), once the viewer may see its kelurahan (403)."""
     try:
         aggregate: object = viewer.ctx.runtime.app.repository.get(UUID(hex=ref))
@@ -90,19 +90,19 @@ def _household(viewer: Viewer, ref: str) -> Household:
     return aggregate
 
 
-def _check_scope(viewer: Viewer, view: HouseholdRead) -> None:
+def _check_scope(viewer: Seen, view: HouseholdRead) -> None:
     if viewer.principal is None or not viewer.principal.may_see(kelurahan_of_view(view)):
         raise PermissionDeniedException("outside")
 
 
 @get("/console/search", guards=[READERS], include_in_schema=False)
-async def search_page(viewer: Viewer) -> Template:
+async def search_page(viewer: Seen) -> Template:
     """The search form."""
     return page(viewer, "search.html")
 
 
 @post("/console/search", guards=[READERS], include_in_schema=False, sync_to_thread=True, status_code=303)
-def search(viewer: Viewer, data: Annotated[SearchForm, Body(media_type=FORM)]) -> Template | Redirect:
+def search(viewer: Seen, data: Annotated[SearchForm, Body(media_type=FORM)]) -> Template | Redirect:
     """Find the household of a No. KK, or of a NIK (exact); kelurahan officers only within theirs."""
     runtime = viewer.ctx.runtime
     number = "".join(data.identifier.split())
@@ -133,7 +133,7 @@ def _grid(view: dict[str, Any]) -> tuple[list[int], list[dict[str, Any]]]:
 
 
 def household_context(
-    viewer: Viewer,
+    viewer: Seen,
     household: Household,
     program: str | None = None,
     from_tahap: int | None = None,
@@ -183,7 +183,7 @@ def household_context(
 
 @get("/console/households/{ref:str}", guards=[READERS], include_in_schema=False, sync_to_thread=True)
 def household_page(
-    viewer: Viewer,
+    viewer: Seen,
     ref: str,
     program: str | None = None,
     from_tahap: int | None = None,
@@ -198,7 +198,7 @@ def household_page(
 
 @get("/console/households/{ref:str}/letter", guards=[READERS], include_in_schema=False, sync_to_thread=True)
 def letter(
-    viewer: Viewer,
+    viewer: Seen,
     ref: str,
     program: str | None = None,
     from_tahap: int | None = None,
@@ -210,7 +210,7 @@ def letter(
     return page(viewer, "letter.html", **context)
 
 
-def _decide(viewer: Viewer, ref: str, write: Any) -> Template | Redirect:
+def _decide(viewer: Seen, ref: str, write: Any) -> Template | Redirect:
     """Run ``write(no_kk, actor)`` on the household; a stale page or a refusal re-shows it with why."""
     household = _household(viewer, ref)
     assert viewer.principal is not None  # noqa: S101 - the guard signed the viewer in
@@ -240,7 +240,7 @@ def _decide(viewer: Viewer, ref: str, write: Any) -> Template | Redirect:
     status_code=303,
 )
 def decide_verval(
-    viewer: Viewer, ref: str, data: Annotated[VervalForm, Body(media_type=FORM)]
+    viewer: Seen, ref: str, data: Annotated[VervalForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """Record a verval decision; the actor is the signed-in officer."""
     app = viewer.ctx.runtime.app
@@ -267,7 +267,7 @@ def decide_verval(
     status_code=303,
 )
 def file_complaint(
-    viewer: Viewer, ref: str, data: Annotated[ComplaintForm, Body(media_type=FORM)]
+    viewer: Seen, ref: str, data: Annotated[ComplaintForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """File an aduan."""
     app = viewer.ctx.runtime.app
@@ -288,7 +288,7 @@ def file_complaint(
     status_code=303,
 )
 def resolve_complaint(
-    viewer: Viewer, ref: str, complaint_id: str, data: Annotated[ResolutionForm, Body(media_type=FORM)]
+    viewer: Seen, ref: str, complaint_id: str, data: Annotated[ResolutionForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """Answer an aduan."""
     app = viewer.ctx.runtime.app

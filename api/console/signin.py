@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from salur_cases.api.console.accounts import SignIn, sign_in
 from salur_cases.api.console.i18n import LANG_COOKIE, LANGS
-from salur_cases.api.console.web import LOGIN_PATH, Viewer, page, signed_in
+from salur_cases.api.console.web import LOGIN_PATH, Seen, page, signed_in
 
 HOME = "/console/"
 FORM = RequestEncodingType.URL_ENCODED
@@ -37,14 +37,14 @@ async def root() -> Redirect:
 
 
 @get(LOGIN_PATH, include_in_schema=False)
-async def login_page(viewer: Viewer) -> Template:
+async def login_page(viewer: Seen) -> Template:
     """The sign-in form."""
     return page(viewer, "login.html")
 
 
 @post(LOGIN_PATH, include_in_schema=False, status_code=303)
 async def login(
-    viewer: Viewer, request: Request[Any, Any, Any], data: Annotated[SignInForm, Body(media_type=FORM)]
+    viewer: Seen, request: Request[Any, Any, Any], data: Annotated[SignInForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """Check the account and password; on success start the session and go home."""
     outcome, principal = await anyio.to_thread.run_sync(
@@ -81,7 +81,7 @@ async def switch_lang(lang: str, back: str = HOME) -> Redirect:
 
 
 @get(HOME, include_in_schema=False, guards=[signed_in()])
-async def home(viewer: Viewer) -> Template:
+async def home(viewer: Seen) -> Template:
     """What the signed-in role can do: find a household, or inspect."""
     return page(viewer, "home.html")
 

@@ -16,6 +16,7 @@ import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -33,6 +34,7 @@ from salur_cases.identifiers import InvalidIdentifier
 __all__ = [
     "LOGIN_PATH",
     "PACKAGE_DIR",
+    "Seen",
     "SignInRequired",
     "Viewer",
     "environment",
@@ -87,6 +89,10 @@ class Viewer:
     def may(self, *roles: Role) -> bool:
         """Whether the signed-in role is one of ``roles``."""
         return self.principal is not None and self.principal.role in roles
+
+
+Seen = NamedDependency[Viewer]
+"""A page handler's parameter: the request as the page sees it."""
 
 
 def lang_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
