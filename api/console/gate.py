@@ -13,10 +13,10 @@ import json
 
 from jinja2 import Environment
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from salur_cases.api.console.i18n import DEFAULT_LANG, LANG_COOKIE, LANGS, Words
-from salur_cases.api.console.web import environment
+from salur_cases.api.console.web import answer, environment
 from salur_cases.demo.progress import BuildProgress
 from salur_cases.runtime import Runtime
 
@@ -38,7 +38,7 @@ class BuildGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] == ScopeType.HTTP and path == PROGRESS_PATH:
-            await _answer(send, 200, "application/json", json.dumps(self.figures()).encode())
+            await answer(send, 200, "application/json", json.dumps(self.figures()).encode())
         elif scope["type"] != ScopeType.HTTP or self.progress.ready or path.startswith(_PASS):
             await self.app(scope, receive, send)
         elif path.startswith(_WAIT):
@@ -49,9 +49,15 @@ class BuildGate:
                 "detail": "the demo city is still being built; try again shortly",
                 "code": "BUILDING",
             }
-            await _answer(send, 503, "application/problem+json", json.dumps(problem).encode(), retry=True)
+            await answer(
+                send,
+                503,
+                "application/problem+json",
+                json.dumps(problem).encode(),
+                [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
+            )
         else:
-            await _answer(send, 200, "text/html; charset=utf-8", self.page(scope).encode())
+            await answer(send, 200, "text/html; charset=utf-8", self.page(scope).encode())
 
     def figures(self) -> dict[str, object]:
         """The step, its label, events written so far, the percent done, and whether it is ready."""
@@ -84,14 +90,3 @@ def _cookie(scope: Scope, name: str) -> str | None:
                 if k == name:
                     return v
     return None
-
-
-async def _answer(send: Send, status: int, media: str, body: bytes, *, retry: bool = False) -> None:
-    headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
-    headers.append((b"cache-control", b"no-store"))
-    if retry:
-        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
-    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
-    await send(start)
-    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
-    await send(end)

@@ -7,7 +7,7 @@ disabled account is signed out at its next click; roles are the API's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +21,15 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from salur_cases.api.auth import Principal
 from salur_cases.api.console.accounts import principal_of
@@ -37,6 +45,7 @@ __all__ = [
     "Seen",
     "SignInRequired",
     "Viewer",
+    "answer",
     "environment",
     "error_handlers",
     "page",
@@ -184,6 +193,25 @@ error_handlers: Mapping[Any, Any] = {
     HTTPException: _http,
 }
 """The console answers errors as pages (the API keeps its problem details)."""
+
+
+async def answer(
+    send: Send, status: int, media: str, body: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Send a whole answer from ASGI middleware (not cached)."""
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", media.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            *headers,
+        ],
+    }
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
 
 
 class SecureCookiesOverTLS:

@@ -115,6 +115,7 @@ def test_two_officers_edit_the_same_household_and_the_second_is_told_the_page_is
     timeline = second.locator("ol.timeline").inner_text()
     assert "rumah sudah diperiksa ulang" in timeline  # the new state is shown
     assert "keputusan terlambat" not in timeline  # and nothing was overwritten
+    assert "oleh petugas-dinsos (dinsos)" in timeline.splitlines()[-1]  # the signed-in officer is the actor
     assert "TIDAK LAYAK" in second.locator(".facts").inner_text()
     check_page(second, "household-stale")
 
@@ -169,6 +170,9 @@ def test_a_form_without_its_csrf_token_is_refused_and_the_eleventh_wrong_passwor
         demo.url + "/console/search", form={"identifier": "x", "_csrf_token": "0" * 128}
     )
     assert forged.status == 403
+    assert '"path": "/console/search", "status": 403' in (demo.out.parent / "demo.err").read_text(
+        encoding="utf-8"
+    )
 
     added = demo.salur("user", "add", "petugas-kunci", "--role", "inspector", "--password-stdin",
                        stdin="sandi yang benar sekali\n")  # fmt: skip
