@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Litestar, Router
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.enums import ParamType
 from litestar.middleware import DefineMiddleware
@@ -29,6 +28,7 @@ from litestar.openapi.spec import (
     Schema,
     SecurityScheme,
 )
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from salur_cases.api import households, imports, inspection, letters, programs, public

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Response, Stream, Template
 from sqlalchemy import insert, select
 
 from salur_cases import tables as t
-from salur_cases.api.console.web import AUDITORS, Seen, page, signed_in
+from salur_cases.api.console.web import AUDITORS, Query, Seen, Segment, optional_number, page, signed_in
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
@@ -86,14 +86,11 @@ def _filters(
     code: str | None, budget_source: str | None, program: str | None, tahap: str | None, authority: str | None
 ) -> dict[str, Any]:
     """The anomaly filters a form sent (a field left empty filters nothing)."""
-    number = (tahap or "").strip()
-    if number and not (number.isdigit() and len(number) <= 4):  # noqa: PLR2004 - a tahap number
-        raise InvalidCommand("tahap", "must be a number")
     return {
         "code": code if code in CODES else None,
         "budget_source": budget_source if budget_source in SOURCES else None,
         "program": (program or "").strip().upper() or None,
-        "tahap": int(number) if number else None,
+        "tahap": optional_number(tahap, "tahap"),
         "authority": (authority or "").strip().upper() or None,
     }
 
@@ -145,19 +142,20 @@ def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> list[dict[str, Any]]
 @get("/console/anomalies", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
 def anomalies_page(
     viewer: Seen,
-    code: str | None = None,
-    budget_source: str | None = None,
-    program: str | None = None,
-    tahap: str | None = None,
-    authority: str | None = None,
-    page_number: int = 1,
+    code: Query = None,
+    budget_source: Query = None,
+    program: Query = None,
+    tahap: Query = None,
+    authority: Query = None,
+    page_number: Query = None,
 ) -> Template:
     """Anomalies filtered by code, budget source, program, tahap and outside authority, a page at a time."""
     runtime = viewer.ctx.runtime
     viewer.ctx.positions.wait(runtime, None)
     chosen = _filters(code, budget_source, program, tahap, authority)
     found = _anomalies(runtime, chosen)
-    start = (max(1, page_number) - 1) * PAGE_SIZE
+    number = max(1, optional_number(page_number, "page_number") or 1)
+    start = (number - 1) * PAGE_SIZE
     query = "&".join(f"{k}={v}" for k, v in chosen.items() if v)
     return page(
         viewer,
@@ -169,7 +167,7 @@ def anomalies_page(
         codes=CODES,
         sources=SOURCES,
         query=query,
-        next_page=max(1, page_number) + 1 if start + PAGE_SIZE < len(found) else None,
+        next_page=number + 1 if start + PAGE_SIZE < len(found) else None,
     )
 
 
@@ -191,12 +189,12 @@ def _report(
 @get("/console/downloads/{report:str}", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
 def report_download(
     viewer: Seen,
-    report: str,
-    code: str | None = None,
-    budget_source: str | None = None,
-    program: str | None = None,
-    tahap: str | None = None,
-    authority: str | None = None,
+    report: Segment,
+    code: Query = None,
+    budget_source: Query = None,
+    program: Query = None,
+    tahap: Query = None,
+    authority: Query = None,
 ) -> Response[bytes]:
     """``budget.csv``, ``budget.xlsx``, or the anomalies (as filtered on the page) as ``anomalies.csv`` or
     ``anomalies.xlsx``."""
@@ -215,11 +213,14 @@ def report_download(
 
 
 @get("/console/evidence", guards=[EVIDENCE], include_in_schema=False, sync_to_thread=True)
-def evidence_download(viewer: Seen, program: str, tahap: int) -> Stream:
+def evidence_download(viewer: Seen, program: Query = None, tahap: Query = None) -> Stream:
     """A tahap's evidence as JSON Lines, verifiable offline."""
-    lines: Iterator[str] = evidence_lines(viewer.ctx.runtime, program=program, tahap=tahap)
+    number = optional_number(tahap, "tahap")
+    if not program or number is None:
+        raise InvalidCommand("program", "give a program and a tahap")
+    lines: Iterator[str] = evidence_lines(viewer.ctx.runtime, program=program, tahap=number)
     first = list(itertools.islice(lines, 1))  # an unknown tahap is refused before the answer starts
-    name = f"evidence-{program.strip().upper()}-{tahap}.jsonl"
+    name = f"evidence-{program.strip().upper()}-{number}.jsonl"
     return Stream(
         itertools.chain(first, lines),
         media_type="application/x-ndjson",

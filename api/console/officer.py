@@ -23,7 +23,15 @@ from litestar.response import Redirect, Template
 from salur_cases import wilayah
 from salur_cases.api.common import kelurahan_of_view
 from salur_cases.api.console.sentences import sentence
-from salur_cases.api.console.web import OFFICERS, Seen, page, signed_in
+from salur_cases.api.console.web import (
+    OFFICERS,
+    Query,
+    Seen,
+    Segment,
+    optional_number,
+    page,
+    signed_in,
+)
 from salur_cases.commands import parse_nik, parse_no_kk
 from salur_cases.domain.errors import InvalidCommand, Refusal, StaleVersion
 from salur_cases.domain.household import Household
@@ -184,29 +192,41 @@ def household_context(
 @get("/console/households/{ref:str}", guards=[READERS], include_in_schema=False, sync_to_thread=True)
 def household_page(
     viewer: Seen,
-    ref: str,
-    program: str | None = None,
-    from_tahap: int | None = None,
-    to_tahap: int | None = None,
-    saved: bool = False,
+    ref: Segment,
+    program: Query = None,
+    from_tahap: Query = None,
+    to_tahap: Query = None,
+    saved: Query = None,
 ) -> Template:
     """Members, address, programs by tahap, the timeline, the explanation and the allowed actions."""
     household = _household(viewer, ref)
-    context = household_context(viewer, household, program, from_tahap, to_tahap)
-    return page(viewer, "household.html", saved=saved, **context)
+    context = household_context(
+        viewer,
+        household,
+        program,
+        optional_number(from_tahap, "from_tahap"),
+        optional_number(to_tahap, "to_tahap"),
+    )
+    return page(viewer, "household.html", saved=saved == "true", **context)
 
 
 @get("/console/households/{ref:str}/letter", guards=[READERS], include_in_schema=False, sync_to_thread=True)
 def letter(
     viewer: Seen,
-    ref: str,
-    program: str | None = None,
-    from_tahap: int | None = None,
-    to_tahap: int | None = None,
+    ref: Segment,
+    program: Query = None,
+    from_tahap: Query = None,
+    to_tahap: Query = None,
 ) -> Template:
     """The explanation as a letter to print."""
     household = _household(viewer, ref)
-    context = household_context(viewer, household, program, from_tahap, to_tahap)
+    context = household_context(
+        viewer,
+        household,
+        program,
+        optional_number(from_tahap, "from_tahap"),
+        optional_number(to_tahap, "to_tahap"),
+    )
     return page(viewer, "letter.html", **context)
 
 
@@ -240,7 +260,7 @@ def _decide(viewer: Seen, ref: str, write: Any) -> Template | Redirect:
     status_code=303,
 )
 def decide_verval(
-    viewer: Seen, ref: str, data: Annotated[VervalForm, Body(media_type=FORM)]
+    viewer: Seen, ref: Segment, data: Annotated[VervalForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """Record a verval decision; the actor is the signed-in officer."""
     app = viewer.ctx.runtime.app
@@ -267,7 +287,7 @@ def decide_verval(
     status_code=303,
 )
 def file_complaint(
-    viewer: Seen, ref: str, data: Annotated[ComplaintForm, Body(media_type=FORM)]
+    viewer: Seen, ref: Segment, data: Annotated[ComplaintForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """File an aduan."""
     app = viewer.ctx.runtime.app
@@ -288,7 +308,7 @@ def file_complaint(
     status_code=303,
 )
 def resolve_complaint(
-    viewer: Seen, ref: str, complaint_id: str, data: Annotated[ResolutionForm, Body(media_type=FORM)]
+    viewer: Seen, ref: Segment, complaint_id: Segment, data: Annotated[ResolutionForm, Body(media_type=FORM)]
 ) -> Template | Redirect:
     """Answer an aduan."""
     app = viewer.ctx.runtime.app

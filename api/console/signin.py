@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from salur_cases.api.console.accounts import SignIn, sign_in
 from salur_cases.api.console.i18n import LANG_COOKIE, LANGS
-from salur_cases.api.console.web import LOGIN_PATH, Seen, page, signed_in
+from salur_cases.api.console.web import LOGIN_PATH, Query, Seen, Segment, page, signed_in
 
 HOME = "/console/"
 FORM = RequestEncodingType.URL_ENCODED
@@ -69,9 +69,9 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/console/lang/{lang:str}", include_in_schema=False)
-async def switch_lang(lang: str, back: str = HOME) -> Redirect:
+async def switch_lang(lang: Segment, back: Query = None) -> Redirect:
     """Switch the console's language (``id`` or ``en``) and return to the page ``back``."""
-    target = back if back.startswith("/console/") and "//" not in back else HOME
+    target = back if back and back.startswith("/console/") and "//" not in back else HOME
     response = Redirect(target, status_code=303)
     if lang in LANGS:
         response.set_cookie(

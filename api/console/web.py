@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -20,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import (
     ASGIApp,
@@ -42,12 +43,15 @@ from salur_cases.identifiers import InvalidIdentifier
 __all__ = [
     "LOGIN_PATH",
     "PACKAGE_DIR",
+    "Query",
     "Seen",
+    "Segment",
     "SignInRequired",
     "Viewer",
     "answer",
     "environment",
     "error_handlers",
+    "optional_number",
     "page",
     "signed_in",
 ]
@@ -102,6 +106,20 @@ class Viewer:
 
 Seen = NamedDependency[Viewer]
 """A page handler's parameter: the request as the page sees it."""
+Segment = Annotated[str, PathParameter(max_length=64)]
+"""A path segment: a household's keyed id, a complaint id, a report's file name."""
+Query = Annotated[str | None, QueryParameter(max_length=100, required=False)]
+"""A form's field sent in the query; left empty it means nothing chosen."""
+
+
+def optional_number(text: str | None, field: str) -> int | None:
+    """A form's number field: None when left empty, InvalidCommand when not a number."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if not (value.isdigit() and len(value) <= 4):  # noqa: PLR2004 - tahap and page numbers
+        raise InvalidCommand(field, "must be a number")
+    return int(value)
 
 
 def lang_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

@@ -107,6 +107,8 @@ def test_an_officer_files_and_resolves_a_complaint_as_the_signed_in_account(clie
     assert "oleh dinsos (dinsos)" in html
     assert "/resolution" not in html  # nothing left open
     assert no_kk_of(1) not in html  # the No. KK is masked
+    assert client.get(f"{path}?program=&from_tahap=&to_tahap=").status_code == 200  # the form left empty
+    assert client.get(f"{path}?from_tahap=x").status_code == 422
     english = client.get(f"/console/lang/en?back={path}")
     assert english.status_code == 303
     assert "A complaint was answered" in client.get(path).text
