@@ -22,8 +22,8 @@ from litestar import Litestar
 
 from salur_cases.api.app import create_app
 from salur_cases.api.console.gate import BuildGate
+from salur_cases.api.console.progress import BuildProgress
 from salur_cases.api.shared import BOARD_ENV, Board
-from salur_cases.demo.progress import BuildProgress
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.logging import get_logger
 from salur_cases.runtime import Runtime

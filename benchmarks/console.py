@@ -65,7 +65,7 @@ def salur(env: dict[str, str], *args: str, stdin: str | None = None) -> subproce
 
 def prepare(env: dict[str, str]) -> list[str]:
     """Build the demo unless the schema holds it, add the accounts; a sample of household ids."""
-    from salur_cases.projections import tables as t  # noqa: PLC0415 - after the environment is chosen
+    from salur_cases import tables as t  # noqa: PLC0415 - after the environment is chosen
     from salur_cases.runtime import Runtime  # noqa: PLC0415
     from salur_cases.settings import load_settings  # noqa: PLC0415
 

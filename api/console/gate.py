@@ -16,8 +16,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from salur_cases.api.console.i18n import DEFAULT_LANG, LANG_COOKIE, LANGS, Words
+from salur_cases.api.console.progress import BuildProgress
 from salur_cases.api.console.web import answer, environment
-from salur_cases.demo.progress import BuildProgress
 from salur_cases.runtime import Runtime
 
 RETRY_AFTER_SECONDS = 5

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from salur_cases.api.app import create_app
 from salur_cases.api.console.accounts import add_user, disable_user
 from salur_cases.api.console.gate import BuildGate
-from salur_cases.api.console.tables import console_session
-from salur_cases.demo.progress import BuildProgress
+from salur_cases.api.console.progress import BuildProgress
 from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up, run_forever
 from salur_cases.runtime import Runtime
+from salur_cases.tables.console import console_session
 from tests.builders import define_program, no_kk_of, open_tahap, register_eligible, runtime_for
 from tests.conftest import StoreTarget
 

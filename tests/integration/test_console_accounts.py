@@ -13,13 +13,13 @@ from sqlalchemy import select
 from salur_cases.api.console import accounts
 from salur_cases.api.console.accounts import SignIn, add_user, disable_user, list_users, principal_of, sign_in
 from salur_cases.api.console.sessions import DatabaseStore
-from salur_cases.api.console.tables import console_session, console_user
 from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
+from salur_cases.tables.console import console_session, console_user
 from tests.conftest import StoreTarget
 
 PASSWORD = "kata sandi yang panjang"

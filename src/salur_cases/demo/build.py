@@ -506,4 +506,10 @@ def _serve_while_building(runtime: Runtime, args: argparse.Namespace) -> int:
     except ImportError:
         print("the HTTP API is not available in this installation (salur_cases.api)", file=sys.stderr)
         return build_and_report(runtime, args.scale, args.seed)
-    return serve_while_building(runtime, args.scale, args.seed, args.host, args.port)
+    return serve_while_building(
+        runtime,
+        len(Story.STEPS),
+        lambda on_plan, on_step: build_and_report(runtime, args.scale, args.seed, on_plan, on_step),
+        args.host,
+        args.port,
+    )

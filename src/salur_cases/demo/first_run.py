@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from salur_cases.api.console.accounts import add_user
+from salur_cases.api.console.progress import BuildProgress
 from salur_cases.api.server import serve
-from salur_cases.demo.build import Story, build_and_report
-from salur_cases.demo.progress import BuildProgress
 from salur_cases.demo.scenario import Scenario
 from salur_cases.domain.vocabulary import Role
 from salur_cases.logging import get_logger
@@ -64,19 +64,23 @@ def print_accounts(accounts: list[DemoAccount], host: str, port: int) -> None:
     print(flush=True)
 
 
-def serve_while_building(runtime: Runtime, scale: float, seed: int, host: str, port: int) -> int:
-    """Serve on ``host:port`` at once while the city is built; 1 when the program table differs."""
-    progress = BuildProgress(steps=len(Story.STEPS) + 1)
+Build = Callable[[Callable[[Scenario], None], Callable[[int, str], None]], int]
+"""The demo's build: ``build(on_plan, on_step)`` writes the city and answers an exit code."""
+
+
+def serve_while_building(runtime: Runtime, steps: int, build: Build, host: str, port: int) -> int:
+    """Serve on ``host:port`` at once while ``build`` (of ``steps`` steps) writes the city; its exit code."""
+    progress = BuildProgress(steps=steps + 1)
     result = {"code": 0}
 
     def on_plan(scenario: Scenario) -> None:
         print_accounts(demo_accounts(runtime, scenario), host, port)
 
-    def build() -> None:
-        result["code"] = build_and_report(runtime, scale, seed, on_plan=on_plan, on_step=progress.begin)
+    def write() -> None:
+        result["code"] = build(on_plan, progress.begin)
         progress.begin(progress.steps, "the read models are up to date")
 
-    serve(runtime, host, port, workers=1, build=build, progress=progress)
+    serve(runtime, host, port, workers=1, build=write, progress=progress)
     return result["code"]
 
 

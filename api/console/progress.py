@@ -1,4 +1,4 @@
-"""How far a demo build has come, shared between the build's thread and the server that answers meanwhile."""
+"""How far the demo's build has come: written by the build's thread, read by the server meanwhile."""
 
 from __future__ import annotations
 
