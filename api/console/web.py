@@ -168,16 +168,12 @@ def page(viewer: Viewer, template: str, status_code: int = 200, **context: Any) 
     )
 
 
-def _viewer(request: Request[Any, Any, Any]) -> Viewer:
-    return provide_viewer(request)
-
-
 def _sign_in_first(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
     return Redirect(LOGIN_PATH, status_code=303)
 
 
 def _error(request: Request[Any, Any, Any], status: int, message_key: str, detail: str = "") -> Template:
-    viewer = _viewer(request)
+    viewer = provide_viewer(request)
     return page(viewer, "error.html", status, message=viewer.words(message_key), detail=detail)
 
 
