@@ -88,7 +88,9 @@ def prepare(env: dict[str, str]) -> list[str]:
     finally:
         runtime.close()
     for name, role in (("bench-dinsos", "dinsos"), ("bench-inspector", "inspector")):
-        salur(env, "user", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
+        added = salur(env, "user", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
+        if added.returncode != 0 and "exists" not in added.stderr:
+            raise SystemExit(f"salur user add {name} failed: {added.stderr[-500:]}")
     random.seed(2020)
     return [i.replace("-", "") for i in random.sample(ids, min(len(ids), REQUESTS))]
 
