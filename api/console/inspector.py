@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from litestar import get, post
@@ -28,13 +28,14 @@ from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
 from salur_cases.projections.audit.cli import ANOMALY_COLUMNS
 from salur_cases.projections.audit.evidence import evidence_lines
-from salur_cases.projections.audit.findings import CODES, Finding, find_all
+from salur_cases.projections.audit.findings import CODES, find_all
 from salur_cases.projections.audit.render import write_report
 from salur_cases.projections.audit.verification import store_head, verify
 from salur_cases.projections.runner import position
 from salur_cases.runtime import Runtime
 from salur_cases.tables.console import console_chain_check
 
+T = TypeVar("T")
 INSPECT = signed_in(*AUDITORS)
 EVIDENCE = signed_in(Role.INSPECTOR)
 PAGE_SIZE = 50
@@ -47,7 +48,7 @@ _MEDIA = {
 
 def _budget(runtime: Runtime) -> dict[str, Any]:
     """Budget rows grouped by budget source with subtotals, the grand total, and the chart's bars."""
-    rows = msgspec.to_builtins(budget_rows(runtime))
+    rows: list[dict[str, Any]] = _budget_rows(runtime)
     money = ("committed_idr", "paid_idr", "returned_idr", "ceiling_idr", "remainder_idr")
     counts = ("quota", "assigned", "paid")
     groups = []
@@ -95,48 +96,61 @@ def _filters(
     }
 
 
-class _Findings:
-    """Every finding, computed again only when the read models have moved (one set per position)."""
+class PerPosition(Generic[T]):
+    """A value of the read models computed again only when they have moved (one per database and position).
 
-    def __init__(self) -> None:
+    The budget and the anomaly report read whole tables (seconds at the city's scale); between two
+    events their answer cannot change, so every page view in between reuses it.
+    """
+
+    def __init__(self, compute: Callable[[Runtime], T]) -> None:
+        self.compute = compute
         self._lock = threading.Lock()
-        self._at: tuple[tuple[str, int], list[Finding]] = (("", -1), [])
+        self._at: tuple[tuple[str, int], T] | None = None
 
-    def __call__(self, runtime: Runtime) -> list[Finding]:
+    def __call__(self, runtime: Runtime) -> T:
         with self._lock:
             now = (runtime.settings.database_url, position(runtime))
-            if self._at[0] != now:
-                self._at = (now, find_all(runtime))
+            if self._at is None or self._at[0] != now:
+                self._at = (now, self.compute(runtime))
             return self._at[1]
 
 
-_findings = _Findings()
-
-
-def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> list[dict[str, Any]]:
-    """Findings that pass the filters, each with its budget source and the Rupiah at stake."""
+def _findings(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every finding as the page and the downloads list it: with its budget source, the Rupiah at stake
+    (its own amount, else the tahap's amount per household), authorities and household link."""
     facts = _tahap_facts(runtime)
     found = []
-    for finding in _findings(runtime):
-        if chosen["code"] and finding.code != chosen["code"]:
-            continue
+    for finding in find_all(runtime):
         item = finding.to_json()
         source, amount = facts.get((item["program"], item["tahap"]), (None, None))
         detail = item["detail"]
-        authorities = {detail.get("authority"), *(detail.get("authorities") or ())} - {None}
-        if (
-            (chosen["budget_source"] and source != chosen["budget_source"])
-            or (chosen["program"] and item["program"] != chosen["program"])
-            or (chosen["tahap"] and item["tahap"] != chosen["tahap"])
-            or (chosen["authority"] and chosen["authority"] not in authorities)
-        ):
-            continue
         item["budget_source"] = source
         item["amount_idr"] = detail.get("amount_idr", amount)
+        item["authorities"] = {detail.get("authority"), *(detail.get("authorities") or ())} - {None}
         item["household_ref"] = finding.household_id.replace("-", "") if finding.household_id else None
         item["outside_authority"] = "yes" if detail.get("outside_authority") else ""
         found.append(item)
     return found
+
+
+_every_finding = PerPosition(_findings)
+_budget_rows = PerPosition(lambda runtime: msgspec.to_builtins(budget_rows(runtime)))
+
+
+def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings that pass the filters."""
+    return [
+        item
+        for item in _every_finding(runtime)
+        if not (
+            (chosen["code"] and item["code"] != chosen["code"])
+            or (chosen["budget_source"] and item["budget_source"] != chosen["budget_source"])
+            or (chosen["program"] and item["program"] != chosen["program"])
+            or (chosen["tahap"] and item["tahap"] != chosen["tahap"])
+            or (chosen["authority"] and chosen["authority"] not in item["authorities"])
+        )
+    ]
 
 
 @get("/console/anomalies", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
@@ -203,7 +217,7 @@ def report_download(
     if fmt not in _MEDIA or name not in ("budget", "anomalies"):
         raise NotFoundException("no such report")
     if name == "budget":
-        return _report(msgspec.to_builtins(budget_rows(runtime)), BUDGET_FIELDS, fmt, "Budget", name)
+        return _report(_budget_rows(runtime), BUDGET_FIELDS, fmt, "Budget", name)
     found = _anomalies(runtime, _filters(code, budget_source, program, tahap, authority))
     rows = [
         {**f, "detail": {k: v for k, v in f["detail"].items() if k != "outside_authority"}} for f in found
