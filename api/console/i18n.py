@@ -135,6 +135,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "intact": ("utuh", "intact"),
     "broken": ("RUSAK pada posisi", "BROKEN at position"),
     "events_checked": ("peristiwa diperiksa", "events checked"),
+    "events_since": ("peristiwa tercatat sejak pemeriksaan itu.", "events recorded since that check."),
     "position": ("Posisi", "Position"),
     "building": ("Kota sedang dibangun", "The city is being built"),
     "building_hint": (

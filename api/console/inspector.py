@@ -30,7 +30,7 @@ from salur_cases.projections.audit.cli import ANOMALY_COLUMNS
 from salur_cases.projections.audit.evidence import evidence_lines
 from salur_cases.projections.audit.findings import CODES, find_all
 from salur_cases.projections.audit.render import write_report
-from salur_cases.projections.audit.verification import store_head, verify
+from salur_cases.projections.audit.verification import verify
 from salur_cases.projections.runner import position
 from salur_cases.runtime import Runtime
 from salur_cases.tables.console import console_chain_check
@@ -138,19 +138,31 @@ _every_finding = PerPosition(_findings)
 _budget_rows = PerPosition(lambda runtime: msgspec.to_builtins(budget_rows(runtime)))
 
 
-def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> list[dict[str, Any]]:
-    """The findings that pass the filters."""
-    return [
-        item
-        for item in _every_finding(runtime)
-        if not (
-            (chosen["code"] and item["code"] != chosen["code"])
-            or (chosen["budget_source"] and item["budget_source"] != chosen["budget_source"])
-            or (chosen["program"] and item["program"] != chosen["program"])
-            or (chosen["tahap"] and item["tahap"] != chosen["tahap"])
-            or (chosen["authority"] and chosen["authority"] not in item["authorities"])
-        )
-    ]
+_filtered = PerPosition(lambda _runtime: dict[tuple[Any, ...], tuple[list[dict[str, Any]], int]]())
+"""The findings per filter, for the position they were computed at (a page of a long list is then a slice)."""
+MAX_FILTERS = 64
+
+
+def _anomalies(runtime: Runtime, chosen: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """The findings that pass the filters, and the Rupiah at stake in them."""
+    memo = _filtered(runtime)
+    key = tuple(chosen.values())
+    if key not in memo:
+        if len(memo) >= MAX_FILTERS:
+            memo.clear()
+        found = [
+            item
+            for item in _every_finding(runtime)
+            if not (
+                (chosen["code"] and item["code"] != chosen["code"])
+                or (chosen["budget_source"] and item["budget_source"] != chosen["budget_source"])
+                or (chosen["program"] and item["program"] != chosen["program"])
+                or (chosen["tahap"] and item["tahap"] != chosen["tahap"])
+                or (chosen["authority"] and chosen["authority"] not in item["authorities"])
+            )
+        ]
+        memo[key] = (found, sum(item["amount_idr"] or 0 for item in found))
+    return memo[key]
 
 
 @get("/console/anomalies", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
@@ -167,7 +179,7 @@ def anomalies_page(
     runtime = viewer.ctx.runtime
     viewer.ctx.positions.wait(runtime, None)
     chosen = _filters(code, budget_source, program, tahap, authority)
-    found = _anomalies(runtime, chosen)
+    found, at_stake = _anomalies(runtime, chosen)
     number = max(1, optional_number(page_number, "page_number") or 1)
     start = (number - 1) * PAGE_SIZE
     query = "&".join(f"{k}={v}" for k, v in chosen.items() if v)
@@ -176,7 +188,7 @@ def anomalies_page(
         "anomalies.html",
         items=found[start : start + PAGE_SIZE],
         count=len(found),
-        at_stake=sum(i["amount_idr"] or 0 for i in found),
+        at_stake=at_stake,
         chosen=chosen,
         codes=CODES,
         sources=SOURCES,
@@ -218,7 +230,7 @@ def report_download(
         raise NotFoundException("no such report")
     if name == "budget":
         return _report(_budget_rows(runtime), BUDGET_FIELDS, fmt, "Budget", name)
-    found = _anomalies(runtime, _filters(code, budget_source, program, tahap, authority))
+    found, _ = _anomalies(runtime, _filters(code, budget_source, program, tahap, authority))
     rows = [
         {**f, "detail": {k: v for k, v in f["detail"].items() if k != "outside_authority"}} for f in found
     ]
@@ -257,9 +269,12 @@ def _last_check(runtime: Runtime) -> Any:
 
 @get("/console/chain", guards=[INSPECT], include_in_schema=False, sync_to_thread=True)
 def chain_page(viewer: Seen) -> Template:
-    """The store's head now, and the last check of the whole chain (when, and what it found)."""
+    """The last check of the whole chain: when, what it found, the head it verified, and the events
+    recorded since (the check itself reads every event: it runs when asked)."""
     runtime = viewer.ctx.runtime
-    return page(viewer, "chain.html", head=store_head(runtime.app), last=_last_check(runtime))
+    last = _last_check(runtime)
+    since = position(runtime) - last.head_position if last is not None else None
+    return page(viewer, "chain.html", last=last, since=since)
 
 
 @post("/console/chain/check", guards=[INSPECT], include_in_schema=False, sync_to_thread=True, status_code=303)
