@@ -28,8 +28,9 @@ from salur_cases.domain.vocabulary import Role
 from salur_cases.projections.audit.budget import BUDGET_FIELDS, budget_rows
 from salur_cases.projections.audit.cli import ANOMALY_COLUMNS
 from salur_cases.projections.audit.evidence import evidence_lines
-from salur_cases.projections.audit.findings import CODES, find_all
+from salur_cases.projections.audit.findings import CODES
 from salur_cases.projections.audit.render import write_report
+from salur_cases.projections.audit.triage import find_all
 from salur_cases.projections.audit.verification import verify
 from salur_cases.projections.runner import position
 from salur_cases.runtime import Runtime
@@ -126,7 +127,7 @@ def _findings(runtime: Runtime) -> list[dict[str, Any]]:
         source, amount = facts.get((item["program"], item["tahap"]), (None, None))
         detail = item["detail"]
         item["budget_source"] = source
-        item["amount_idr"] = detail.get("amount_idr", amount)
+        item["amount_idr"] = item.get("amount_idr") or detail.get("amount_idr", amount)
         item["authorities"] = {detail.get("authority"), *(detail.get("authorities") or ())} - {None}
         item["household_ref"] = finding.household_id.replace("-", "") if finding.household_id else None
         item["outside_authority"] = "yes" if detail.get("outside_authority") else ""
@@ -234,7 +235,7 @@ def report_download(
     rows = [
         {**f, "detail": {k: v for k, v in f["detail"].items() if k != "outside_authority"}} for f in found
     ]
-    columns = (*ANOMALY_COLUMNS[:4], "budget_source", "amount_idr", *ANOMALY_COLUMNS[4:])
+    columns = (*ANOMALY_COLUMNS, "budget_source")
     return _report(rows, columns, fmt, "Anomalies", name)
 
 

@@ -37,6 +37,7 @@ from salur_cases.domain.errors import InvalidCommand, Refusal, StaleVersion
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import Role, VervalDecision
 from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK
+from salur_cases.processes import complaints, verval
 from salur_cases.projections import queries
 from salur_cases.projections.explain import explain
 from salur_cases.projections.schemas import HouseholdRead
@@ -267,7 +268,8 @@ def decide_verval(
     return _decide(
         viewer,
         ref,
-        lambda no_kk, actor: app.decide_verval(
+        lambda no_kk, actor: verval.decide_verval(
+            app,
             no_kk,
             data.decision,
             data.reason,
@@ -294,8 +296,8 @@ def file_complaint(
     return _decide(
         viewer,
         ref,
-        lambda no_kk, actor: app.file_complaint(
-            no_kk, data.channel, data.text, actor, expected_version=data.version
+        lambda no_kk, actor: complaints.file_complaint(
+            app, no_kk, data.channel, data.text, actor, expected_version=data.version
         )[1],
     )
 
@@ -315,8 +317,8 @@ def resolve_complaint(
     return _decide(
         viewer,
         ref,
-        lambda no_kk, actor: app.resolve_complaint(
-            no_kk, complaint_id, data.outcome, data.note, actor, expected_version=data.version
+        lambda no_kk, actor: complaints.resolve_complaint(
+            app, no_kk, complaint_id, data.outcome, data.note, actor, expected_version=data.version
         ),
     )
 
