@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -146,7 +147,8 @@ def test_sessions_are_kept_by_hash_renewed_on_use_and_expire(runtime: Runtime) -
         await store.delete(key)
         assert not await store.exists(key)
 
-    anyio.run(story)
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever else runs in this process
+        thread.submit(anyio.run, story).result()
     with runtime.engine.connect() as conn:
         assert key not in {r.key_hash for r in conn.execute(select(console_session))}
 
