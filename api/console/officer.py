@@ -18,7 +18,7 @@ from litestar import get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from salur_cases import wilayah
 from salur_cases.api.common import kelurahan_of_view
@@ -40,6 +40,7 @@ from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK
 from salur_cases.processes import complaints, verval
 from salur_cases.projections import queries
 from salur_cases.projections.explain import explain
+from salur_cases.projections.letter import letter
 from salur_cases.projections.schemas import HouseholdRead
 from salur_cases.projections.views import household_view
 
@@ -212,23 +213,26 @@ def household_page(
 
 
 @get("/console/households/{ref:str}/letter", guards=[READERS], include_in_schema=False, sync_to_thread=True)
-def letter(
+def letter_pdf(
     viewer: Seen,
     ref: Segment,
     program: Query = None,
     from_tahap: Query = None,
     to_tahap: Query = None,
-) -> Template:
-    """The explanation as a letter to print."""
+) -> Response[bytes]:
+    """The explanation as the printable PDF letter (the API's ``/letter``), in the console's language."""
     household = _household(viewer, ref)
-    context = household_context(
-        viewer,
-        household,
-        program,
-        optional_number(from_tahap, "from_tahap"),
-        optional_number(to_tahap, "to_tahap"),
+    pdf = letter(
+        viewer.ctx.runtime,
+        household.no_kk,
+        program=program or None,
+        from_tahap=optional_number(from_tahap, "from_tahap"),
+        to_tahap=optional_number(to_tahap, "to_tahap"),
+        lang=viewer.lang,
     )
-    return page(viewer, "letter.html", **context)
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="surat.pdf"'}
+    )
 
 
 def _decide(viewer: Seen, ref: str, write: Any) -> Template | Redirect:
@@ -323,4 +327,4 @@ def resolve_complaint(
     )
 
 
-ROUTES = [search_page, search, household_page, letter, decide_verval, file_complaint, resolve_complaint]
+ROUTES = [search_page, search, household_page, letter_pdf, decide_verval, file_complaint, resolve_complaint]

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from salur_cases.demo.scenario import Family, Scenario, plan
 from tests.browser.conftest import SCALE, SEED, DemoServer, check_page, sign_in, start_demo, stop
@@ -53,10 +54,14 @@ def test_officer_finds_a_household_dropped_by_kemensos_reads_the_decree_and_open
     assert DECREE in explanation.locator(".decree").all_inner_texts()
     assert _nik(dropped) not in page.content()  # NIKs are masked
     check_page(page, "household")
-    page.get_by_role("link", name="Cetak surat").click()
-    assert "/letter" in page.url
-    assert DECREE in page.locator("main").inner_text()
-    check_page(page, "letter")
+    href = page.get_by_role("link", name="Cetak surat").get_attribute("href")
+    assert href is not None
+    assert "/letter" in href
+    pdf = page.request.get(demo.url + href)
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert "KEMENSOS" in text
     page.goto("/console/lang/en?back=/console/search")
     assert page.get_by_role("heading", name="Find a household", level=1).is_visible()
     check_page(page, "search-en")
