@@ -161,6 +161,20 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
         "generate", help="print a fresh set of secrets (id, secret, encryption, signing) and the public key"
     )
     generate.set_defaults(run=_handler("salur_cases.keys:keys_command"))
+
+    user = commands.add_parser("user", help="console accounts (passwords hashed with argon2)")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="add an account (password from a prompt or stdin)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument(
+        "--role", required=True, choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"]
+    )
+    add.add_argument("--kelurahan", metavar="NAME_OR_CODE", help="required for the kelurahan role")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    disable = user_commands.add_parser("disable", help="disable an account (its sessions end too)")
+    disable.add_argument("name", metavar="NAME")
+    user_commands.add_parser("list", help="list the accounts")
+    user.set_defaults(run=_handler("salur_cases.api.console.accounts:user_command"))
     return parser
 
 
