@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.enums import ParamType
@@ -31,7 +32,7 @@ from litestar.openapi.spec import (
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from salur_cases.api import households, imports, inspection, letters, programs, public
+from salur_cases.api import households, imports, inspection, letters, programs, public, schemas
 from salur_cases.api.auth import TokenCheck
 from salur_cases.api.common import DEPENDENCIES, require_if_match
 from salur_cases.api.console.routes import DOCS_ASSETS, console_routes
@@ -43,6 +44,7 @@ from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
 from salur_cases.api.revocation import REFRESH_SECONDS, Denylist
 from salur_cases.api.shared import Board
+from salur_cases.fields import IDEMPOTENCY_KEY_PATTERN
 from salur_cases.runtime import Runtime
 
 __all__ = ["API_VERSION", "create_app"]
@@ -158,6 +160,7 @@ def _finish_openapi(app: Litestar) -> None:
             if require_if_match in (handler.guards or ()):
                 needs_if_match.add(operation_id)
     schema: OpenAPI = app.openapi_schema
+    _refuse_unknown_fields(schema)
     for path, path_item in (schema.paths or {}).items():
         for method in ("get", "post"):
             operation: Operation | None = getattr(path_item, method, None)
@@ -181,6 +184,20 @@ def _finish_openapi(app: Litestar) -> None:
                     media.examples = {"example": example}
 
 
+def _refuse_unknown_fields(schema: OpenAPI) -> None:
+    """The request bodies that refuse unknown fields say so (``additionalProperties: false``)."""
+    for name, component in (schema.components.schemas or {}).items():
+        struct = REQUESTS.get(name)
+        if struct is not None and struct.__struct_config__.forbid_unknown_fields:
+            component.additional_properties = False
+
+
+REQUESTS: dict[str, type[msgspec.Struct]] = {
+    name: value
+    for name, value in vars(schemas).items()
+    if isinstance(value, type) and issubclass(value, msgspec.Struct)
+}
+"""The API's request Structs by component name."""
 TOO_LARGE = "The request body is above the route's limit (`PAYLOAD_TOO_LARGE`)"
 IF_MATCH = Parameter(
     name="If-Match",
@@ -194,7 +211,7 @@ IDEMPOTENCY_KEY = Parameter(
     name="Idempotency-Key",
     param_in=ParamType.HEADER,
     required=False,
-    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN),
     description="a replay with the same key and body returns the first answer and writes nothing",
     examples={"key": Example(value="6f1c2a9e-2b7d-4c1e-9f0a-1d2e3f4a5b6c")},
 )

@@ -9,6 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import QueryParameter
 
 from salur_cases.api.auth import Principal
@@ -26,6 +27,7 @@ MinPosition = Annotated[
         ge=0,
         le=2**62,
         required=False,
+        schema_extra={"minimum": 0},
         description="wait (at most 5 s) for the projections to reach it (default: this server's last write)",
     ),
 ]
@@ -39,6 +41,7 @@ AsOf = Annotated[
         name="as_of",
         max_length=64,
         required=False,
+        schema_extra={"format": OpenAPIFormat.DATE_TIME},
         description="as recorded at this time (ISO 8601; no offset means WIB)",
     ),
 ]

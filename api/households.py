@@ -51,11 +51,14 @@ from salur_cases.api.schemas import (
 from salur_cases.commands import parse_nik, parse_no_kk, parse_proposal
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import Role
-from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK, EXAMPLE_NO_KK
+from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK, EXAMPLE_NO_KK, NO_KK_PATTERN
 from salur_cases.processes import complaints, padan, registration, verval, withdrawal
 from salur_cases.projections.schemas import EventPage, ExplainRead, HouseholdRead, LookupRead
 
-NoKKPath = Annotated[str, PathParameter(max_length=32, description="No. KK (16 digits)")]
+NoKKPath = Annotated[
+    str,
+    PathParameter(max_length=32, description="No. KK (16 digits)", schema_extra={"pattern": NO_KK_PATTERN}),
+]
 ETAG_HEADER = ResponseHeader(
     name="ETag", documentation_only=True, description='the household\'s version, e.g. "7"'
 )

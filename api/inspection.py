@@ -13,8 +13,9 @@ from salur_cases.api.auth import allow
 from salur_cases.api.common import Caller, Ctx, Cursor, Limit, MinPosition
 from salur_cases.api.problems import problem_responses
 from salur_cases.commands import parse_no_kk
-from salur_cases.domain.vocabulary import Role
-from salur_cases.fields import EXAMPLE_NO_KK
+from salur_cases.domain.vocabulary import BudgetSource, Role
+from salur_cases.fields import EXAMPLE_NO_KK, NO_KK_PATTERN, REQUIRED_TEXT
+from salur_cases.projections.audit.findings import CODES
 from salur_cases.projections.schemas import (
     AnomalyPage,
     BudgetPage,
@@ -24,6 +25,8 @@ from salur_cases.projections.schemas import (
     VerifyRead,
 )
 
+ANOMALY_CODES_PATTERN = "^(?:{0})(?:,(?:{0}))*$".format("|".join(CODES))
+"""One anomaly code or several, comma-separated."""
 AUDITORS = allow(Role.INSPECTOR, Role.ADMIN)
 """Aggregates and the chain's check: the admin manages programs, so it may read these."""
 INSPECTORS = allow(Role.INSPECTOR)
@@ -103,11 +106,21 @@ def audit_anomalies(
     ctx: Ctx,
     code: Annotated[
         str | None,
-        QueryParameter(max_length=400, required=False, description="anomaly codes, comma-separated"),
+        QueryParameter(
+            max_length=400,
+            required=False,
+            description="anomaly codes, comma-separated",
+            schema_extra={"pattern": ANOMALY_CODES_PATTERN},
+        ),
     ] = None,
     budget_source: Annotated[
         str | None,
-        QueryParameter(max_length=20, required=False, description="APBN, APBD_PROVINSI, APBD_KOTA"),
+        QueryParameter(
+            max_length=20,
+            required=False,
+            description="APBN, APBD_PROVINSI, APBD_KOTA",
+            schema_extra={"enum": list(BudgetSource)},
+        ),
     ] = None,
     program: Annotated[str | None, QueryParameter(max_length=40, required=False)] = None,
     tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
@@ -117,6 +130,7 @@ def audit_anomalies(
             max_length=200,
             required=False,
             description="whose list: an outside authority (lists its findings one by one), or DINSOS",
+            schema_extra={"pattern": REQUIRED_TEXT},
         ),
     ] = None,
     limit: Limit = 50,
@@ -212,7 +226,9 @@ def audit_verify(ctx: Ctx) -> VerifyRead:
 )
 def audit_evidence(
     ctx: Ctx,
-    no_kk: Annotated[str | None, QueryParameter(max_length=32, required=False)] = None,
+    no_kk: Annotated[
+        str | None, QueryParameter(max_length=32, required=False, schema_extra={"pattern": NO_KK_PATTERN})
+    ] = None,
     program: Annotated[str | None, QueryParameter(max_length=40, required=False)] = None,
     tahap: Annotated[int | None, QueryParameter(ge=1, le=1000, required=False)] = None,
 ) -> Stream:
@@ -254,7 +270,15 @@ def audit_evidence(
 )
 def read_feed(
     ctx: Ctx,
-    after: Annotated[int, QueryParameter(ge=0, le=2**62, description="the last position already read")] = 0,
+    after: Annotated[
+        int,
+        QueryParameter(
+            ge=0,
+            le=2**62,
+            schema_extra={"minimum": 0, "maximum": 2**62},
+            description="the last position already read",
+        ),
+    ] = 0,
     limit: Limit = 50,
     min_position: MinPosition = None,
 ) -> FeedPage:

@@ -14,15 +14,34 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from salur_cases.domain.household.corrections import ADDRESS_FIELDS, MEMBER_FIELDS
 from salur_cases.domain.vocabulary import (
     BudgetSource,
     PadanResult,
     PaymentStatus,
     ProgramGroup,
+    SourceKind,
     VervalDecision,
 )
-from salur_cases.fields import EXAMPLE_NAME, Code, Nik, NoKK, Rupiah, TahapNumber, example
+from salur_cases.fields import (
+    EXAMPLE_NAME,
+    NAME_PATTERN,
+    REQUIRED_TEXT,
+    Code,
+    Nik,
+    NoKK,
+    Rupiah,
+    TahapNumber,
+    example,
+)
 from salur_cases.projections.schemas import ChainHead
+
+SOURCE_KIND_PATTERN = rf"^\s*(?:{'|'.join(kind.value for kind in SourceKind)})\s*(?::.*)?$"
+"""A source's kind, upper case, with a name after a colon for DINAS and DPRD."""
+CORRECTION_FIELD_PATTERN = (
+    rf"^(?:members\[[0-9]+\]\.(?:{'|'.join(MEMBER_FIELDS)})|address\.(?:{'|'.join(ADDRESS_FIELDS)}))$"
+)
+"""The fields a correction may change."""
 
 # --- requests -----------------------------------------------------------------------------------
 
@@ -31,7 +50,7 @@ class ProgramCreate(Struct, forbid_unknown_fields=True):
     """A new aid program."""
 
     code: Code
-    name: Annotated[str, example("Bantuan Walikota", min_length=1, max_length=200)]
+    name: Annotated[str, example("Bantuan Walikota", max_length=200, min_length=1, pattern=REQUIRED_TEXT)]
     budget_source: BudgetSource
     group: ProgramGroup
 
@@ -76,7 +95,7 @@ class PaymentsCreate(Struct, forbid_unknown_fields=True):
 class SourceIn(Struct, forbid_unknown_fields=True):
     """Who proposes: KELURAHAN, SELF, DINAS:name, DPRD:name, DTKS, PROVINSI or KEMENSOS."""
 
-    kind: Annotated[str, example("KELURAHAN", max_length=200)]
+    kind: Annotated[str, example("KELURAHAN", max_length=200, pattern=SOURCE_KIND_PATTERN)]
     reference: Annotated[str, Meta(max_length=200)] = ""
 
 
@@ -93,8 +112,10 @@ class MemberIn(Struct, forbid_unknown_fields=True):
     """A person on the family card."""
 
     nik: Nik
-    name: Annotated[str, example(EXAMPLE_NAME, max_length=200)]
-    relationship: Annotated[str, example("KEPALA KELUARGA", max_length=50)]
+    name: Annotated[str, example(EXAMPLE_NAME, max_length=200, min_length=1, pattern=NAME_PATTERN)]
+    relationship: Annotated[
+        str, example("KEPALA KELUARGA", max_length=50, min_length=1, pattern=REQUIRED_TEXT)
+    ]
     birth_date: Annotated[date, example("1975-07-15")] | None = None
 
 
@@ -118,8 +139,8 @@ class VervalCreate(Struct, forbid_unknown_fields=True):
     """A verval decision."""
 
     decision: VervalDecision
-    reason: Annotated[str, example("terdampak", max_length=2000)]
-    officer: Annotated[str, example("petugas-1", max_length=200)]
+    reason: Annotated[str, example("terdampak", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)]
+    officer: Annotated[str, example("petugas-1", max_length=200, min_length=1, pattern=REQUIRED_TEXT)]
     decided_on: Annotated[date, example("2020-04-24")]
     effective_on: date | None = None
 
@@ -129,8 +150,8 @@ class RemovalCreate(Struct, forbid_unknown_fields=True):
 
     program: Code
     tahap: TahapNumber
-    authority: Annotated[str, example("KEMENSOS", max_length=200)]
-    reason: Annotated[str, example("tidak padan", max_length=2000)]
+    authority: Annotated[str, example("KEMENSOS", max_length=200, min_length=1, pattern=REQUIRED_TEXT)]
+    reason: Annotated[str, example("tidak padan", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)]
     decree_ref: Annotated[str, example("KEP-1", max_length=200)]
     effective_on: date | None = None
 
@@ -140,8 +161,10 @@ class ReinstatementCreate(Struct, forbid_unknown_fields=True):
 
     program: Code
     tahap: TahapNumber
-    authority: Annotated[str, example("DINSOS", max_length=200)]
-    reason: Annotated[str, example("sanggahan diterima", max_length=2000)]
+    authority: Annotated[str, example("DINSOS", max_length=200, min_length=1, pattern=REQUIRED_TEXT)]
+    reason: Annotated[
+        str, example("sanggahan diterima", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)
+    ]
     effective_on: date | None = None
 
 
@@ -151,17 +174,17 @@ class TransferCreate(Struct, forbid_unknown_fields=True):
     from_program: Code
     from_tahap: TahapNumber
     to_program: Code
-    authority: Annotated[str, example("DINSOS", max_length=200)]
-    reason: Annotated[str, example("kuota kota habis", max_length=2000)]
+    authority: Annotated[str, example("DINSOS", max_length=200, min_length=1, pattern=REQUIRED_TEXT)]
+    reason: Annotated[str, example("kuota kota habis", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)]
     effective_on: date | None = None
 
 
 class CorrectionCreate(Struct, forbid_unknown_fields=True):
     """A correction of one field, with its evidence."""
 
-    field: Annotated[str, example("address.rt", max_length=100)]
-    new_value: Annotated[str, example("004", max_length=200)]
-    evidence: Annotated[str, example("KK terbaru", max_length=2000)]
+    field: Annotated[str, example("address.rt", max_length=100, pattern=CORRECTION_FIELD_PATTERN)]
+    new_value: Annotated[str, example("004", max_length=200, min_length=1, pattern=REQUIRED_TEXT)]
+    evidence: Annotated[str, example("KK terbaru", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)]
 
 
 class MemberMoveCreate(Struct, forbid_unknown_fields=True):
@@ -169,21 +192,23 @@ class MemberMoveCreate(Struct, forbid_unknown_fields=True):
 
     nik: Nik
     to_no_kk: NoKK
-    reason: Annotated[str, example("pindah KK", max_length=2000)]
-    evidence: Annotated[str, example("KK baru", max_length=2000)]
+    reason: Annotated[str, example("pindah KK", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)]
+    evidence: Annotated[str, example("KK baru", max_length=2000, min_length=1, pattern=REQUIRED_TEXT)]
 
 
 class ComplaintCreate(Struct, forbid_unknown_fields=True):
     """An aduan."""
 
-    channel: Annotated[str, example("WHATSAPP", max_length=100)]
-    text: Annotated[str, example("bantuan tahap 2 belum diterima", max_length=5000)]
+    channel: Annotated[str, example("WHATSAPP", max_length=100, min_length=1, pattern=REQUIRED_TEXT)]
+    text: Annotated[
+        str, example("bantuan tahap 2 belum diterima", max_length=5000, min_length=1, pattern=REQUIRED_TEXT)
+    ]
 
 
 class ComplaintResolutionCreate(Struct, forbid_unknown_fields=True):
     """The answer to an aduan."""
 
-    outcome: Annotated[str, example("RESOLVED", max_length=100)]
+    outcome: Annotated[str, example("RESOLVED", max_length=100, min_length=1, pattern=REQUIRED_TEXT)]
     note: Annotated[str, example("sudah dibayar ulang", max_length=5000)]
 
 
@@ -197,7 +222,7 @@ class PublicStatusRequest(Struct, forbid_unknown_fields=True):
     """A citizen's own NIK and name."""
 
     nik: Nik
-    name: Annotated[str, example(EXAMPLE_NAME, min_length=1, max_length=200)]
+    name: Annotated[str, example(EXAMPLE_NAME, max_length=200, min_length=1, pattern=NAME_PATTERN)]
     lang: Literal["id", "en"] = "id"
 
 
