@@ -74,6 +74,10 @@ class AllocationCreate(Struct, forbid_unknown_fields=True):
     no_kk: Annotated[list[NoKK], Meta(max_length=500_000)] | None = None
 
 
+class CertificationCreate(Struct, forbid_unknown_fields=True):
+    """A certification: no fields (``{}``)."""
+
+
 class PaymentCreate(Struct, forbid_unknown_fields=True):
     """One payment attempt (a time without offset is WIB)."""
 

@@ -57,9 +57,10 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
 
 def _shown(value: str, description: str, pattern: str, **constraints: Any) -> Meta:
-    """An identifier's example, with a ``pattern`` the document states and the parser enforces
-    (its messages say which rule a value breaks)."""
-    schema = {"examples": [value], "description": description, "pattern": pattern}
+    """An identifier's example, with a ``pattern`` the document states (under ``extra``, which
+    Litestar adds to the field's schema) and the parser enforces (its messages say which rule a
+    value breaks)."""
+    schema = {"examples": [value], "description": description, "extra": {"pattern": pattern}}
     return Meta(extra_json_schema=schema, **constraints)
 
 
