@@ -35,7 +35,7 @@ from salur_cases.api.schemas import (
 from salur_cases.commands import PaymentItem, parse_no_kk, parse_time
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
-from salur_cases.fields import EXAMPLE_NO_KK, REQUIRED_TEXT
+from salur_cases.fields import CODE_PATTERN, EXAMPLE_NO_KK
 from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.processes.unit_of_work import Rejection
 from salur_cases.projections.schemas import ChainHead, ProgramRead, RosterPage, TahapRead
@@ -45,7 +45,7 @@ POSITION_HEADER = ResponseHeader(
     name="X-Salur-Position", documentation_only=True, description="the position of the write's last event"
 )
 Code = Annotated[
-    str, PathParameter(max_length=40, description="program code", schema_extra={"pattern": REQUIRED_TEXT})
+    str, PathParameter(max_length=40, description="program code", schema_extra={"pattern": CODE_PATTERN})
 ]
 Number = Annotated[int, PathParameter(ge=1, le=1000, description="tahap number")]
 

@@ -84,7 +84,15 @@ class PaymentCreate(Struct, forbid_unknown_fields=True):
     no_kk: NoKK
     amount_idr: Rupiah
     paid_at: Annotated[
-        str, example("2020-05-02T10:00:00+07:00", "ISO 8601; no offset means WIB", max_length=64)
+        str,
+        Meta(
+            max_length=64,
+            extra_json_schema={
+                "examples": ["2020-05-02T10:00:00+07:00"],
+                "description": "ISO 8601; no offset means WIB",
+                "extra": {"format": "date-time"},
+            },
+        ),
     ]
     status: PaymentStatus
     reference: Annotated[str, example("POS-1", max_length=200)]

@@ -52,6 +52,8 @@ _UNPRINTABLE = (
 NAME_PATTERN = rf"^[^{_UNPRINTABLE}]*[^{_UNPRINTABLE}\s][^{_UNPRINTABLE}]*$"
 """A person's name: not blank, and without control or text-direction characters (an RTL mark, a
 zero-width space), which imports refuse too, since such a name prints other than it compares."""
+CODE_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$"
+"""A program code: not blank, no control characters."""
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 """An ``Idempotency-Key``: 1 to 255 visible ASCII characters."""
 
@@ -67,7 +69,7 @@ def _shown(value: str, description: str, pattern: str, **constraints: Any) -> Me
 NoKK = Annotated[str, _shown(EXAMPLE_NO_KK, "No. KK: 16 digits", NO_KK_PATTERN, min_length=1, max_length=32)]
 Nik = Annotated[str, _shown(EXAMPLE_NIK, "NIK: 16 digits", NIK_PATTERN, min_length=1, max_length=32)]
 Code = Annotated[
-    str, example("WALIKOTA", "a program code", min_length=1, max_length=40, pattern=REQUIRED_TEXT)
+    str, example("WALIKOTA", "a program code", min_length=1, max_length=40, pattern=CODE_PATTERN)
 ]
 TahapNumber = Annotated[int, example(1, "a tahap number", ge=1, le=1000)]
 Rupiah = Annotated[int, example(500_000, "whole Rupiah", ge=0, le=10**15)]
