@@ -8,12 +8,14 @@ No. KK or an address. The answers of writes are here too; the read side's answer
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
 
+from salur_cases import wilayah
 from salur_cases.domain.household.corrections import ADDRESS_FIELDS, MEMBER_FIELDS
 from salur_cases.domain.vocabulary import (
     BudgetSource,
@@ -42,6 +44,13 @@ CORRECTION_FIELD_PATTERN = (
     rf"^(?:members\[[0-9]+\]\.(?:{'|'.join(MEMBER_FIELDS)})|address\.(?:{'|'.join(ADDRESS_FIELDS)}))$"
 )
 """The fields a correction may change."""
+
+
+def _place(shown: str, places: Iterable[wilayah.Kecamatan | wilayah.Kelurahan]) -> Meta:
+    """A kecamatan or kelurahan of Kota Bogor, by name or dotted code (the document lists them)."""
+    names = sorted({p.name for p in places} | {p.code for p in places})
+    return Meta(max_length=100, extra_json_schema={"examples": [shown], "extra": {"enum": names}})
+
 
 # --- requests -----------------------------------------------------------------------------------
 
@@ -114,8 +123,8 @@ class SourceIn(Struct, forbid_unknown_fields=True):
 class AddressIn(Struct, forbid_unknown_fields=True):
     """An address in Kota Bogor: kecamatan and kelurahan by name or code."""
 
-    kecamatan: Annotated[str, example("Bogor Tengah", max_length=100)]
-    kelurahan: Annotated[str, example("Sempur", max_length=100)]
+    kecamatan: Annotated[str, _place("Bogor Tengah", wilayah.all_kecamatan())]
+    kelurahan: Annotated[str, _place("Sempur", wilayah.all_kelurahan())]
     rw: Annotated[str, example("003", max_length=10)] = ""
     rt: Annotated[str, example("002", max_length=10)] = ""
 

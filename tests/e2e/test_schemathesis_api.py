@@ -52,6 +52,7 @@ STATE_DEPENDENT = {404, 409, 412, 428}
 ACROSS_FIELDS = {
     ("proposeHousehold", "address"),
     ("proposeHousehold", "members"),
+    ("proposeHousehold", "address.kelurahan"),
     ("openTahap", "ends_on"),
     ("allocateTahap", "authority"),
     ("allocateTahap", "no_kk"),
@@ -63,9 +64,9 @@ ACROSS_FIELDS = {
     ("readRoster", "cursor"),
 }
 """Rules a JSON schema of one field cannot state: one field against another (a city's proposal
-names an address and members; a tahap ends after it starts; an outside list names both its
-authority and its households; evidence is asked for by No. KK or by program and tahap) and a cursor
-only a previous page gives."""
+names an address and members; its kelurahan lies in its kecamatan; a tahap ends after it starts;
+an outside list names both its authority and its households; evidence is asked for by No. KK or by
+program and tahap) and a cursor only a previous page gives."""
 
 
 @pytest.fixture
