@@ -43,6 +43,7 @@ ROLE_OF = {
     "auditAnomalies": "inspector",
     "auditVerify": "inspector",
     "auditEvidence": "inspector",
+    "auditPayments": "inspector",
     "readFeed": "inspector",
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -60,13 +61,15 @@ ACROSS_FIELDS = {
     ("auditEvidence", "program"),
     ("auditEvidence", "tahap"),
     ("auditAnomalies", "cursor"),
+    ("auditAnomalies", "program"),
     ("listHouseholdEvents", "cursor"),
     ("readRoster", "cursor"),
 }
 """Rules a JSON schema of one field cannot state: one field against another (a city's proposal
 names an address and members; its kelurahan lies in its kecamatan; a tahap ends after it starts;
 an outside list names both its authority and its households; evidence is asked for by No. KK or by
-program and tahap) and a cursor only a previous page gives."""
+program and tahap), a cursor only a previous page gives, and a filter naming a program that must be
+defined."""
 
 
 @pytest.fixture
