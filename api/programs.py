@@ -45,7 +45,7 @@ POSITION_HEADER = ResponseHeader(
     name="X-Salur-Position", documentation_only=True, description="the position of the write's last event"
 )
 Code = Annotated[
-    str, PathParameter(max_length=40, description="program code", schema_extra={"pattern": CODE_PATTERN})
+    str, PathParameter(max_length=40, description="program code", pattern=CODE_PATTERN)
 ]
 Number = Annotated[int, PathParameter(ge=1, le=1000, description="tahap number")]
 

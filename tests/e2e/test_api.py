@@ -222,6 +222,8 @@ def test_programs_and_tahap(api: Api) -> None:
     assert_problem(
         c.post("/api/v1/programs/NOPE/tahap", json=TAHAP, headers=api.auth("dinsos")), 404, "UNKNOWN_PROGRAM"
     )
+    roster_of_nul = c.get("/api/v1/programs/WALI%00KOTA/tahap/1/roster", headers=api.auth("dinsos"))
+    assert_problem(roster_of_nul, 422, "INVALID_REQUEST", "code")
     assert_problem(
         c.post(
             "/api/v1/programs/WALIKOTA/tahap",
