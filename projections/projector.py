@@ -22,7 +22,7 @@ objects and per-row SQL:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -122,11 +122,6 @@ class Decoded:
 _STATE = msgspec.json.Decoder()
 _JSON = msgspec.json.Encoder()
 _NAMESPACE = EVENT_NAMESPACE.bytes
-_UNTAG: dict[str, Callable[[str], Any]] = {
-    "datetime_iso": datetime.fromisoformat,
-    "date_iso": date.fromisoformat,
-}
-_ENVELOPE = ("timestamp", "originator_topic", "originator_id", "originator_version")
 
 
 def fast_event_id(aggregate_id: str, version: int) -> str:
@@ -139,13 +134,10 @@ def fast_event_id(aggregate_id: str, version: int) -> str:
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
-def _untag(value: Any) -> tuple[Any, Any]:
-    """A tagged value (`{"_type_": ..., "_data_": ...}`) as (Python value, JSON value)."""
-    text, tag = value["_data_"], value["_type_"]
-    if tag == "uuid_hex":
-        uuid = UUID(text)
-        return uuid, str(uuid)
-    return _UNTAG[tag](text), text
+def _text(tagged: dict[str, str]) -> str:
+    """A tagged value (`{"_type_": ..., "_data_": ...}`) as its JSON text."""
+    text = tagged["_data_"]
+    return str(UUID(text)) if tagged["_type_"] == "uuid_hex" else text
 
 
 def effective_on(payload: Payload) -> date | None:
@@ -157,18 +149,21 @@ def effective_on(payload: Payload) -> date | None:
 
 
 def _decode_state(notification: Notification) -> Decoded | None:
-    """Decode the tagged msgspec JSON of a notification into its payload (None: an upcast is due)."""
+    """Decode the tagged msgspec JSON of a notification (None: an upcast is due, use the mapper).
+
+    The tags become their text, which is what the timeline shows; msgspec parses the dates and times
+    from it into the payload."""
     state = _STATE.decode(notification.state)
     if "class_version" in state:
         return None
-    recorded_at = _untag(state["timestamp"])[0]
-    shown = {k: v for k, v in state.items() if k not in _ENVELOPE}
-    for key, value in shown.items():
+    recorded_at = datetime.fromisoformat(state.pop("timestamp")["_data_"])
+    state.pop("originator_topic", None)
+    for key, value in state.items():
         if type(value) is dict and len(value) == 2 and "_type_" in value:  # noqa: PLR2004 - the tag's keys
-            state[key], shown[key] = _untag(value)
+            state[key] = _text(value)
     payload = msgspec.convert(state, payload_type(notification.topic))
-    shown.pop("actor", None)
-    shown.pop("role", None)
+    state.pop("actor", None)
+    state.pop("role", None)
     aggregate_id = str(notification.originator_id)
     version = notification.originator_version
     return Decoded(
@@ -183,7 +178,7 @@ def _decode_state(notification: Notification) -> Decoded | None:
         actor=payload.actor,
         role=payload.role,
         payload=payload,
-        shown=shown,
+        shown=state,
     )
 
 

@@ -8,6 +8,10 @@ stored event's state straight into `payload_type(topic)` and read typed attribut
 
 Each Struct is named after its event and carries `TOPIC` as a class variable; `EVENT_TYPE` is the
 topic without its `salur:` prefix, as the timeline and `/events` name the event.
+
+Payloads are immutable values that never refer back to anything, so they are left out of the cyclic
+garbage collector (`gc=False`): a rebuild decodes millions of them, and tracking each one would make
+the collector run (and walk every live payload of the batch) far more often.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ def _type_of(topic: str) -> str:
     return topic.partition(":")[2] or topic
 
 
-class Payload(msgspec.Struct, frozen=True, kw_only=True):
+class Payload(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What every event records besides its aggregate, version and time: who recorded it, in which role."""
 
     TOPIC: ClassVar[str]
@@ -35,7 +39,7 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True):
         cls.EVENT_TYPE = _type_of(cls.TOPIC)
 
 
-class MemberData(msgspec.Struct, frozen=True):
+class MemberData(msgspec.Struct, frozen=True, gc=False):
     """A member as an event stores it (`birth_date` as ISO text)."""
 
     nik: str
@@ -44,7 +48,7 @@ class MemberData(msgspec.Struct, frozen=True):
     birth_date: str | None = None
 
 
-class AddressData(msgspec.Struct, frozen=True):
+class AddressData(msgspec.Struct, frozen=True, gc=False):
     """An address as an event stores it."""
 
     kecamatan: str
