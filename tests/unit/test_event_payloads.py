@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import zlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -122,3 +122,20 @@ def test_a_compressed_stored_event_decodes_through_the_mapper_into_the_same_payl
 
 def _plain_mapper() -> Mapper[UUID]:
     return Mapper(transcoder=MsgspecTranscoder())
+
+
+def test_a_stored_payment_keeps_its_time_as_stored_in_the_timeline_and_as_a_datetime_in_the_payload() -> None:
+    stored = (
+        b'{"timestamp":{"_type_":"datetime_iso","_data_":"2020-05-02T10:00:00+07:00"},'
+        b'"program":"WALIKOTA","tahap":1,"amount_idr":600000,'
+        b'"paid_at":{"_type_":"datetime_iso","_data_":"2020-05-02T09:30:00.250000+07:00"},'
+        b'"status":"PAID","reference":"POS-1","roster_hash":null,"warnings":["REMOVED"],'
+        b'"actor":"pos","role":"dinsos"}'
+    )
+    [record] = decode([_notification(payloads.PaymentRecorded.TOPIC, stored)], _plain_mapper())
+    payload = record.payload
+    assert isinstance(payload, payloads.PaymentRecorded)
+    assert payload.paid_at == datetime(2020, 5, 2, 2, 30, 0, 250000, tzinfo=UTC)
+    assert payload.paid_at.utcoffset() == timedelta(hours=7)
+    assert payload.warnings == ["REMOVED"]
+    assert record.shown["paid_at"] == "2020-05-02T09:30:00.250000+07:00"
