@@ -8,8 +8,9 @@ in commit order, and the changed rows are written back in bulk: no round trip pe
 Speed matters here (a rebuild replays millions of events), so the hot path avoids per-event
 objects and per-row SQL:
 - Event state is decoded straight from the stored msgspec JSON (`salur_cases.store.transcoder`'s
-  tagged format) into the values the fold needs and the JSON the timeline keeps; only with a
-  cipher or a compressor configured does it go through the application's mapper.
+  tagged format) into the event's payload Struct (`salur_cases.domain.payloads`, found by its topic),
+  which the fold reads by attribute, and the JSON the timeline keeps; only with a cipher or a
+  compressor configured does it go through the application's mapper.
 - PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
   COPYed straight in, in the binary format (typed values: no text to format here or to parse in
   the server); rows that may exist are COPYed into a temporary staging table and upserted
