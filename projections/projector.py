@@ -8,8 +8,9 @@ in commit order, and the changed rows are written back in bulk: no round trip pe
 Speed matters here (a rebuild replays millions of events), so the hot path avoids per-event
 objects and per-row SQL:
 - Event state is decoded straight from the stored msgspec JSON (`salur_cases.store.transcoder`'s
-  tagged format) into the values the fold needs and the JSON the timeline keeps; only with a
-  cipher or a compressor configured does it go through the application's mapper.
+  tagged format) into the event's payload Struct (`salur_cases.domain.payloads`, found by its topic),
+  which the fold reads by attribute, and the JSON the timeline keeps; only with a cipher or a
+  compressor configured does it go through the application's mapper.
 - PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
   COPYed straight in, in the binary format (typed values: no text to format here or to parse in
   the server); rows that may exist are COPYed into a temporary staging table and upserted
@@ -22,7 +23,7 @@ objects and per-row SQL:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,8 +33,9 @@ import msgspec
 from sqlalchemy import Connection, and_, bindparam, select, update
 
 from salur_cases import tables as t
+from salur_cases.domain import payloads
 from salur_cases.domain.clock import WIB
-from salur_cases.domain.household import Household
+from salur_cases.domain.payloads import AddressData, MemberData, Payload, payload_type
 from salur_cases.domain.program import Program
 from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.eventlog import EVENT_NAMESPACE, event_type, record_of
@@ -57,14 +59,19 @@ def mask_name(name: str) -> str:
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
 
 
-def member_entry(id_key: bytes, member: dict[str, Any]) -> Row:
+def member_entry(id_key: bytes, member: MemberData) -> Row:
     """A member as the household row keeps it: keyed hashes and a masked name, never the NIK or name."""
     return {
-        "nik_hash": keyed_hex(id_key, "nik", member["nik"]),
-        "name_hash": keyed_hex(id_key, "name", fold_name(member["name"])),
-        "masked_name": mask_name(member["name"]),
-        "relationship": member["relationship"],
+        "nik_hash": keyed_hex(id_key, "nik", member.nik),
+        "name_hash": keyed_hex(id_key, "name", fold_name(member.name)),
+        "masked_name": mask_name(member.name),
+        "relationship": member.relationship,
     }
+
+
+def _area(address: AddressData | None) -> tuple[str | None, str | None]:
+    """(kecamatan, kelurahan) of an event's address, if it has one."""
+    return (address.kecamatan, address.kelurahan) if address else (None, None)
 
 
 def wib_date(moment: datetime) -> date:
@@ -97,7 +104,7 @@ def aggregate_kind(topic: str) -> str:
 
 @dataclass(slots=True)
 class Decoded:
-    """One stored event as the fold needs it: `data` with Python values, `shown` as the timeline's JSON."""
+    """One stored event as the fold needs it: its typed `payload`, and `shown`, the timeline's JSON."""
 
     position: int
     topic: str
@@ -109,17 +116,13 @@ class Decoded:
     effective_on: date | None
     actor: str
     role: str
-    data: dict[str, Any]
+    payload: Payload
     shown: dict[str, Any]
 
 
 _STATE = msgspec.json.Decoder()
 _JSON = msgspec.json.Encoder()
 _NAMESPACE = EVENT_NAMESPACE.bytes
-_UNTAG: dict[str, Callable[[str], Any]] = {
-    "datetime_iso": datetime.fromisoformat,
-    "date_iso": date.fromisoformat,
-}
 
 
 def fast_event_id(aggregate_id: str, version: int) -> str:
@@ -132,30 +135,36 @@ def fast_event_id(aggregate_id: str, version: int) -> str:
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
-def _untag(value: Any) -> tuple[Any, Any]:
-    """A tagged value (`{"_type_": ..., "_data_": ...}`) as (Python value, JSON value)."""
-    text, tag = value["_data_"], value["_type_"]
-    if tag == "uuid_hex":
-        uuid = UUID(text)
-        return uuid, str(uuid)
-    return _UNTAG[tag](text), text
+def _text(tagged: dict[str, str]) -> str:
+    """A tagged value (`{"_type_": ..., "_data_": ...}`) as its JSON text."""
+    text = tagged["_data_"]
+    return str(UUID(text)) if tagged["_type_"] == "uuid_hex" else text
+
+
+def effective_on(payload: Payload) -> date | None:
+    """The date a decision takes effect: its `effective_on`, or the day a padan result was checked."""
+    if isinstance(payload, payloads.PopulationMatched):
+        return payload.checked_on
+    effective = getattr(payload, "effective_on", None)
+    return effective if isinstance(effective, date) else None
 
 
 def _decode_state(notification: Notification) -> Decoded | None:
-    """Decode the tagged msgspec JSON of a notification (None: an upcast is due, use the mapper)."""
-    data = _STATE.decode(notification.state)
-    if "class_version" in data:
+    """Decode the tagged msgspec JSON of a notification (None: an upcast is due, use the mapper).
+
+    The tags become their text, which is what the timeline shows; msgspec parses the dates and times
+    from it into the payload."""
+    state = _STATE.decode(notification.state)
+    if "class_version" in state:
         return None
-    recorded_at = _untag(data.pop("timestamp"))[0]
-    actor, role = data.pop("actor", ""), data.pop("role", "")
-    data.pop("originator_topic", None)
-    shown = dict(data)
-    for key, value in shown.items():
+    recorded_at = datetime.fromisoformat(state.pop("timestamp")["_data_"])
+    state.pop("originator_topic", None)
+    for key, value in state.items():
         if type(value) is dict and len(value) == 2 and "_type_" in value:  # noqa: PLR2004 - the tag's keys
-            data[key], shown[key] = _untag(value)
-    effective = data.get("effective_on")
-    if effective is None and isinstance(data.get("checked_on"), date):
-        effective = data["checked_on"]
+            state[key] = _text(value)
+    payload = msgspec.convert(state, payload_type(notification.topic))
+    state.pop("actor", None)
+    state.pop("role", None)
     aggregate_id = str(notification.originator_id)
     version = notification.originator_version
     return Decoded(
@@ -166,16 +175,17 @@ def _decode_state(notification: Notification) -> Decoded | None:
         version=version,
         type=event_type(notification.topic),
         recorded_at=recorded_at,
-        effective_on=effective if isinstance(effective, date) else None,
-        actor=str(actor),
-        role=str(role),
-        data=data,
-        shown=shown,
+        effective_on=effective_on(payload),
+        actor=payload.actor,
+        role=payload.role,
+        payload=payload,
+        shown=state,
     )
 
 
 def _decode_mapped(notification: Notification, mapper: Mapper[Any]) -> Decoded:
-    record = record_of(notification.id, notification.topic, mapper.to_domain_event(notification))
+    event = mapper.to_domain_event(notification)
+    record = record_of(notification.id, notification.topic, event)
     return Decoded(
         position=record.position,
         topic=notification.topic,
@@ -187,7 +197,7 @@ def _decode_mapped(notification: Notification, mapper: Mapper[Any]) -> Decoded:
         effective_on=record.effective_on,
         actor=record.actor,
         role=record.role,
-        data=record.data,
+        payload=msgspec.convert(event.__dict__, payload_type(notification.topic)),
         shown=jsonable(record.data),
     )
 
@@ -235,21 +245,21 @@ class HouseholdState:
 
 _SEAT_TOPICS = frozenset(
     {
-        Household.Assigned.TOPIC,
-        Household.LeftOut.TOPIC,
-        Household.PaymentRecorded.TOPIC,
-        Household.Removed.TOPIC,
-        Household.Reinstated.TOPIC,
-        Household.Transferred.TOPIC,
+        payloads.Assigned.TOPIC,
+        payloads.LeftOut.TOPIC,
+        payloads.PaymentRecorded.TOPIC,
+        payloads.Removed.TOPIC,
+        payloads.Reinstated.TOPIC,
+        payloads.Transferred.TOPIC,
     }
 )
 
 _MEMBER_TOPICS = frozenset(
     {
-        Household.MembersRecorded.TOPIC,
-        Household.Corrected.TOPIC,
-        Household.MemberMovedOut.TOPIC,
-        Household.MemberMovedIn.TOPIC,
+        payloads.MembersRecorded.TOPIC,
+        payloads.Corrected.TOPIC,
+        payloads.MemberMovedOut.TOPIC,
+        payloads.MemberMovedIn.TOPIC,
     }
 )
 """Events that read or replace a household's member list: only their households are loaded with it."""
@@ -309,9 +319,9 @@ class BatchProjection:
                 }
             )
             if kind == "household":
-                self._household_event(topic, record)
+                self._household_event(record)
             elif kind == "program":
-                self._program_event(topic, record)
+                self._program_event(record)
         self._flush()
 
     def _load(self, records: Sequence[Decoded]) -> None:
@@ -324,7 +334,7 @@ class BatchProjection:
             if aggregate_kind(topic) != "household":
                 continue
             hid = record.aggregate_id
-            if topic == Household.Proposed.TOPIC:
+            if topic == payloads.Proposed.TOPIC:
                 created.add(hid)
             elif hid not in created:
                 wanted.add(hid)
@@ -350,54 +360,55 @@ class BatchProjection:
 
     # --- households -----------------------------------------------------------------------------
 
-    def _household_event(self, topic: str, record: Decoded) -> None:  # noqa: PLR0912
-        hid, data = record.aggregate_id, record.data
-        if topic == Household.Proposed.TOPIC:
-            self._proposed(record)
+    def _household_event(self, record: Decoded) -> None:  # noqa: PLR0912
+        hid, payload = record.aggregate_id, record.payload
+        if isinstance(payload, payloads.Proposed):
+            self._proposed(record, payload)
             return
         state = self.households[hid]
         row = state.row
         row.update(version=record.version, updated_at=record.recorded_at, position=record.position)
         self.dirty_households.add(hid)
-        if topic == Household.Reproposed.TOPIC:
-            row["city_proposed"] = row["city_proposed"] or _is_city(data["source_kind"])
-        elif topic == Household.MembersRecorded.TOPIC:
-            address = data["address"] or {}
-            row["kecamatan"], row["kelurahan"] = address.get("kecamatan"), address.get("kelurahan")
-            self._set_members(hid, row, [member_entry(self.id_key, m) for m in data["members"]])
-        elif topic == Household.PopulationMatched.TOPIC:
-            row["padan"], row["padan_on"] = data["result"], data["checked_on"]
-        elif topic == Household.VervalDecided.TOPIC:
-            row["verval"], row["verval_on"] = data["decision"], data["decided_on"]
-        elif topic == Household.Assigned.TOPIC:
-            self._assigned(state, record)
-        elif topic == Household.LeftOut.TOPIC:
-            self._left_out(state, record)
-        elif topic == Household.PaymentRecorded.TOPIC:
-            self._payment(state, record)
-        elif topic in {Household.Removed.TOPIC, Household.Transferred.TOPIC}:
-            self._withdrawn(state, record)
-        elif topic == Household.Reinstated.TOPIC:
-            self._reinstated(state, record)
-        elif topic == Household.Corrected.TOPIC:
-            self._corrected(hid, row, data)
-        elif topic == Household.MemberMovedOut.TOPIC:
-            gone = keyed_hex(self.id_key, "nik", data["nik"])
-            self._set_members(hid, row, [m for m in row["members"] if m["nik_hash"] != gone])
-        elif topic == Household.MemberMovedIn.TOPIC:
-            self._set_members(hid, row, [*row["members"], member_entry(self.id_key, data["member"])])
+        match payload:
+            case payloads.Reproposed():
+                row["city_proposed"] = row["city_proposed"] or _is_city(payload.source_kind)
+            case payloads.MembersRecorded():
+                row["kecamatan"], row["kelurahan"] = _area(payload.address)
+                self._set_members(hid, row, [member_entry(self.id_key, m) for m in payload.members])
+            case payloads.PopulationMatched():
+                row["padan"], row["padan_on"] = payload.result, payload.checked_on
+            case payloads.VervalDecided():
+                row["verval"], row["verval_on"] = payload.decision, payload.decided_on
+            case payloads.Assigned():
+                self._assigned(state, record, payload)
+            case payloads.LeftOut():
+                self._left_out(state, record, payload)
+            case payloads.PaymentRecorded():
+                self._payment(state, record, payload)
+            case payloads.Removed() | payloads.Transferred():
+                self._withdrawn(state, record, payload)
+            case payloads.Reinstated():
+                self._reinstated(state, record, payload)
+            case payloads.Corrected():
+                self._corrected(hid, row, payload)
+            case payloads.MemberMovedOut():
+                gone = keyed_hex(self.id_key, "nik", payload.nik)
+                self._set_members(hid, row, [m for m in row["members"] if m["nik_hash"] != gone])
+            case payloads.MemberMovedIn():
+                self._set_members(hid, row, [*row["members"], member_entry(self.id_key, payload.member)])
+            case _:
+                pass
 
-    def _proposed(self, record: Decoded) -> None:
-        data = record.data
-        address = data["address"] or {}
+    def _proposed(self, record: Decoded, payload: payloads.Proposed) -> None:
+        kecamatan, kelurahan = _area(payload.address)
         row: Row = {
             "household_id": record.aggregate_id,
-            "no_kk": data["no_kk"],
+            "no_kk": payload.no_kk,
             "version": record.version,
-            "kecamatan": address.get("kecamatan"),
-            "kelurahan": address.get("kelurahan"),
-            "first_source": data["source_kind"],
-            "city_proposed": _is_city(data["source_kind"]),
+            "kecamatan": kecamatan,
+            "kelurahan": kelurahan,
+            "first_source": payload.source_kind,
+            "city_proposed": _is_city(payload.source_kind),
             "padan": None,
             "padan_on": None,
             "verval": None,
@@ -409,7 +420,8 @@ class BatchProjection:
         }
         self.households[record.aggregate_id] = HouseholdState(row)
         self.dirty_households.add(record.aggregate_id)
-        self._set_members(record.aggregate_id, row, [member_entry(self.id_key, m) for m in data["members"]])
+        members = [member_entry(self.id_key, m) for m in payload.members]
+        self._set_members(record.aggregate_id, row, members)
 
     def _set_members(self, hid: str, row: Row, members: list[Row]) -> None:
         self.new_members.add(hid)
@@ -432,9 +444,9 @@ class BatchProjection:
             self.person_holders.setdefault(key, set()).add(hid)
         row["members"] = members
 
-    def _corrected(self, hid: str, row: Row, data: Row) -> None:
-        section, _, attribute = data["field"].partition(".")
-        value = data["new_value"]
+    def _corrected(self, hid: str, row: Row, payload: payloads.Corrected) -> None:
+        section, _, attribute = payload.field.partition(".")
+        value = payload.new_value
         if section == "address":
             if attribute in {"kecamatan", "kelurahan"}:
                 row[attribute] = value
@@ -451,19 +463,18 @@ class BatchProjection:
             member["relationship"] = value
         self._set_members(hid, row, members)
 
-    def _assigned(self, state: HouseholdState, record: Decoded) -> None:
-        data = record.data
-        key = (data["program"], data["tahap"])
+    def _assigned(self, state: HouseholdState, record: Decoded, data: payloads.Assigned) -> None:
+        key = (data.program, data.tahap)
         state.seats[key] = {
-            "program": data["program"],
-            "tahap": data["tahap"],
+            "program": data.program,
+            "tahap": data.tahap,
             "household_id": record.aggregate_id,
             "no_kk": state.row["no_kk"],
-            "amount_idr": data["amount_idr"],
-            "budget_source": data["budget_source"],
-            "authority": data["authority"],
-            "rank": data["rank"],
-            "decree_ref": data["decree_ref"],
+            "amount_idr": data.amount_idr,
+            "budget_source": data.budget_source,
+            "authority": data.authority,
+            "rank": data.rank,
+            "decree_ref": data.decree_ref,
             "state": "ASSIGNED",
             "last_status": None,
             "paid": False,
@@ -475,33 +486,30 @@ class BatchProjection:
             "removed_at": None,
             "position": record.position,
         }
-        self._restate(state, data["program"], record)
+        self._restate(state, data.program, record)
 
-    def _left_out(self, state: HouseholdState, record: Decoded) -> None:
-        data = record.data
-        key = (data["program"], data["tahap"])
+    def _left_out(self, state: HouseholdState, record: Decoded, data: payloads.LeftOut) -> None:
+        key = (data.program, data.tahap)
         if key in state.seats:
             return
         self.statuses[record.aggregate_id, *key] = {
             "household_id": record.aggregate_id,
-            "program": data["program"],
-            "tahap": data["tahap"],
+            "program": data.program,
+            "tahap": data.tahap,
             "no_kk": state.row["no_kk"],
             "state": "LEFT_OUT",
             "amount_idr": None,
-            "authority": data["authority"],
-            "left_out_code": data["code"],
-            "rank": data["rank"],
-            "cutoff": data["cutoff"],
-            "other_program": data["other_program"],
+            "authority": data.authority,
+            "left_out_code": data.code,
+            "rank": data.rank,
+            "cutoff": data.cutoff,
+            "other_program": data.other_program,
             "updated_at": record.recorded_at,
             "position": record.position,
         }
 
-    def _payment(self, state: HouseholdState, record: Decoded) -> None:
-        data = record.data
-        program, tahap, status = data["program"], data["tahap"], data["status"]
-        paid_at: datetime = data["paid_at"]
+    def _payment(self, state: HouseholdState, record: Decoded, data: payloads.PaymentRecorded) -> None:
+        program, tahap, status, paid_at = data.program, data.tahap, data.status, data.paid_at
         seat = state.seats.get((program, tahap))
         budget_source = seat["budget_source"] if seat else self.programs.get(program, {}).get("budget_source")
         paid_on = wib_date(paid_at)
@@ -514,16 +522,16 @@ class BatchProjection:
                 "budget_source": budget_source,
                 "program": program,
                 "tahap": tahap,
-                "amount_idr": data["amount_idr"],
+                "amount_idr": data.amount_idr,
                 "status": status,
-                "reference": data["reference"],
+                "reference": data.reference,
                 "paid_at": paid_at,
                 "paid_on": paid_on,
                 "recorded_at": record.recorded_at,
                 "seated": seat is not None,
                 "after_removal": status == "PAID" and state.after_removal(program, tahap, paid_on),
-                "roster_hash": data["roster_hash"],
-                "warnings": data["warnings"],
+                "roster_hash": data.roster_hash,
+                "warnings": data.warnings,
             }
         )
         if seat is None:
@@ -537,22 +545,23 @@ class BatchProjection:
             seat["failed_at"] = record.recorded_at
         self._restate(state, program, record)
 
-    def _withdrawn(self, state: HouseholdState, record: Decoded) -> None:
-        data = record.data
-        removed = record.type == "household.Removed"
+    def _withdrawn(
+        self, state: HouseholdState, record: Decoded, data: payloads.Removed | payloads.Transferred
+    ) -> None:
+        removed = isinstance(data, payloads.Removed)
         row: Row = {
             "position": record.position,
             "event_id": record.event_id,
             "household_id": record.aggregate_id,
             "no_kk": state.row["no_kk"],
             "kind": "REMOVED" if removed else "TRANSFERRED",
-            "program": data["program"] if removed else data["from_program"],
-            "tahap": data["tahap"] if removed else data["from_tahap"],
-            "to_program": None if removed else data["to_program"],
-            "authority": data["authority"],
-            "reason": data["reason"],
-            "decree_ref": data["decree_ref"] if removed else "",
-            "effective_on": data["effective_on"],
+            "program": data.program if isinstance(data, payloads.Removed) else data.from_program,
+            "tahap": data.tahap if isinstance(data, payloads.Removed) else data.from_tahap,
+            "to_program": None if isinstance(data, payloads.Removed) else data.to_program,
+            "authority": data.authority,
+            "reason": data.reason,
+            "decree_ref": data.decree_ref if isinstance(data, payloads.Removed) else "",
+            "effective_on": data.effective_on,
             "recorded_at": record.recorded_at,
             "reinstated_on": None,
             "reinstated_at": None,
@@ -563,19 +572,18 @@ class BatchProjection:
         self.reflag.add((record.aggregate_id, row["program"]))
         self._restate(state, row["program"], record)
 
-    def _reinstated(self, state: HouseholdState, record: Decoded) -> None:
-        data = record.data
+    def _reinstated(self, state: HouseholdState, record: Decoded, data: payloads.Reinstated) -> None:
         for row in state.withdrawals:
-            covers = row["program"] == data["program"] and row["tahap"] <= data["tahap"]
+            covers = row["program"] == data.program and row["tahap"] <= data.tahap
             if covers and row["reinstated_at"] is None:
                 row.update(
-                    reinstated_on=data["effective_on"],
+                    reinstated_on=data.effective_on,
                     reinstated_at=record.recorded_at,
                     reinstated_event_id=record.event_id,
                 )
                 self.dirty_withdrawals[row["position"]] = row
-        self.reflag.add((record.aggregate_id, data["program"]))
-        self._restate(state, data["program"], record)
+        self.reflag.add((record.aggregate_id, data.program))
+        self._restate(state, data.program, record)
 
     def _restate(self, state: HouseholdState, program: str, record: Decoded) -> None:
         """Recompute the state of the household's seats in `program` (a removal covers later tahap too)."""
@@ -595,35 +603,35 @@ class BatchProjection:
 
     # --- programs -------------------------------------------------------------------------------
 
-    def _program_event(self, topic: str, record: Decoded) -> None:
-        data = record.data
-        if topic == Program.Defined.TOPIC:
-            self.programs[data["code"]] = {
-                "code": data["code"],
-                "name": data["name"],
-                "budget_source": data["budget_source"],
-                "group": data["group"],
+    def _program_event(self, record: Decoded) -> None:
+        payload = record.payload
+        if isinstance(payload, payloads.Defined):
+            self.programs[payload.code] = {
+                "code": payload.code,
+                "name": payload.name,
+                "budget_source": payload.budget_source,
+                "group": payload.group,
                 "defined_at": record.recorded_at,
                 "position": record.position,
             }
-            self.program_codes[str(Program.create_id(data["code"]))] = data["code"]
-            self.dirty_programs.add(data["code"])
+            self.program_codes[str(Program.create_id(payload.code))] = payload.code
+            self.dirty_programs.add(payload.code)
             return
         code = self.program_codes[record.aggregate_id]
-        if topic == Program.TahapOpened.TOPIC:
+        if isinstance(payload, payloads.TahapOpened):
             program = self.programs[code]
-            self.tahap[code, data["number"]] = {
+            self.tahap[code, payload.number] = {
                 "program": code,
-                "tahap": data["number"],
+                "tahap": payload.number,
                 "name": program["name"],
                 "budget_source": program["budget_source"],
                 "group": program["group"],
-                "starts_on": data["starts_on"],
-                "ends_on": data["ends_on"],
-                "quota": data["quota"],
-                "amount_idr": data["amount_idr"],
-                "budget_ceiling_idr": data["budget_ceiling_idr"],
-                "decree_ref": data["decree_ref"],
+                "starts_on": payload.starts_on,
+                "ends_on": payload.ends_on,
+                "quota": payload.quota,
+                "amount_idr": payload.amount_idr,
+                "budget_ceiling_idr": payload.budget_ceiling_idr,
+                "decree_ref": payload.decree_ref,
                 "assigned": 0,
                 "committed_idr": 0,
                 "roster_hash": None,
@@ -632,16 +640,18 @@ class BatchProjection:
                 "certified_at": None,
                 "position": record.position,
             }
-            self.dirty_tahap.add((code, data["number"]))
+            self.dirty_tahap.add((code, payload.number))
             return
-        tahap = self.tahap[code, data["tahap"]]
-        if topic == Program.SeatsCommitted.TOPIC:
-            tahap["assigned"] += len(data["households"])
-            tahap["committed_idr"] += data["amount_idr"]
-        elif topic == Program.TahapCertified.TOPIC:
-            tahap["roster_hash"], tahap["certified_at"] = data["roster_hash"], record.recorded_at
+        if not isinstance(payload, payloads.SeatsCommitted | payloads.TahapCertified):
+            return
+        tahap = self.tahap[code, payload.tahap]
+        if isinstance(payload, payloads.SeatsCommitted):
+            tahap["assigned"] += len(payload.households)
+            tahap["committed_idr"] += payload.amount_idr
+        else:
+            tahap["roster_hash"], tahap["certified_at"] = payload.roster_hash, record.recorded_at
         tahap["position"] = record.position
-        self.dirty_tahap.add((code, data["tahap"]))
+        self.dirty_tahap.add((code, payload.tahap))
 
     # --- writing --------------------------------------------------------------------------------
 

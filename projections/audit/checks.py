@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, false, func, literal, null, or_, select, text, union_all
 
 from salur_cases import tables as t
+from salur_cases.domain import payloads
 from salur_cases.domain.vocabulary import PadanResult, VervalDecision
 from salur_cases.projections.audit.findings import Finding, where
 from salur_cases.projections.audit.scope import ProgramScope, outside
@@ -23,17 +24,17 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 Scopes = Mapping[str, ProgramScope]
-ASSIGNED = "household.Assigned"
+ASSIGNED = payloads.Assigned.EVENT_TYPE
 IN_CHUNK = 500
 """Ids per `IN (...)` list in the few follow-up queries that fetch a finding's details."""
 _PADAN = tuple(str(r) for r in PadanResult)
 _VERVAL = tuple(str(d) for d in VervalDecision)
 _UNKNOWN_OUTCOME = 15
 _MEMBER_TYPES = (
-    "household.Proposed",
-    "household.MembersRecorded",
-    "household.MemberMovedIn",
-    "household.Corrected",
+    payloads.Proposed.EVENT_TYPE,
+    payloads.MembersRecorded.EVENT_TYPE,
+    payloads.MemberMovedIn.EVENT_TYPE,
+    payloads.Corrected.EVENT_TYPE,
 )
 
 pl, pt, roster, tl, wd, hh = (
@@ -254,7 +255,7 @@ def _history_marks() -> Any:
             null().label("amount_idr"),
         ).where(
             or_(
-                tl.c.type.in_(("household.PopulationMatched", "household.VervalDecided")),
+                tl.c.type.in_((payloads.PopulationMatched.EVENT_TYPE, payloads.VervalDecided.EVENT_TYPE)),
                 and_(tl.c.type == ASSIGNED, authority.is_not(None)),
             )
         ),

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy import case, func, select
 
 from salur_cases import tables as t
+from salur_cases.domain import payloads
 from salur_cases.domain.program import Program
 from salur_cases.projections.audit.findings import Finding, where
 from salur_cases.projections.audit.scope import ProgramScope, outside
@@ -21,7 +23,7 @@ from salur_cases.projections.audit.scope import ProgramScope, outside
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-Commitment = tuple[str, dict[str, Any]]
+Commitment = tuple[str, payloads.SeatsCommitted]
 pl, pt, roster, tl = t.payment_ledger, t.program_tahap, t.tahap_roster, t.timeline
 
 
@@ -50,7 +52,7 @@ def over_limits(conn: Connection, scopes: Mapping[str, ProgramScope]) -> list[Fi
         commitments = _commitments(conn, row.program, row.tahap)
         accountable = _accountable(commitments, outside=outside(scopes.get(row.program)))
         if assigned > row.quota:
-            crossing = _crossing(commitments, row.quota, lambda c: len(c[1]["households"]))
+            crossing = _crossing(commitments, row.quota, lambda c: len(c[1].households))
             findings.append(
                 Finding(
                     "OVER_QUOTA",
@@ -64,7 +66,7 @@ def over_limits(conn: Connection, scopes: Mapping[str, ProgramScope]) -> list[Fi
                 )
             )
         if max(committed, net) > ceiling:
-            crossing = _crossing(commitments, ceiling, lambda c: int(c[1]["amount_idr"]))
+            crossing = _crossing(commitments, ceiling, lambda c: c[1].amount_idr)
             findings.append(
                 Finding(
                     "OVER_CEILING",
@@ -86,12 +88,12 @@ def _commitments(conn: Connection, program: str, tahap: int) -> list[Commitment]
         select(tl.c.event_id, tl.c.data)
         .where(
             tl.c.aggregate_id == str(Program.create_id(program)),
-            tl.c.type == "program.SeatsCommitted",
+            tl.c.type == payloads.SeatsCommitted.EVENT_TYPE,
             tl.c.data["tahap"].as_integer() == tahap,
         )
         .order_by(tl.c.position)
     )
-    return [(event_id, data) for event_id, data in rows]
+    return [(event_id, msgspec.convert(data, payloads.SeatsCommitted)) for event_id, data in rows]
 
 
 def _crossing(commitments: list[Commitment], limit: int, size: Callable[[Commitment], int]) -> list[str]:
@@ -106,5 +108,5 @@ def _crossing(commitments: list[Commitment], limit: int, size: Callable[[Commitm
 
 def _accountable(commitments: list[Commitment], *, outside: bool) -> dict[str, Any]:
     """`outside_authority`, `authority` (the first outside authority that committed seats) and all of them."""
-    authorities = sorted({c[1]["authority"] for c in commitments if c[1].get("authority")})
+    authorities = sorted({c[1].authority for c in commitments if c[1].authority})
     return {**where(authorities[0] if authorities else None, outside=outside), "authorities": authorities}

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
@@ -22,19 +23,19 @@ class PersonClaim(Aggregate):
     """A NIK's membership of at most one household."""
 
     class Claimed(Clocked, Aggregate.Created):
-        TOPIC = "salur:person.Claimed"
+        TOPIC = payloads.Claimed.TOPIC
         household_id: str
         actor: str
         role: str
 
     class Moved(Clocked, Aggregate.Event):
-        TOPIC = "salur:person.Moved"
+        TOPIC = payloads.Moved.TOPIC
         household_id: str
         actor: str
         role: str
 
     class Released(Clocked, Aggregate.Event):
-        TOPIC = "salur:person.Released"
+        TOPIC = payloads.Released.TOPIC
         actor: str
         role: str
 

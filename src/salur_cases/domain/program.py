@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
@@ -75,7 +76,7 @@ class Program(Aggregate):
     """An aid program such as BPNT, BLT Kemensos, Bantuan Gubernur or Bantuan Walikota."""
 
     class Defined(Clocked, Aggregate.Created):
-        TOPIC = "salur:program.Defined"
+        TOPIC = payloads.Defined.TOPIC
         code: str
         name: str
         budget_source: str
@@ -84,7 +85,7 @@ class Program(Aggregate):
         role: str
 
     class TahapOpened(Clocked, Aggregate.Event):
-        TOPIC = "salur:program.TahapOpened"
+        TOPIC = payloads.TahapOpened.TOPIC
         number: int
         starts_on: date
         ends_on: date
@@ -96,7 +97,7 @@ class Program(Aggregate):
         role: str
 
     class SeatsCommitted(Clocked, Aggregate.Event):
-        TOPIC = "salur:program.SeatsCommitted"
+        TOPIC = payloads.SeatsCommitted.TOPIC
         tahap: int
         households: list[str]
         amount_idr: int
@@ -105,7 +106,7 @@ class Program(Aggregate):
         role: str
 
     class TahapCertified(Clocked, Aggregate.Event):
-        TOPIC = "salur:program.TahapCertified"
+        TOPIC = payloads.TahapCertified.TOPIC
         tahap: int
         roster_hash: str
         households: int

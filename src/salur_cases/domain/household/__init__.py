@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import Clocked, today
 from salur_cases.domain.errors import Refusal, RefusalCode
@@ -49,7 +50,7 @@ class Household(Aggregate):
     class Proposed(Clocked, Aggregate.Created):
         """First proposal of the household by a source; creates it."""
 
-        TOPIC = "salur:household.Proposed"
+        TOPIC = payloads.Proposed.TOPIC
         no_kk: str
         source_kind: str
         source_ref: str
@@ -61,7 +62,7 @@ class Household(Aggregate):
     class Reproposed(Clocked, Aggregate.Event):
         """Another source proposed the same household again."""
 
-        TOPIC = "salur:household.Reproposed"
+        TOPIC = payloads.Reproposed.TOPIC
         source_kind: str
         source_ref: str
         actor: str
@@ -70,7 +71,7 @@ class Household(Aggregate):
     class MembersRecorded(Clocked, Aggregate.Event):
         """A source submitted a different member list or address."""
 
-        TOPIC = "salur:household.MembersRecorded"
+        TOPIC = payloads.MembersRecorded.TOPIC
         address: dict[str, str] | None
         members: list[dict[str, Any]]
         actor: str
@@ -79,7 +80,7 @@ class Household(Aggregate):
     class PopulationMatched(Clocked, Aggregate.Event):
         """A padan result: MATCHED, or the first failing detail."""
 
-        TOPIC = "salur:household.PopulationMatched"
+        TOPIC = payloads.PopulationMatched.TOPIC
         result: str
         checked_on: date
         basis: str
@@ -89,7 +90,7 @@ class Household(Aggregate):
     class VervalDecided(Clocked, Aggregate.Event):
         """A verval decision: ELIGIBLE or INELIGIBLE."""
 
-        TOPIC = "salur:household.VervalDecided"
+        TOPIC = payloads.VervalDecided.TOPIC
         decision: str
         reason: str
         officer: str
@@ -101,7 +102,7 @@ class Household(Aggregate):
     class Assigned(Clocked, Aggregate.Event):
         """A seat in a program's tahap, by the city's rule (authority None) or an outside roster."""
 
-        TOPIC = "salur:household.Assigned"
+        TOPIC = payloads.Assigned.TOPIC
         program: str
         tahap: int
         starts_on: date
@@ -118,7 +119,7 @@ class Household(Aggregate):
     class LeftOut(Clocked, Aggregate.Event):
         """Considered for a tahap and not assigned: why (a rule's code or QUOTA_EXHAUSTED)."""
 
-        TOPIC = "salur:household.LeftOut"
+        TOPIC = payloads.LeftOut.TOPIC
         program: str
         tahap: int
         code: str
@@ -132,7 +133,7 @@ class Household(Aggregate):
     class PaymentRecorded(Clocked, Aggregate.Event):
         """A payer's report of one payment attempt (PAID, FAILED or RETURNED)."""
 
-        TOPIC = "salur:household.PaymentRecorded"
+        TOPIC = payloads.PaymentRecorded.TOPIC
         program: str
         tahap: int
         amount_idr: int
@@ -147,7 +148,7 @@ class Household(Aggregate):
     class Removed(Clocked, Aggregate.Event):
         """Removal from a program from a tahap on, by an authority, for a reason, under a decree."""
 
-        TOPIC = "salur:household.Removed"
+        TOPIC = payloads.Removed.TOPIC
         program: str
         tahap: int
         authority: str
@@ -160,7 +161,7 @@ class Household(Aggregate):
     class Reinstated(Clocked, Aggregate.Event):
         """A removal (or transfer) undone from a tahap on."""
 
-        TOPIC = "salur:household.Reinstated"
+        TOPIC = payloads.Reinstated.TOPIC
         program: str
         tahap: int
         authority: str
@@ -172,7 +173,7 @@ class Household(Aggregate):
     class Transferred(Clocked, Aggregate.Event):
         """Taken out of one program from a tahap on, naming the program it goes to."""
 
-        TOPIC = "salur:household.Transferred"
+        TOPIC = payloads.Transferred.TOPIC
         from_program: str
         from_tahap: int
         to_program: str
@@ -185,7 +186,7 @@ class Household(Aggregate):
     class ComplaintFiled(Clocked, Aggregate.Event):
         """An aduan about the household."""
 
-        TOPIC = "salur:household.ComplaintFiled"
+        TOPIC = payloads.ComplaintFiled.TOPIC
         complaint_id: str
         channel: str
         text: str
@@ -195,7 +196,7 @@ class Household(Aggregate):
     class ComplaintResolved(Clocked, Aggregate.Event):
         """An aduan answered."""
 
-        TOPIC = "salur:household.ComplaintResolved"
+        TOPIC = payloads.ComplaintResolved.TOPIC
         complaint_id: str
         outcome: str
         note: str
@@ -205,7 +206,7 @@ class Household(Aggregate):
     class Corrected(Clocked, Aggregate.Event):
         """A data correction: field, old value, new value and evidence."""
 
-        TOPIC = "salur:household.Corrected"
+        TOPIC = payloads.Corrected.TOPIC
         field: str
         old_value: str | None
         new_value: str
@@ -216,7 +217,7 @@ class Household(Aggregate):
     class MemberMovedOut(Clocked, Aggregate.Event):
         """A member left for another household (an explicit member move)."""
 
-        TOPIC = "salur:household.MemberMovedOut"
+        TOPIC = payloads.MemberMovedOut.TOPIC
         nik: str
         to_no_kk: str
         reason: str
@@ -227,7 +228,7 @@ class Household(Aggregate):
     class MemberMovedIn(Clocked, Aggregate.Event):
         """A member arrived from another household."""
 
-        TOPIC = "salur:household.MemberMovedIn"
+        TOPIC = payloads.MemberMovedIn.TOPIC
         member: dict[str, Any]
         from_no_kk: str
         reason: str
