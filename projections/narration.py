@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from salur_cases.domain import payloads as events
 from salur_cases.projections.wording import (
     DECISIONS,
     PADAN,
@@ -33,25 +34,25 @@ def _quote(say: Say, text: Any) -> str:
 
 def _sentence(event: Item, say: Say, lang: str, names: Mapping[str, str]) -> str:  # noqa: PLR0911 - one per type
     d = event["data"]
-    kind = str(event["type"]).rpartition(".")[2]
+    kind = str(event["type"])
     program = program_name(names, d.get("program"))
     n = d.get("tahap")
-    if kind in {"Proposed", "Reproposed"}:
+    if kind in {events.Proposed.EVENT_TYPE, events.Reproposed.EVENT_TYPE}:
         source = label(SOURCES, d.get("source_kind"), lang)
         where = place(d.get("address"), lang)
         at = say(f" di {where}", f" at {where}") if where else ""
         return say(
             f"Rumah tangga{at} diusulkan oleh {source}.", f"The household{at} was proposed by {source}."
         )
-    if kind == "MembersRecorded":
+    if kind == events.MembersRecorded.EVENT_TYPE:
         count = len(d.get("members") or [])
         return say(
             f"Daftar anggota diperbarui ({count} anggota).", f"The member list was updated ({count} members)."
         )
-    if kind == "PopulationMatched":
+    if kind == events.PopulationMatched.EVENT_TYPE:
         result = label(PADAN, d.get("result"), lang)
         return say(f"Hasil pemadanan dengan Disdukcapil: {result}.", f"Matching with Disdukcapil: {result}.")
-    if kind == "VervalDecided":
+    if kind == events.VervalDecided.EVENT_TYPE:
         decision = label(DECISIONS, d.get("decision"), lang)
         return say(
             f"Verval oleh {d.get('officer')} pada {day(d.get('decided_on'), lang)}: "
@@ -59,7 +60,7 @@ def _sentence(event: Item, say: Say, lang: str, names: Mapping[str, str]) -> str
             f"Verval by {d.get('officer')} on {day(d.get('decided_on'), lang)}: "
             f"{decision}{_quote(say, d.get('reason'))}.",
         )
-    if kind == "Assigned":
+    if kind == events.Assigned.EVENT_TYPE:
         by = d.get("authority") or "Dinas Sosial"
         amount = rupiah(d.get("amount_idr"), lang)
         return say(
@@ -67,9 +68,9 @@ def _sentence(event: Item, say: Say, lang: str, names: Mapping[str, str]) -> str
             f"{d.get('decree_ref')}.",
             f"Given a seat in {program} tahap {n} ({amount}) by {by}, decree {d.get('decree_ref')}.",
         )
-    if kind == "LeftOut":
+    if kind == events.LeftOut.EVENT_TYPE:
         return _left_out(d, say, program, n, names)
-    if kind == "PaymentRecorded":
+    if kind == events.PaymentRecorded.EVENT_TYPE:
         status = label(PAYMENTS, d.get("status"), lang)
         amount = rupiah(d.get("amount_idr"), lang)
         return say(
@@ -80,7 +81,7 @@ def _sentence(event: Item, say: Say, lang: str, names: Mapping[str, str]) -> str
             f"{day(d.get('paid_at'), lang)} "
             f"(reference {d.get('reference')}).",
         )
-    if kind == "Removed":
+    if kind == events.Removed.EVENT_TYPE:
         return say(
             f"Dihapus dari {program} mulai tahap {n} oleh {d.get('authority')}, keputusan "
             f"{d.get('decree_ref')}"
@@ -88,14 +89,14 @@ def _sentence(event: Item, say: Say, lang: str, names: Mapping[str, str]) -> str
             f"Removed from {program} from tahap {n} on by {d.get('authority')}, decree {d.get('decree_ref')}"
             f"{_quote(say, d.get('reason'))}, effective {day(d.get('effective_on'), lang)}.",
         )
-    if kind == "Reinstated":
+    if kind == events.Reinstated.EVENT_TYPE:
         return say(
             f"Dipulihkan dalam {program} mulai tahap {n} oleh "
             f"{d.get('authority')}{_quote(say, d.get('reason'))}.",
             f"Reinstated in {program} from tahap {n} on by "
             f"{d.get('authority')}{_quote(say, d.get('reason'))}.",
         )
-    if kind == "Transferred":
+    if kind == events.Transferred.EVENT_TYPE:
         source, target = program_name(names, d.get("from_program")), program_name(names, d.get("to_program"))
         return say(
             f"Dialihkan dari {source} mulai tahap {d.get('from_tahap')} ke {target} oleh {d.get('authority')}"
@@ -136,18 +137,18 @@ def _left_out(d: Item, say: Say, program: str, n: Any, names: Mapping[str, str])
 
 
 def _other(kind: str, d: Item, say: Say) -> str:
-    if kind == "ComplaintFiled":
+    if kind == events.ComplaintFiled.EVENT_TYPE:
         return say(
             f"Aduan diterima melalui {d.get('channel')}.",
             f"A complaint was received through {d.get('channel')}.",
         )
-    if kind == "ComplaintResolved":
+    if kind == events.ComplaintResolved.EVENT_TYPE:
         return say("Aduan dijawab.", "A complaint was answered.")
-    if kind == "Corrected":
+    if kind == events.Corrected.EVENT_TYPE:
         return say(f"Data dikoreksi ({d.get('field')}).", f"Data corrected ({d.get('field')}).")
-    if kind == "MemberMovedOut":
+    if kind == events.MemberMovedOut.EVENT_TYPE:
         return say("Seorang anggota pindah ke kartu keluarga lain.", "A member moved to another family card.")
-    if kind == "MemberMovedIn":
+    if kind == events.MemberMovedIn.EVENT_TYPE:
         return say(
             "Seorang anggota pindah masuk dari kartu keluarga lain.",
             "A member moved in from another family card.",

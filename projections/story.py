@@ -11,14 +11,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from salur_cases.domain import payloads as events
 from salur_cases.domain.household import parse_field_path
 
 Item = dict[str, Any]
 
 
+_PROPOSALS = {events.Proposed.EVENT_TYPE, events.Reproposed.EVENT_TYPE, events.MembersRecorded.EVENT_TYPE}
+"""The events that say who proposed the household and with which members."""
+
+
 def kind_of(event: Item) -> str:
-    """`household.Assigned` -> `Assigned`."""
-    return str(event["type"]).rpartition(".")[2]
+    """The event's type, as `salur_cases.domain.payloads` names it (`household.Assigned`)."""
+    return str(event["type"])
 
 
 @dataclass
@@ -58,7 +63,7 @@ class Withdrawal:
     @property
     def transfer(self) -> bool:
         """A transfer to another program (else a removal)."""
-        return kind_of(self.event) == "Transferred"
+        return kind_of(self.event) == events.Transferred.EVENT_TYPE
 
 
 @dataclass
@@ -93,39 +98,39 @@ class Story:
     def add(self, event: Item) -> None:  # noqa: PLR0912 - one branch per event type
         """Take one event into account."""
         kind, data = kind_of(event), event["data"]
-        if kind in {"Proposed", "Reproposed", "MembersRecorded"}:
-            if kind != "MembersRecorded":
+        if kind in _PROPOSALS:
+            if kind != events.MembersRecorded.EVENT_TYPE:
                 self.proposals.append(event)
             if "members" in data:
                 self.members = [dict(m) for m in data["members"]]
                 self.address = data.get("address") or self.address
-        elif kind == "Assigned":
+        elif kind == events.Assigned.EVENT_TYPE:
             self.seats[data["program"], data["tahap"]] = Seat(event)
             self.left_out.pop((data["program"], data["tahap"]), None)
-        elif kind == "LeftOut":
+        elif kind == events.LeftOut.EVENT_TYPE:
             self.left_out[data["program"], data["tahap"]] = event
-        elif kind == "PaymentRecorded":
+        elif kind == events.PaymentRecorded.EVENT_TYPE:
             seat = self.seats.get((data["program"], data["tahap"]))
             if seat is not None:
                 seat.payments.append(event)
-        elif kind == "Removed":
+        elif kind == events.Removed.EVENT_TYPE:
             self.withdrawals.append(Withdrawal(event, data["program"], data["tahap"]))
-        elif kind == "Transferred":
+        elif kind == events.Transferred.EVENT_TYPE:
             self.withdrawals.append(Withdrawal(event, data["from_program"], data["from_tahap"]))
-        elif kind == "Reinstated":
+        elif kind == events.Reinstated.EVENT_TYPE:
             for w in self.withdrawals:
                 if w.reinstated_by is None and w.program == data["program"] and w.tahap <= data["tahap"]:
                     w.reinstated_by = event
-        elif kind == "PopulationMatched":
+        elif kind == events.PopulationMatched.EVENT_TYPE:
             self.padan.append(event)
             self.members_at[event["position"]] = [dict(m) for m in self.members]
-        elif kind == "VervalDecided":
+        elif kind == events.VervalDecided.EVENT_TYPE:
             self.verval.append(event)
-        elif kind == "Corrected":
+        elif kind == events.Corrected.EVENT_TYPE:
             self._corrected(data)
-        elif kind == "MemberMovedOut":
+        elif kind == events.MemberMovedOut.EVENT_TYPE:
             self.members = [m for m in self.members if m.get("nik") != data["nik"]]
-        elif kind == "MemberMovedIn":
+        elif kind == events.MemberMovedIn.EVENT_TYPE:
             self.members = [*self.members, dict(data["member"])]
 
     def _corrected(self, data: Item) -> None:
