@@ -22,7 +22,7 @@ from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.projections.explain import explain
 from salur_cases.projections.letter import letter
 from salur_cases.projections.narration import event_sentence
-from salur_cases.projections.queries import household_events, household_read, lookup_nik
+from salur_cases.projections.queries import household_events, household_read, lookup_nik, program_names
 from salur_cases.projections.runner import catch_up, rebuild, run_forever, status
 from salur_cases.projections.texts import payment_line
 from salur_cases.runtime import Runtime
@@ -149,12 +149,6 @@ def history_command(args: argparse.Namespace) -> int:
     data = msgspec.to_builtins(view)
     _out(json.dumps(data, ensure_ascii=False, indent=2) if args.json else _render_view(data))
     return 0
-
-
-def program_names(runtime: Runtime) -> dict[str, str]:
-    """Program code -> name."""
-    with runtime.reader.connect() as conn:
-        return {row.code: row.name for row in conn.execute(select(t.programs.c.code, t.programs.c.name))}
 
 
 def _render_view(view: dict[str, Any]) -> str:

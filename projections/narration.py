@@ -143,7 +143,10 @@ def _other(kind: str, d: Item, say: Say) -> str:
             f"A complaint was received through {d.get('channel')}.",
         )
     if kind == events.ComplaintResolved.EVENT_TYPE:
-        return say("Aduan dijawab.", "A complaint was answered.")
+        outcome = d.get("outcome")
+        return say(f"Aduan dijawab: {outcome}", f"A complaint was answered: {outcome}") + _quote(
+            say, d.get("note")
+        ) + "."
     if kind == events.Corrected.EVENT_TYPE:
         return say(f"Data dikoreksi ({d.get('field')}).", f"Data corrected ({d.get('field')}).")
     if kind == events.MemberMovedOut.EVENT_TYPE:

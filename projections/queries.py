@@ -384,3 +384,9 @@ def public_status(runtime: Runtime, nik: str, name: str) -> PublicStatusRead:
         program=latest.program if latest else None,
         tahap=latest.tahap if latest else None,
     )
+
+
+def program_names(runtime: Runtime) -> dict[str, str]:
+    """Program code -> name."""
+    with runtime.reader.connect() as conn:
+        return {row.code: row.name for row in conn.execute(select(t.programs.c.code, t.programs.c.name))}

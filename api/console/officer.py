@@ -22,7 +22,6 @@ from litestar.response import Redirect, Response, Template
 
 from salur_cases import wilayah
 from salur_cases.api.common import kelurahan_of_view
-from salur_cases.api.console.sentences import sentence
 from salur_cases.api.console.web import (
     OFFICERS,
     Query,
@@ -41,6 +40,7 @@ from salur_cases.processes import complaints, verval
 from salur_cases.projections import queries
 from salur_cases.projections.explain import explain
 from salur_cases.projections.letter import letter
+from salur_cases.projections.narration import event_sentence
 from salur_cases.projections.schemas import HouseholdRead
 from salur_cases.projections.views import household_view
 
@@ -160,7 +160,11 @@ def household_context(
     timeline = []
     if viewer.may(*TIMELINE_READERS):
         events = queries.household_events(runtime, household.no_kk, TIMELINE_LIMIT)
-        timeline = [sentence(msgspec.to_builtins(item), viewer.lang) for item in events.items]
+        names = queries.program_names(runtime)
+        timeline = [
+            {"event_id": item.event_id, "text": event_sentence(msgspec.to_builtins(item), viewer.lang, names)}
+            for item in events.items
+        ]
     try:
         answer: dict[str, Any] | None = explain(
             runtime,

@@ -120,7 +120,7 @@ def test_two_officers_edit_the_same_household_and_the_second_is_told_the_page_is
     timeline = second.locator("ol.timeline").inner_text()
     assert "rumah sudah diperiksa ulang" in timeline  # the new state is shown
     assert "keputusan terlambat" not in timeline  # and nothing was overwritten
-    assert "oleh petugas-dinsos (dinsos)" in timeline.splitlines()[-1]  # the signed-in officer is the actor
+    assert "Dicatat oleh petugas-dinsos." in timeline.splitlines()[-1]  # the signed-in officer is the actor
     assert "TIDAK LAYAK" in second.locator(".facts").inner_text()
     check_page(second, "household-stale")
 

@@ -104,7 +104,8 @@ def test_an_officer_files_and_resolves_a_complaint_as_the_signed_in_account(clie
     assert resolved.status_code == 303
     html = client.get(path).text
     assert "Aduan dijawab" in html
-    assert "oleh dinsos (dinsos)" in html
+    assert "Dicatat oleh dinsos." in html  # the signed-in account is the actor
+    assert "sudah dibayar" in html  # the resolution's note
     assert "/resolution" not in html  # nothing left open
     assert no_kk_of(1) not in html  # the No. KK is masked
     assert client.get(f"{path}?program=&from_tahap=&to_tahap=").status_code == 200  # the form left empty
