@@ -48,6 +48,9 @@ Code = Annotated[
     str, PathParameter(max_length=40, description="program code", pattern=CODE_PATTERN)
 ]
 Number = Annotated[int, PathParameter(ge=1, le=1000, description="tahap number")]
+LIST_BODY_BYTES = 8 * 1024 * 1024
+"""The body cap of the two routes that take a list of households (an outside roster's No. KKs, a payer's
+items): a city's roster of 60,000 households is about 1.2 MB of JSON, over the other routes' few KiB."""
 
 _TAHAP_EXAMPLE = {
     "program": "WALIKOTA",
@@ -173,6 +176,7 @@ def open_tahap(
     guards=[allow(Role.DINSOS)],
     sync_to_thread=True,
     status_code=200,
+    request_max_body_size=LIST_BODY_BYTES,
     operation_id="allocateTahap",
     summary="Allocate a tahap's seats",
     tags=["programs"],
@@ -218,6 +222,7 @@ def allocate(
     guards=[allow(Role.DINSOS)],
     sync_to_thread=True,
     status_code=200,
+    request_max_body_size=LIST_BODY_BYTES,
     operation_id="recordPayments",
     summary="Record payments of a tahap",
     tags=["programs"],

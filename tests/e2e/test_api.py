@@ -345,6 +345,19 @@ def test_an_outside_roster_is_recorded_with_warnings(api: Api) -> None:
     assert created["sources"][0]["kind"] == "KEMENSOS"
 
 
+def test_a_roster_longer_than_the_json_body_limit_is_taken_whole(api: Api) -> None:
+    open_program(api, quota=2000)
+    no_kks = [no_kk_of(n) for n in range(1, 1501)]  # about 30 KB of JSON, over the 16 KiB of other routes
+    body = {"authority": "KEMENSOS", "no_kk": no_kks}
+    response = api.client.post(
+        "/api/v1/programs/WALIKOTA/tahap/1/allocations", json=body, headers=api.auth("dinsos")
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["assigned"] == len(no_kks)
+    too_long = {**PROGRAM, "name": "x" * 20_000}
+    assert_problem(api.client.post("/api/v1/programs", json=too_long, headers=api.auth("admin")), 413)
+
+
 # --- households ----------------------------------------------------------------------------------
 
 
