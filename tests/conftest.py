@@ -13,6 +13,8 @@ import pytest
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
 _POSTGRES_FIXTURES = frozenset({"postgres_url", "pg_target"})
+TEST_SIGNING_KEY = "5a" * 32
+"""An Ed25519 seed for the tests (64 hex digits): chain heads are signed as in production."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def env_keys() -> dict[str, str]:
     return {
         "SALUR_ID_KEY": "test-id-key-0123456789abcdef0123456789abcdef",
         "SALUR_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789ab",
+        "SALUR_SIGNING_KEY": TEST_SIGNING_KEY,
+        "SALUR_ALLOW_PLAINTEXT": "1",
     }
 
 

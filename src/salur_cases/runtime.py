@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from sqlalchemy import create_engine, event, make_url
 
 from salur_cases.settings import Settings, to_sqlalchemy_url
+from salur_cases.store.keys import read_model_sealer
+from salur_cases.store.sealed import attach_sealer
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -44,7 +46,8 @@ class Runtime:
 
     @cached_property
     def engine(self) -> Engine:
-        """SQLAlchemy engine for the read models (same database as the event store)."""
+        """SQLAlchemy engine for the read models (same database as the event store); their personal
+        columns are sealed with the key derived from `SALUR_ENCRYPTION_KEY` (`salur_cases.store.sealed`)."""
         return self._create_engine()
 
     @cached_property
@@ -55,6 +58,11 @@ class Runtime:
         return self._create_engine(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
 
     def _create_engine(self, **options: Any) -> Engine:
+        engine = self._connect(**options)
+        attach_sealer(engine.dialect, read_model_sealer(self.settings.encryption_key))
+        return engine
+
+    def _connect(self, **options: Any) -> Engine:
         """An engine on the settings' database. PostgreSQL sessions run with `jit = off` (added to any
         `options` the URL gives): the projection's batch reads probe an index per id, the planner cannot
         count the ids in their one array parameter, guesses a costly plan and compiled it with LLVM

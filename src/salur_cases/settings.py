@@ -8,11 +8,14 @@ are required.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import functools
 import json
 import os
 import secrets
+import string
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -35,6 +38,9 @@ DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
 LOG_FORMATS = ("console", "json")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 _KEY_VARIABLES = {"id_key": "SALUR_ID_KEY", "secret_key": "SALUR_SECRET_KEY"}
+_SECRET_VARIABLES = {"encryption_key": "SALUR_ENCRYPTION_KEY", "signing_key": "SALUR_SIGNING_KEY"}
+SECRET_MIN_BYTES = 32
+SIGNING_SEED_BYTES = 32
 
 
 class ConfigError(ValueError):
@@ -48,7 +54,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     id_key: bytes = field(default=b"", repr=False)
     secret_key: bytes = field(default=b"", repr=False)
-    encryption_key: str | None = field(default=None, repr=False)
+    encryption_key: bytes | None = field(default=None, repr=False)
+    signing_key: bytes | None = field(default=None, repr=False)
+    allow_plaintext: bool = False
     log_format: str = "json"
     test_database_url: str = DEFAULT_TEST_DATABASE_URL
     max_body_bytes: int = 16 * 1024
@@ -123,19 +131,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("SALUR_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     if not database_url.startswith(("sqlite:", *_POSTGRES_SCHEMES)):
         raise ConfigError("SALUR_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    postgres = database_url.startswith(_POSTGRES_SCHEMES)
     given = {name: env.get(var, "").strip() for name, var in _KEY_VARIABLES.items()}
-    if database_url.startswith(_POSTGRES_SCHEMES):
+    if postgres:
         for name, var in _KEY_VARIABLES.items():
             if not given[name]:
                 raise ConfigError(f"{var} is required when SALUR_DATABASE_URL is PostgreSQL")
-        keys = given
+    allow_plaintext = env.get("SALUR_ALLOW_PLAINTEXT", "").strip() == "1"
+    secrets_given = {name: env.get(var, "").strip() for name, var in _SECRET_VARIABLES.items()}
+    if postgres:
+        if not secrets_given["encryption_key"] and not allow_plaintext:
+            raise ConfigError(
+                "SALUR_ENCRYPTION_KEY is required when SALUR_DATABASE_URL is PostgreSQL "
+                "(or set SALUR_ALLOW_PLAINTEXT=1 to store personal data unencrypted)"
+            )
+        if not secrets_given["signing_key"]:
+            raise ConfigError("SALUR_SIGNING_KEY is required when SALUR_DATABASE_URL is PostgreSQL")
     else:
-        keys = _sqlite_keys(sqlite_path(database_url), given)
+        secrets_given = _sqlite_secrets(sqlite_path(database_url), secrets_given, allow_plaintext)
+    secret = {name: _secret(_SECRET_VARIABLES[name], value) for name, value in secrets_given.items()}
+    if secret["signing_key"] is not None and len(secret["signing_key"]) != SIGNING_SEED_BYTES:
+        raise ConfigError("SALUR_SIGNING_KEY must be an Ed25519 seed: exactly 32 bytes (64 hex digits)")
+    keys = given if postgres else _sqlite_keys(sqlite_path(database_url), given)
     return Settings(
         database_url=database_url,
         id_key=keys["id_key"].encode(),
         secret_key=keys["secret_key"].encode(),
-        encryption_key=env.get("SALUR_ENCRYPTION_KEY", "").strip() or None,
+        encryption_key=secret["encryption_key"],
+        signing_key=secret["signing_key"],
+        allow_plaintext=allow_plaintext,
         log_format=log_format_from_env(env),
         test_database_url=env.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL,
         max_body_bytes=_positive_int(env, "SALUR_MAX_BODY_BYTES", Settings.max_body_bytes),
@@ -158,6 +182,42 @@ def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
     if not (value.isascii() and value.isdigit()) or int(value) <= 0:
         raise ConfigError(f"{variable} must be a positive whole number")
     return int(value)
+
+
+def _secret(variable: str, text: str) -> bytes | None:
+    """A secret given as hex digits or base64, at least 32 bytes; None when not given."""
+    if not text:
+        return None
+    try:
+        hexadecimal = all(c in string.hexdigits for c in text)
+        raw = bytes.fromhex(text) if hexadecimal else base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        raw = b""
+    if len(raw) < SECRET_MIN_BYTES:
+        raise ConfigError(f"{variable} must be at least 32 random bytes, written as hex digits or base64")
+    return raw
+
+
+def _sqlite_secrets(db_path: Path | None, given: dict[str, str], allow_plaintext: bool) -> dict[str, str]:
+    """The encryption and signing secrets of a SQLite database: generated with its keys file (no
+    encryption secret with `SALUR_ALLOW_PLAINTEXT=1`).
+
+    A keys file made without them (a database that so far stored personal data unencrypted) gets no
+    encryption secret afterwards: its stored events could no longer be read together with new ones.
+    """
+    if db_path is None or all(given.values()):
+        return given
+    path = keys_file_for(db_path)
+    stored = _read_keys(path)
+    if "id_key" in stored and "signing_key" not in stored:
+        return given
+    wanted = [name for name in given if not (allow_plaintext and name == "encryption_key")]
+    generated = [name for name in wanted if not given[name] and not stored.get(name)]
+    if generated:
+        for name in generated:
+            stored[name] = secrets.token_hex(SECRET_MIN_BYTES)
+        stored = _write_keys(path, stored, replace=path.exists())
+    return {name: value or stored.get(name, "") for name, value in given.items()}
 
 
 def keys_file_for(db_path: Path) -> Path:

@@ -207,7 +207,7 @@ def test_an_export_of_an_encrypted_store_verifies_without_reading_the_state(
 ) -> None:
     encrypted = {
         "SALUR_DATABASE_URL": _url(store_url),
-        "SALUR_ENCRYPTION_KEY": "kunci-rahasia-uji",
+        "SALUR_ENCRYPTION_KEY": "4e" * 32,
         **env_keys,
     }
     rt = Runtime(load_settings(encrypted))

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from salur_cases.runtime import Runtime
     from tests.conftest import StoreTarget
 
-KEY = "kunci-rahasia-dinsos-kota-bogor-2020"
+KEY = "6b" * 32
+"""An encryption secret: 32 bytes as 64 hex digits."""
 
 
 def personal_data() -> list[bytes]:
@@ -86,7 +87,7 @@ def test_another_key_cannot_read_the_events(store_url: StoreTarget, env_keys: di
     finally:
         writer.close()
 
-    stranger = runtime_for(store_url.url, store_url.schema, env_keys, SALUR_ENCRYPTION_KEY="another-key")
+    stranger = runtime_for(store_url.url, store_url.schema, env_keys, SALUR_ENCRYPTION_KEY="7c" * 32)
     try:
         with pytest.raises(Exception):  # noqa: B017, PT011 - the cipher's own error, whichever it is
             stranger.app.household(no_kk_of(1))

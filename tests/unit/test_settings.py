@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from pathlib import Path
@@ -27,7 +28,10 @@ def test_defaults_use_sqlite_beside_the_working_directory(
     assert not settings.is_postgres
     assert settings.sqlite_path == Path("salur.db")
     assert settings.test_database_url == "postgresql://127.0.0.1:5432/test"
-    assert settings.encryption_key is None
+    assert settings.encryption_key is not None
+    assert len(settings.encryption_key) == 32
+    assert settings.signing_key is not None
+    assert len(settings.signing_key) == 32
     assert (tmp_path / "salur.db.keys").exists()
 
 
@@ -112,13 +116,13 @@ def test_sqlite_paths(url: str, path: Path | None) -> None:
 def test_other_settings(env_keys: dict[str, str], tmp_path: Path) -> None:
     env = {
         "SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/s.db",
-        "SALUR_ENCRYPTION_KEY": "c2VjcmV0",
+        "SALUR_ENCRYPTION_KEY": base64.b64encode(b"s" * 32).decode(),
         "SALUR_LOG_FORMAT": "console",
         "SALUR_TEST_DATABASE_URL": "postgresql://127.0.0.1:5432/other",
         **env_keys,
     }
     settings = load_settings(env)
-    assert settings.encryption_key == "c2VjcmV0"
+    assert settings.encryption_key == b"s" * 32
     assert settings.log_format == "console"
     assert settings.test_database_url == "postgresql://127.0.0.1:5432/other"
     assert load_settings({**env, "SALUR_LOG_FORMAT": "JSON"}).log_format == "json"
