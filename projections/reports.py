@@ -32,11 +32,11 @@ from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.padan import fold_name
 from salur_cases.domain.vocabulary import PadanResult
 from salur_cases.identifiers import Nik, keyed_hex
+from salur_cases.intake.population import PopulationTable
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 from salur_cases.sheets import SafeCsvWriter, text_cell
-from salur_cases.tables import population_extract as px
 
 GROUP_ORDER = {"DTKS": 0, "NON_DTKS": 1}
 
@@ -298,32 +298,29 @@ def _nik_near_misses(
         for variant in one_digit_variants(member.nik):
             hashes.setdefault(keyed_hex(key, "nik", variant), []).append(i)
     found: list[Suggestion] = []
-    keys = list(hashes)
-    with runtime.engine.connect() as conn:
-        for start in range(0, len(keys), 500):
-            rows = conn.execute(select(px).where(px.c.nik_hash.in_(keys[start : start + 500]))).all()
-            for row in rows:
-                for i in hashes[row.nik_hash]:
-                    no_kk, padan, index, member = members[i]
-                    same_person = fold_name(row.name) == fold_name(member.name) and (
-                        member.birth_date is not None and row.birth_date == member.birth_date
+    records = PopulationTable(runtime.engine, key).records_by_hash(list(hashes))
+    for nik_hash, row in records.items():
+        for i in hashes[nik_hash]:
+            no_kk, padan, index, member = members[i]
+            same_person = fold_name(row.name) == fold_name(member.name) and (
+                member.birth_date is not None and row.birth_date == member.birth_date
+            )
+            if same_person:
+                found.append(
+                    Suggestion(
+                        no_kk,
+                        index,
+                        "NIK_ONE_DIGIT",
+                        padan,
+                        Nik(member.nik).masked(),
+                        Nik(row.nik).masked(),
+                        member.name,
+                        row.name,
+                        1.0,
+                        f"correct members[{index}].nik: one digit differs from a population record "
+                        "with the same name and birth date",
                     )
-                    if same_person:
-                        found.append(
-                            Suggestion(
-                                no_kk,
-                                index,
-                                "NIK_ONE_DIGIT",
-                                padan,
-                                Nik(member.nik).masked(),
-                                Nik(row.nik).masked(),
-                                member.name,
-                                row.name,
-                                1.0,
-                                f"correct members[{index}].nik: one digit differs from a population record "
-                                "with the same name and birth date",
-                            )
-                        )
+                )
     return found
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, event, make_url
 from salur_cases.settings import Settings, to_sqlalchemy_url
 from salur_cases.store.keys import read_model_sealer
 from salur_cases.store.sealed import attach_sealer
+from salur_cases.store.sqlite import create_private
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -69,6 +70,8 @@ class Runtime:
         (3.3 s of compiling in 37 batches' roster reads at scale 0.3)."""
         url = to_sqlalchemy_url(split_schema(self.settings.database_url)[0])
         if url.startswith("sqlite"):
+            if self.settings.sqlite_path is not None:
+                create_private(str(self.settings.sqlite_path))
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
 
             @event.listens_for(engine, "connect")
