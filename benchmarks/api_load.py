@@ -45,6 +45,8 @@ PROGRAM = "BST_KEMENSOS"
 KEYS = {
     "SALUR_ID_KEY": "bench-api-id-key-0123456789abcdef0123456789ab",
     "SALUR_SECRET_KEY": "bench-api-secret-key-0123456789abcdef01234567",
+    "SALUR_SIGNING_KEY": "5b" * 32,
+    "SALUR_ALLOW_PLAINTEXT": "1",
 }
 
 

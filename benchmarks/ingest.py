@@ -141,7 +141,13 @@ def fresh_schema(url: str) -> Iterator[str]:
 def run_application(url: str, schema: str, proposals: list[Proposal], extract: Extract) -> tuple[float, int]:
     """Register, match and verval every household through the application; (seconds, events)."""
     settings = load_settings(
-        {"SALUR_DATABASE_URL": url, "SALUR_ID_KEY": "bench-id", "SALUR_SECRET_KEY": "bench"}
+        {
+            "SALUR_DATABASE_URL": url,
+            "SALUR_ID_KEY": "bench-id",
+            "SALUR_SECRET_KEY": "bench",
+            "SALUR_SIGNING_KEY": "5c" * 32,
+            "SALUR_ALLOW_PLAINTEXT": "1",
+        }
     )
     app = SalurApplication(settings, schema=schema, population=extract)
     actor = Actor("benchmark", Role.DINSOS)

@@ -41,6 +41,8 @@ CHUNK = 500
 BENCH_KEYS = {
     "SALUR_ID_KEY": "bench-id-key-0123456789abcdef0123456789abcdef",
     "SALUR_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+    "SALUR_SIGNING_KEY": "5d" * 32,
+    "SALUR_ALLOW_PLAINTEXT": "1",
 }
 
 

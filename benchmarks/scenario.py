@@ -37,7 +37,12 @@ from salur_cases.settings import DEFAULT_TEST_DATABASE_URL
 TARGET_S = 180.0
 GOAL_S = 60.0
 TARGET_RSS_MIB = 2048
-KEYS = {"SALUR_ID_KEY": "bench-id-key-" + "0" * 32, "SALUR_SECRET_KEY": "bench-secret-key-" + "0" * 28}
+KEYS = {
+    "SALUR_ID_KEY": "bench-id-key-" + "0" * 32,
+    "SALUR_SECRET_KEY": "bench-secret-key-" + "0" * 28,
+    "SALUR_SIGNING_KEY": "5e" * 32,
+    "SALUR_ALLOW_PLAINTEXT": "1",
+}
 ROW = re.compile(r"\[(?P<code>[A-Z_]+)\]\s+\S+\s+(?P<households>[\d,]+)\s")
 EVENTS = re.compile(r"(?P<events>\d+) events written in (?P<written>[\d.]+) s")
 

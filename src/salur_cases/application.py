@@ -28,6 +28,7 @@ from salur_cases.identifiers import keyed_uuid
 from salur_cases.settings import Settings
 from salur_cases.store import ChainedRecorder, eventsourcing_env
 from salur_cases.store.keys import event_store_key
+from salur_cases.store.signing import HeadSigner
 from salur_cases.store.transcoder import MsgspecTranscoder
 
 HELD = 250_000
@@ -80,6 +81,11 @@ class SalurApplication(Application[UUID]):
         self.cores_taken = 0
         """Cores left to other work beside this process (`leaving_cores`)."""
         super().__init__(env)
+        if settings.signing_key:  # signed chain heads after certifications and every checkpoint
+            signer = HeadSigner(
+                self.mapper, self.recorder, settings.signing_key, [Program.TahapCertified.TOPIC]
+            )
+            self.recorder.after_insert = signer.after_insert  # type: ignore[attr-defined]
 
     def construct_transcoder(self) -> Transcoder:
         """Event state as JSON through msgspec (the library's tagged format, faster)."""

@@ -42,6 +42,8 @@ DINSOS = Actor("Ibu Rina (Dinsos)", Role.DINSOS)
 KEYS = {
     "SALUR_ID_KEY": "test-id-key-0123456789abcdef0123456789abcdef",
     "SALUR_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789ab",
+    "SALUR_SIGNING_KEY": "5a" * 32,
+    "SALUR_ALLOW_PLAINTEXT": "1",
 }
 CLEANSING_DECREE = "KEP-KEMENSOS 146/HUK/2020"
 NAMES = {i: f"Warga Nomor {i}" for i in range(1, 12)}

@@ -50,6 +50,8 @@ DINSOS = Actor("officer", Role.DINSOS)
 KEYS = {
     "SALUR_ID_KEY": "test-id-key-0123456789abcdef0123456789abcdef",
     "SALUR_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789ab",
+    "SALUR_SIGNING_KEY": "5a" * 32,
+    "SALUR_ALLOW_PLAINTEXT": "1",
 }
 
 
