@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     verify.add_argument(
         "--head", metavar="POSITION:HASH", help="a remembered head: detects a store cut short"
     )
+    verify.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="Ed25519 public key (PEM, hex or base64) that signed the chain heads: check every signature "
+        "(default: the key of SALUR_SIGNING_KEY, when set)",
+    )
     verify.set_defaults(run=_handler("salur_cases.projections.audit.cli:verify_command"))
     export = audit_commands.add_parser("export", help="evidence as JSON Lines, verifiable offline")
     export.add_argument("no_kk", nargs="?", metavar="NO_KK")

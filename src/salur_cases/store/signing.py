@@ -90,14 +90,14 @@ class HeadSigner:
         recorder: ApplicationRecorder,
         seed: bytes,
         sign_after: Collection[str],
-        every: int = CHECKPOINT_EVENTS,
+        every: int | None = None,
     ) -> None:
         self.mapper = mapper
         self.recorder = recorder
         self.key = signing_key(seed)
         self.public_key = public_key_hex(self.key)
         self.sign_after = frozenset(sign_after)
-        self.every = every
+        self.every = every or CHECKPOINT_EVENTS
         self._lock = threading.Lock()
         self._last: tuple[int, int] | None = None
         """(version of the Notary, position it last signed), read from the store when first needed."""
