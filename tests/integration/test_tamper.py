@@ -8,6 +8,7 @@ events table with SQL behind the application's back (on SQLite and on PostgreSQL
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -19,11 +20,16 @@ from uuid import UUID
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from litestar.testing import TestClient
 
+from salur_cases.api.app import create_app
+from salur_cases.api.auth import Principal, issue_token
 from salur_cases.cli import main
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program
+from salur_cases.domain.vocabulary import Role
+from salur_cases.identifiers import NoKK
 from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.projections.audit import verify
 from salur_cases.projections.audit.verification import parse_head
@@ -320,9 +326,9 @@ def signed(
     define_program(app, "WALIKOTA")
     open_tahap(app, "WALIKOTA", 1, quota=4)
     register_eligible(app, range(6))
-    app.allocate("WALIKOTA", 1, DINSOS)
-    app.certify("WALIKOTA", 1, DINSOS)
-    app.record_payments("WALIKOTA", 1, [payment(0), payment(1), payment(2)], DINSOS)
+    allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+    programs.certify(app, "WALIKOTA", 1, DINSOS)
+    disbursement.record_payments(app, "WALIKOTA", 1, [payment(0), payment(1), payment(2)], DINSOS)
     register_eligible(app, range(6, 9))  # after the certification: only signatures protect these
     catch_up(rt)
     yield rt
@@ -457,3 +463,31 @@ def test_audit_verify_with_a_public_key_file_names_the_forgery(
     assert code == 1
     assert printed.startswith("chain BROKEN at position ")
     assert "not covered by a valid signature" in printed
+
+
+def test_get_audit_verify_names_the_household_in_full_to_inspectors_and_masked_to_admins(
+    signed: Runtime, store_url: StoreTarget
+) -> None:
+    db = Database(store_url, signed)
+    position = db.positions(Household.PaymentRecorded.TOPIC)[0]
+    db.set_state(position, db.row(position)[3].replace(b"500000", b"900000"))
+    secret = signed.settings.secret_key
+
+    with TestClient(create_app(signed)) as client:
+        answers = {
+            role: client.get(
+                "/api/v1/audit/verify",
+                headers={"Authorization": f"Bearer {issue_token(secret, Principal('t', role), 600)}"},
+            ).json()
+            for role in (Role.INSPECTOR, Role.ADMIN)
+        }
+
+    for answer in answers.values():
+        assert answer["ok"] is False
+        assert answer["first_broken"]["position"] == position
+        assert answer["first_broken"]["program"] == "WALIKOTA"
+        assert answer["first_broken"]["tahap"] == 1
+        assert answer["first_broken"]["recorded_at"]
+    assert answers[Role.INSPECTOR]["first_broken"]["household"] == no_kk_of(0)
+    assert answers[Role.ADMIN]["first_broken"]["household"] == NoKK(no_kk_of(0)).masked()
+    assert no_kk_of(0) not in json.dumps(answers[Role.ADMIN])
