@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply the migrations (alembic)")
     upgrade.set_defaults(run=_handler("salur_cases.projections.migrate:upgrade_command"))
+    grant = db_commands.add_parser(
+        "grant", help="PostgreSQL: give ROLE what the server needs (INSERT and SELECT on the event store)"
+    )
+    grant.add_argument("role", metavar="ROLE")
+    grant.set_defaults(run=_handler("salur_cases.store.grants:grant_command"))
 
     token = commands.add_parser("token", help="print a signed bearer token for the API")
     token.add_argument(

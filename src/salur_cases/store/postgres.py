@@ -73,6 +73,9 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         )
         # The library's insert function would write rows without a chain hash: never create it.
         del self.sql_create_statements[self.create_insert_function_statement_index]
+        self.table_exists_statement = SQL("SELECT to_regclass({}) AS found").format(
+            Literal(f'"{datastore.schema}"."{events_table_name}"')
+        )
         self.select_last_link_statement = SQL(
             "SELECT notification_id, chain_hash FROM {table} ORDER BY notification_id DESC LIMIT 1"
         ).format(table=table)
@@ -103,6 +106,15 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash "
             "FROM {table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         ).format(table=table)
+
+    def create_table(self) -> None:
+        """Create the events table and its indexes, unless the table exists: a server whose role may only
+        read and append (`salur db grant`) has no right to run CREATE in the schema, even IF NOT EXISTS."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.table_exists_statement, prepare=False)
+            row = curs.fetchone()
+        if row is None or row["found"] is None:
+            super().create_table()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Append the events in one transaction and return their notification ids; then `after_insert`.
