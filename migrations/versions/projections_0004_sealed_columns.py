@@ -13,6 +13,7 @@ Create Date: 2026-12-05 16:40:00
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,7 +36,7 @@ def _empty_views() -> None:
     )
 
 
-def _retype(to: sa.types.TypeEngine[object], postgres_using: str) -> None:
+def _retype(to: sa.types.TypeEngine[Any], postgres_using: str) -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for table in WITH_NO_KK:
         with op.batch_alter_table(table) as batch:

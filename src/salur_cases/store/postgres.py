@@ -122,7 +122,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         A duplicate (originator_id, originator_version) raises eventsourcing's ``IntegrityError``
         and writes nothing.
         """
-        written = self._insert_chained(stored_events, **kwargs)
+        written: tuple[list[int], bytes] | None = self._insert_chained(stored_events, **kwargs)
         if written is None:
             return None
         positions, last_hash = written

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import JSON, Dialect, LargeBinary, Table, TypeDecorator
@@ -106,7 +106,11 @@ def opened(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> list[d
     sealed = [c for c in table.c if isinstance(c.type, SEALED_TYPES)]
     if not rows or not sealed:
         return rows
-    processors = {c.name: c.type.process_result_value for c in sealed if c.name in rows[0]}
+    processors = {
+        c.name: cast("SealedText | PartlySealedJSON", c.type).process_result_value
+        for c in sealed
+        if c.name in rows[0]
+    }
     for row in rows:
         for name, process in processors.items():
             row[name] = process(row[name], dialect)

@@ -131,18 +131,19 @@ class HeadSigner:
         return event.originator_version, event.position
 
     def _sign(self, version: int, position: int, chain_hash: bytes, reason: str) -> None:
-        event = Notary.HeadSigned(
-            originator_id=NOTARY_ID,
-            originator_version=version,
-            timestamp=Notary.HeadSigned.create_timestamp(),
-            position=position,
-            hash=chain_hash.hex(),
-            signature=self.key.sign(head_message(position, chain_hash)).hex(),
-            public_key=self.public_key,
-            reason=reason,
-            actor="notary",
-            role="system",
-        )
+        fields: dict[str, Any] = {
+            "originator_id": NOTARY_ID,
+            "originator_version": version,
+            "timestamp": Notary.HeadSigned.create_timestamp(),
+            "position": position,
+            "hash": chain_hash.hex(),
+            "signature": self.key.sign(head_message(position, chain_hash)).hex(),
+            "public_key": self.public_key,
+            "reason": reason,
+            "actor": "notary",
+            "role": "system",
+        }
+        event = Notary.HeadSigned(**fields)
         try:
             self.recorder.insert_events([self.mapper.to_stored_event(event)])
         except IntegrityError:  # another process signed meanwhile: read its head next time
