@@ -8,8 +8,9 @@ in commit order, and the changed rows are written back in bulk: no round trip pe
 Speed matters here (a rebuild replays millions of events), so the hot path avoids per-event
 objects and per-row SQL:
 - Event state is decoded straight from the stored msgspec JSON (`salur_cases.store.transcoder`'s
-  tagged format) into the values the fold needs and the JSON the timeline keeps; only with a
-  cipher or a compressor configured does it go through the application's mapper.
+  tagged format; decrypted first when encrypted at rest) into the values the fold needs and the
+  JSON the timeline keeps; only with a compressor configured does it go through the application's
+  mapper.
 - PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
   COPYed straight in, in the binary format (typed values: no text to format here or to parse in
   the server); rows that may exist are COPYed into a temporary staging table and upserted
@@ -42,7 +43,7 @@ from salur_cases.store.transcoder import MsgspecTranscoder
 from salur_cases.tables.bulk import Row, insert_rows, select_in, update_rows, upsert
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Mapper, Notification
+    from eventsourcing.persistence import Cipher, Mapper, Notification
 
 NEVER = date(9999, 12, 31)
 
@@ -141,9 +142,10 @@ def _untag(value: Any) -> tuple[Any, Any]:
     return _UNTAG[tag](text), text
 
 
-def _decode_state(notification: Notification) -> Decoded | None:
-    """Decode the tagged msgspec JSON of a notification (None: an upcast is due, use the mapper)."""
-    data = _STATE.decode(notification.state)
+def _decode_state(notification: Notification, cipher: Cipher | None) -> Decoded | None:
+    """Decode the tagged msgspec JSON of a notification, decrypted first when there is a cipher (None:
+    an upcast is due, use the mapper)."""
+    data = _STATE.decode(cipher.decrypt(notification.state) if cipher else notification.state)
     if "class_version" in data:
         return None
     recorded_at = _untag(data.pop("timestamp"))[0]
@@ -193,15 +195,12 @@ def _decode_mapped(notification: Notification, mapper: Mapper[Any]) -> Decoded:
 
 
 def decode(notifications: Sequence[Notification], mapper: Mapper[Any]) -> list[Decoded]:
-    """Decode a batch: straight from the stored JSON when it is plain (no cipher, no compressor)."""
-    plain = (
-        mapper.cipher is None
-        and mapper.compressor is None
-        and isinstance(mapper.transcoder, MsgspecTranscoder)
-    )
+    """Decode a batch: straight from the stored (decrypted) JSON when it is msgspec's, uncompressed."""
+    plain = mapper.compressor is None and isinstance(mapper.transcoder, MsgspecTranscoder)
+    cipher = mapper.cipher
     out: list[Decoded] = []
     for n in notifications:
-        decoded = _decode_state(n) if plain else None
+        decoded = _decode_state(n, cipher) if plain else None
         out.append(decoded or _decode_mapped(n, mapper))
     return out
 

@@ -27,7 +27,7 @@ from salur_cases.held import HeldAggregates
 from salur_cases.identifiers import keyed_uuid
 from salur_cases.settings import Settings
 from salur_cases.store import ChainedRecorder, eventsourcing_env
-from salur_cases.store.keys import event_store_key
+from salur_cases.store.keys import EVENT_CIPHER_TOPIC, event_store_key
 from salur_cases.store.signing import HeadSigner
 from salur_cases.store.transcoder import MsgspecTranscoder
 
@@ -72,7 +72,7 @@ class SalurApplication(Application[UUID]):
         env = eventsourcing_env(settings.database_url, schema)
         env["AGGREGATE_CACHE_MAXSIZE"] = "256"  # programs are read by every command; fast-forwarded each get
         if settings.encryption_key:
-            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
+            env["CIPHER_TOPIC"] = EVENT_CIPHER_TOPIC  # eventsourcing's AES-GCM format, faster
             env["CIPHER_KEY"] = event_store_key(settings.encryption_key)  # HKDF of the secret
         self.settings = settings
         self.schema = schema

@@ -8,11 +8,14 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.utils import Environment
 
 from salur_cases.settings import ConfigError, load_settings
 from salur_cases.store.keys import (
     EVENT_STORE,
     READ_MODELS,
+    EventCipher,
     Sealer,
     UnusableKey,
     derive_key,
@@ -112,3 +115,12 @@ def test_a_short_or_malformed_secret_is_refused_naming_its_variable(
     env = {"SALUR_DATABASE_URL": "postgresql://127.0.0.1/test", **env_keys, variable: value}
     with pytest.raises(ConfigError, match=variable):
         load_settings(env)
+
+
+def test_the_event_cipher_reads_and_writes_the_librarys_aes_gcm_format() -> None:
+    env = Environment(env={"CIPHER_KEY": event_store_key(SECRET)})
+    ours, library = EventCipher(env), AESCipher(env)
+    assert library.decrypt(ours.encrypt(b"payload")) == b"payload"
+    assert ours.decrypt(library.encrypt(b"payload")) == b"payload"
+    with pytest.raises(ValueError, match="cipher"):
+        ours.decrypt(ours.encrypt(b"payload")[:-1] + b"!")

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.utils import Environment
 
 EVENT_STORE = b"salur-cases/event-store/aes-256-gcm/v1"
 """HKDF `info` of the key that encrypts stored event states (eventsourcing's `AESCipher`)."""
@@ -73,6 +75,36 @@ def unseal(sealer: Sealer | None, stored: bytes) -> bytes:
 def read_model_sealer(secret: bytes | None) -> Sealer | None:
     """The sealer of the read models for an encryption secret (None: stored plain)."""
     return Sealer(derive_key(secret, READ_MODELS)) if secret else None
+
+
+class EventCipher(AESCipher):
+    """eventsourcing's AES-GCM cipher and format (nonce, tag, ciphertext), with one AESGCM object
+    made once: the library makes one per event, which costs as much as encrypting a payload."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self._aead = AESGCM(self.key)
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        """A random 96-bit nonce, the 16-byte tag, then the ciphertext."""
+        nonce = os.urandom(_NONCE)
+        sealed = self._aead.encrypt(nonce, plaintext, None)
+        return nonce + sealed[-16:] + sealed[:-16]
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        """The plaintext; ValueError for a damaged ciphertext or another key (as the library's)."""
+        if len(ciphertext) < _NONCE + 16:
+            raise ValueError("Damaged cipher text: too short")
+        try:
+            return self._aead.decrypt(
+                ciphertext[:_NONCE], ciphertext[_NONCE + 16 :] + ciphertext[_NONCE : _NONCE + 16], None
+            )
+        except InvalidTag as error:
+            raise ValueError("Invalid cipher tag") from error
+
+
+EVENT_CIPHER_TOPIC = "salur_cases.store.keys:EventCipher"
+"""eventsourcing's `CIPHER_TOPIC` for :class:`EventCipher`."""
 
 
 def event_store_key(secret: bytes) -> str:
