@@ -202,16 +202,15 @@ def _sqlite_secrets(db_path: Path | None, given: dict[str, str], allow_plaintext
     """The encryption and signing secrets of a SQLite database: generated with its keys file (no
     encryption secret with `SALUR_ALLOW_PLAINTEXT=1`).
 
-    A keys file made without them (a database that so far stored personal data unencrypted) gets no
-    encryption secret afterwards: its stored events could no longer be read together with new ones.
+    A keys file made before them (a database that so far stored personal data unencrypted) gets a
+    signing key but no encryption secret: its stored events could not be read together with new ones.
     """
     if db_path is None or all(given.values()):
         return given
     path = keys_file_for(db_path)
     stored = _read_keys(path)
-    if "id_key" in stored and "signing_key" not in stored:
-        return given
-    wanted = [name for name in given if not (allow_plaintext and name == "encryption_key")]
+    in_clear = allow_plaintext or ("id_key" in stored and "encryption_key" not in stored)
+    wanted = [name for name in given if not (in_clear and name == "encryption_key")]
     generated = [name for name in wanted if not given[name] and not stored.get(name)]
     if generated:
         for name in generated:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -124,3 +126,15 @@ def test_the_event_cipher_reads_and_writes_the_librarys_aes_gcm_format() -> None
     assert ours.decrypt(library.encrypt(b"payload")) == b"payload"
     with pytest.raises(ValueError, match="cipher"):
         ours.decrypt(ours.encrypt(b"payload")[:-1] + b"!")
+
+
+def test_a_new_sqlite_database_gets_both_secrets_an_older_one_only_a_signing_key(tmp_path: Path) -> None:
+    fresh = load_settings({"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/new.db"})
+    assert fresh.encryption_key is not None
+    assert fresh.signing_key is not None
+    older = tmp_path / "old.db.keys"
+    older.write_text(json.dumps({"id_key": "i" * 43, "secret_key": "s" * 43}), encoding="utf-8")
+    settings = load_settings({"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/old.db"})
+    assert settings.encryption_key is None  # its events were stored in clear
+    assert settings.signing_key is not None
+    assert "encryption_key" not in json.loads(older.read_text(encoding="utf-8"))
