@@ -118,7 +118,10 @@ class _Rosters:
     def cites(self, state: bytes) -> str | None:
         """A reason when a payment does not cite the roster certified for its tahap before it."""
         cipher = self.app.mapper.cipher
-        cite = msgspec.json.decode(cipher.decrypt(state) if cipher else state, type=_Cite)
+        try:
+            cite = msgspec.json.decode(cipher.decrypt(state) if cipher else state, type=_Cite)
+        except (msgspec.DecodeError, ValueError):  # msgspec's ValidationError is a ValueError
+            return "the payment's stored state cannot be read"
         certified = self.hashes.get((cite.program, cite.tahap))
         if cite.roster_hash == certified:
             return None

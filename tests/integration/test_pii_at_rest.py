@@ -22,9 +22,11 @@ from sqlalchemy.types import NullType
 
 from salur_cases.demo.build import build
 from salur_cases.demo.scenario import Scenario
+from salur_cases.projections.audit import verify
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
+from salur_cases.store.keys import signing_key
 from tests.builders import runtime_for
 from tests.conftest import StoreTarget
 
@@ -118,6 +120,9 @@ def test_with_encryption_on_no_nik_no_kk_or_name_of_the_demo_is_stored_in_clear(
         upgrade(runtime)
         scenario = build(runtime, SCALE, seed=11, say=lambda _text: None)
         catch_up(runtime)
+        checked = verify(runtime, public_key=signing_key(runtime.settings.signing_key or b"").public_key())
+        assert checked["ok"] is True, checked["first_broken"]  # encrypted payments still cite their rosters
+        assert checked["signatures"] > 10
         needles = Needles(scenario)
         assert len(needles.numbers) > 1000
         assert len(needles.names) > 500
