@@ -32,7 +32,6 @@ from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.padan import fold_name
 from salur_cases.domain.vocabulary import PadanResult
 from salur_cases.identifiers import Nik, keyed_hex
-from salur_cases.intake.population import PopulationTable
 from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
@@ -298,29 +297,36 @@ def _nik_near_misses(
         for variant in one_digit_variants(member.nik):
             hashes.setdefault(keyed_hex(key, "nik", variant), []).append(i)
     found: list[Suggestion] = []
-    records = PopulationTable(runtime.engine, key).records_by_hash(list(hashes))
-    for nik_hash, row in records.items():
-        for i in hashes[nik_hash]:
-            no_kk, padan, index, member = members[i]
-            same_person = fold_name(row.name) == fold_name(member.name) and (
-                member.birth_date is not None and row.birth_date == member.birth_date
-            )
-            if same_person:
-                found.append(
-                    Suggestion(
-                        no_kk,
-                        index,
-                        "NIK_ONE_DIGIT",
-                        padan,
-                        Nik(member.nik).masked(),
-                        Nik(row.nik).masked(),
-                        member.name,
-                        row.name,
-                        1.0,
-                        f"correct members[{index}].nik: one digit differs from a population record "
-                        "with the same name and birth date",
+    keys = list(hashes)
+    px = t.population_extract
+    with runtime.engine.connect() as conn:
+        for start in range(0, len(keys), 500):
+            rows = conn.execute(
+                select(px.c.nik_hash, px.c.record).where(px.c.nik_hash.in_(keys[start : start + 500]))
+            ).all()
+            for nik_hash, record in rows:  # the record opened from its sealed column
+                for i in hashes[nik_hash]:
+                    no_kk, padan, index, member = members[i]
+                    born = member.birth_date.isoformat() if member.birth_date is not None else None
+                    same_person = fold_name(record["name"]) == fold_name(member.name) and (
+                        born is not None and record["birth_date"] == born
                     )
-                )
+                    if same_person:
+                        found.append(
+                            Suggestion(
+                                no_kk,
+                                index,
+                                "NIK_ONE_DIGIT",
+                                padan,
+                                Nik(member.nik).masked(),
+                                Nik(record["nik"]).masked(),
+                                member.name,
+                                record["name"],
+                                1.0,
+                                f"correct members[{index}].nik: one digit differs from a population record "
+                                "with the same name and birth date",
+                            )
+                        )
     return found
 
 

@@ -15,8 +15,8 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from salur_cases import tables as t
 from salur_cases.domain.program import Program
-from salur_cases.projections import tables as t
 
 if TYPE_CHECKING:
     from salur_cases.runtime import Runtime

@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
         "grant", help="PostgreSQL: give ROLE what the server needs (INSERT and SELECT on the event store)"
     )
     grant.add_argument("role", metavar="ROLE")
-    grant.set_defaults(run=_handler("salur_cases.store.grants:grant_command"))
+    grant.set_defaults(run=_handler("salur_cases.projections.grants:grant_command"))
 
     token = commands.add_parser("token", help="print a signed bearer token for the API")
     token.add_argument(
