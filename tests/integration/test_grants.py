@@ -67,7 +67,7 @@ def test_the_granted_role_runs_the_ledger_but_cannot_update_delete_or_truncate_e
         app.certify("WALIKOTA", 1, DINSOS)  # writes, and signs the head after it
         catch_up(server)  # the read models are the server's to change
         assert app.household(no_kk_of(0)).no_kk == no_kk_of(0)
-        assert verify(server)["ok"] is True
+        assert verify(server).ok is True
         table = f'"{postgres_url.schema}"."{app.recorder.events_table_name}"'  # type: ignore[attr-defined]
     finally:
         server.close()
