@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from salur_cases.cli import main
+from salur_cases.processes import allocation, programs
 from salur_cases.projections.audit import verify
 from salur_cases.projections.migrate import upgrade
 from salur_cases.projections.runner import catch_up
@@ -63,8 +64,8 @@ def test_the_granted_role_runs_the_ledger_but_cannot_update_delete_or_truncate_e
         define_program(app, "WALIKOTA")
         open_tahap(app, "WALIKOTA", 1, quota=2)
         register_eligible(app, range(3))
-        app.allocate("WALIKOTA", 1, DINSOS)
-        app.certify("WALIKOTA", 1, DINSOS)  # writes, and signs the head after it
+        allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+        programs.certify(app, "WALIKOTA", 1, DINSOS)  # writes, and signs the head after it
         catch_up(server)  # the read models are the server's to change
         assert app.household(no_kk_of(0)).no_kk == no_kk_of(0)
         assert verify(server).ok is True
