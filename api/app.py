@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from litestar.enums import ParamType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Example,
@@ -28,13 +28,20 @@ from litestar.openapi.spec import (
     Schema,
     SecurityScheme,
 )
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from salur_cases.api import households, imports, inspection, letters, programs, public
+from salur_cases.api.auth import TokenCheck
 from salur_cases.api.common import DEPENDENCIES, require_if_match
+from salur_cases.api.console.routes import DOCS_ASSETS, console_routes
+from salur_cases.api.console.sessions import SESSION_STORE, DatabaseStore
+from salur_cases.api.console.web import environment
 from salur_cases.api.context import ApiContext, RateLimit
 from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
+from salur_cases.api.revocation import REFRESH_SECONDS, Denylist
 from salur_cases.api.shared import Board
 from salur_cases.runtime import Runtime
 
@@ -59,17 +66,21 @@ def create_app(
     public_per_minute: float = 20,
     public_burst: int = 10,
     board: Board | None = None,
+    revocation_refresh_seconds: float = REFRESH_SECONDS,
     on_shutdown: Sequence[Callable[[], object]] = (),
 ) -> Litestar:
-    """The API over ``runtime``; the citizen self-check allows a burst, then a rate per client address.
+    """The API and the console over ``runtime``; the citizen self-check allows a burst, then a rate per
+    client address.
 
     ``board`` is what the server's workers share (positions written, rate limits); alone, a private one.
+    A revoked token is refused by every worker within ``revocation_refresh_seconds``.
     """
     ctx = ApiContext(
         runtime,
         board=board or Board.private(),
         public_limit=RateLimit(per_minute=public_per_minute, burst=public_burst),
     )
+    tokens = TokenCheck(runtime.settings.token_secrets, Denylist(runtime.reader, revocation_refresh_seconds))
     api = Router(
         "/api/v1",
         route_handlers=[
@@ -82,24 +93,32 @@ def create_app(
         security=[{"bearer": []}],
     )
     app = Litestar(
-        route_handlers=[api, *public.ROUTES],
+        route_handlers=[api, *public.ROUTES, *console_routes(runtime.settings.secret_key)],
         dependencies=DEPENDENCIES,
         exception_handlers=exception_handlers,
         middleware=[
             AccessLogMiddleware,
             DefineMiddleware(
-                IdempotencyMiddleware,
-                secret=runtime.settings.secret_key,
-                store=IdempotencyStore(runtime.engine, runtime.settings.secret_key),
+                IdempotencyMiddleware, store=IdempotencyStore(runtime.engine, runtime.settings.secret_key)
             ),
         ],
-        state=State({"ctx": ctx, "secret_key": runtime.settings.secret_key}),
+        state=State({"ctx": ctx, "tokens": tokens}),
+        stores={SESSION_STORE: DatabaseStore(runtime.engine)},
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         openapi_config=OpenAPIConfig(
             title="salur-cases",
             version=API_VERSION,
             description=DESCRIPTION,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/swagger", "/"],
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

@@ -1,29 +1,35 @@
 """Bearer tokens for the API, and the guards that check them.
 
-A token is a compact JWT (HS256) signed with ``SALUR_SECRET_KEY``: claims ``sub`` (the officer or
-system, recorded as the actor on every event it writes), ``role``, ``kel`` (the kelurahan code, for
-the kelurahan role only), ``iat`` and ``exp``. It is built and checked here with :mod:`hmac`, so any
-JWT library can read it too. ``salur token`` prints one.
+A token is a JWT (HS256, PyJWT) signed with ``SALUR_SECRET_KEY``: claims ``iss`` and ``aud`` (this
+service), ``sub`` (the officer or system, recorded as the actor on every event it writes), ``role``,
+``kel`` (the kelurahan code, for the kelurahan role only), ``iat``, ``exp`` and ``jti`` (its id, for
+``salur token revoke``). Every one of them is required. A token is refused when its lifetime
+(``exp - iat``) exceeds 90 days, when it was issued in the future or has expired (a clock skew of
+5 s is tolerated), when its header names a critical extension (``crit``), or when it was revoked.
+During a rotation the secrets of ``SALUR_PREVIOUS_SECRET_KEY`` are accepted too. ``salur token``
+prints one (its id and expiry go to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
-import json
 import re
+import sys
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import anyio.to_thread
+import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from salur_cases import wilayah
+from salur_cases.api.revocation import Denylist
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
@@ -31,7 +37,10 @@ from salur_cases.settings import get_settings
 
 __all__ = [
     "API_ROLES",
+    "AUDIENCE",
+    "ISSUER",
     "Principal",
+    "TokenCheck",
     "allow",
     "authenticate",
     "issue_token",
@@ -40,8 +49,14 @@ __all__ = [
 ]
 
 API_ROLES = frozenset({Role.ADMIN, Role.DINSOS, Role.KELURAHAN, Role.DUKCAPIL, Role.INSPECTOR})
+ISSUER = "salur-cases"
+AUDIENCE = "salur-cases-api"
+ALGORITHM = "HS256"
 MAX_TTL_SECONDS = 90 * 24 * 3600
-_HEADER = {"alg": "HS256", "typ": "JWT"}
+"""The longest lifetime a token may have, checked when it is issued and when it is used."""
+CLOCK_SKEW_SECONDS = 5
+"""How far the issuer's clock may be ahead of (``iat``) or behind (``exp``) the server's."""
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
 _TTL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -53,6 +68,8 @@ class Principal:
     subject: str
     role: Role
     kelurahan: str | None = None
+    token_id: str | None = field(default=None, compare=False)
+    """The token's ``jti`` (what ``salur token revoke`` names)."""
 
     @property
     def actor(self) -> Actor:
@@ -71,83 +88,108 @@ class Principal:
         )
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _sign(secret: bytes, signing_input: str) -> str:
-    return _b64(hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest())
-
-
 def issue_token(secret: bytes, principal: Principal, ttl_seconds: int, now: float | None = None) -> str:
-    """A signed token for ``principal`` that expires after ``ttl_seconds``."""
+    """A signed token for ``principal`` that expires after ``ttl_seconds``, with a fresh ``jti``."""
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
         "sub": principal.subject,
         "role": str(principal.role),
         "iat": issued,
         "exp": issued + ttl_seconds,
+        "jti": principal.token_id or uuid.uuid4().hex,
     }
     if principal.kelurahan:
         claims["kel"] = principal.kelurahan
-    signing_input = (
-        _b64(json.dumps(_HEADER, separators=(",", ":")).encode())
-        + "."
-        + _b64(json.dumps(claims, separators=(",", ":")).encode())
-    )
-    return signing_input + "." + _sign(secret, signing_input)
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def authenticate(secret: bytes, authorization: str | None, now: float | None = None) -> Principal:
-    """The principal of an ``Authorization: Bearer`` header, or NotAuthorizedException (401)."""
+def authenticate(secrets: Sequence[bytes], authorization: str | None, now: float | None = None) -> Principal:
+    """The principal of an ``Authorization: Bearer`` header, or NotAuthorizedException (401).
+
+    ``secrets``: the current token secret first, then those still accepted during a rotation.
+    """
     if not authorization:
         raise NotAuthorizedException("a bearer token is required")
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("a bearer token is required")
-    principal, expires = _verified(secret, token.strip())
-    if expires <= (time.time() if now is None else now):
+    principal, issued, expires = _verified(tuple(secrets), token.strip())
+    moment = time.time() if now is None else now
+    if issued > moment + CLOCK_SKEW_SECONDS:
+        raise NotAuthorizedException("the token was issued in the future")
+    if expires <= moment - CLOCK_SKEW_SECONDS:
         raise NotAuthorizedException("the token has expired")
     return principal
 
 
 @lru_cache(maxsize=4096)
-def _verified(secret: bytes, token: str) -> tuple[Principal, int]:
-    """A token's principal and expiry, once its signature and claims check out.
+def _verified(secrets: tuple[bytes, ...], token: str) -> tuple[Principal, int, int]:
+    """A token's principal, ``iat`` and ``exp``, once its header, signature and claims check out.
 
-    A client sends the same token with every request: the checks run once per token (refusals are
-    not cached), the expiry at every use.
+    A client sends the same token with every request: these checks run once per token (refusals are
+    not cached); the times are compared at every use, the denylist by the guard.
     """
-    parts = token.split(".")
-    if len(parts) != 3:  # noqa: PLR2004 - header.payload.signature
-        raise NotAuthorizedException("the token is malformed")
     try:
-        header = json.loads(_unb64(parts[0]))
-        claims = json.loads(_unb64(parts[1]))
-        expected = _sign(secret, f"{parts[0]}.{parts[1]}")
-    except (ValueError, UnicodeError):
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
         raise NotAuthorizedException("the token is malformed") from None
-    if not hmac.compare_digest(expected.encode(), parts[2].encode("ascii", "replace")):
-        raise NotAuthorizedException("the token's signature is not valid")
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
-        raise NotAuthorizedException("the token is malformed")
-    exp = claims.get("exp")
-    if not isinstance(exp, int):
-        raise NotAuthorizedException("the token has expired")
+    if "crit" in header or header.get("alg") != ALGORITHM:
+        raise NotAuthorizedException("the token's header is not accepted")
+    claims = _claims(secrets, token)
+    issued, expires = claims["iat"], claims["exp"]
+    if not isinstance(issued, int) or not isinstance(expires, int) or expires - issued > MAX_TTL_SECONDS:
+        raise NotAuthorizedException("the token's lifetime is longer than allowed")
     try:
         role = Role(str(claims.get("role")))
     except ValueError:
         raise NotAuthorizedException("the token's role is unknown") from None
-    subject, kelurahan = claims.get("sub"), claims.get("kel")
-    if role not in API_ROLES or not isinstance(subject, str) or not subject:
+    subject, kelurahan, token_id = claims.get("sub"), claims.get("kel"), claims.get("jti")
+    if role not in API_ROLES or not isinstance(subject, str) or not subject or not isinstance(token_id, str):
         raise NotAuthorizedException("the token's claims are not valid")
     if role is Role.KELURAHAN and not isinstance(kelurahan, str):
         raise NotAuthorizedException("a kelurahan token names its kelurahan")
-    return Principal(subject, role, kelurahan if role is Role.KELURAHAN else None), exp
+    principal = Principal(subject, role, kelurahan if role is Role.KELURAHAN else None, token_id)
+    return principal, issued, expires
+
+
+def _claims(secrets: tuple[bytes, ...], token: str) -> dict[str, Any]:
+    """The claims, signed with one of ``secrets``, of this issuer and for this audience."""
+    for secret in secrets:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.PyJWTError:
+            raise NotAuthorizedException("the token's claims are not valid") from None
+        return claims
+    raise NotAuthorizedException("the token's signature is not valid")
+
+
+@dataclass
+class TokenCheck:
+    """What the guards check a request's token against: the accepted secrets and the denylist."""
+
+    secrets: tuple[bytes, ...]
+    denylist: Denylist
+
+    async def principal(self, authorization: str | None) -> Principal:
+        """The request's principal; 401 for a missing, invalid, expired or revoked token."""
+        principal = authenticate(self.secrets, authorization)
+        if self.denylist.due():
+            await anyio.to_thread.run_sync(self.denylist.refresh)
+        if principal.token_id in self.denylist:
+            raise NotAuthorizedException("the token has been revoked")
+        return principal
 
 
 def allow(*roles: Role) -> Any:
@@ -159,7 +201,8 @@ def allow(*roles: Role) -> Any:
     allowed = frozenset(roles)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
-        principal = authenticate(connection.app.state["secret_key"], connection.headers.get("authorization"))
+        check: TokenCheck = connection.app.state["tokens"]
+        principal = await check.principal(connection.headers.get("authorization"))
         connection.scope["user"] = principal
         if principal.role not in allowed:
             raise PermissionDeniedException(f"the {principal.role} role may not do this")
@@ -180,7 +223,9 @@ def parse_ttl(text: str) -> int:
 
 
 def token_command(args: argparse.Namespace) -> int:
-    """``salur token``: print a signed bearer token, alone on the last line."""
+    """``salur token``: print a signed bearer token, alone on the last line (its id and expiry before it)."""
+    if not args.role:
+        raise InvalidCommand("--role", "is required")
     role = Role(args.role)
     kelurahan: str | None = None
     if role is Role.KELURAHAN:
@@ -196,5 +241,10 @@ def token_command(args: argparse.Namespace) -> int:
     if not subject:
         raise InvalidCommand("subject", "is required")
     ttl = parse_ttl(args.ttl)
-    print(issue_token(get_settings().secret_key, Principal(subject, role, kelurahan), ttl))
+    principal = Principal(subject, role, kelurahan, uuid.uuid4().hex)
+    issued = int(time.time())
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued + ttl))
+    note = f"token id {principal.token_id} (salur token revoke ID refuses it), expires {expires}"
+    print(note, file=sys.stderr)
+    print(issue_token(get_settings().secret_key, principal, ttl, now=issued))
     return 0

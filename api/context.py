@@ -10,7 +10,8 @@ from salur_cases.api.shared import Board
 from salur_cases.runtime import Runtime
 
 READ_WAIT_SECONDS = 5.0
-"""How long a read waits for the projections to reach the position it asks for."""
+"""How long a read waits for the projections to reach the position it asks for (on the standby, when
+reads go to one: the projections' position is replayed there in the same transaction as their rows)."""
 
 
 class Positions:
@@ -45,7 +46,7 @@ class Positions:
         from salur_cases.projections.runner import position  # noqa: PLC0415
 
         deadline = time.monotonic() + READ_WAIT_SECONDS
-        while position(runtime) < target:
+        while position(runtime, runtime.reader) < target:
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(WAIT_STEP)

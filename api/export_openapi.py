@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from salur_cases.api.app import create_app
+from salur_cases.keys import KEY_VARIABLES, generate_key_set
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 
@@ -20,9 +21,8 @@ DEFAULT_OUT = Path(__file__).with_name("openapi.json")
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document the app serves (built without touching a database)."""
-    settings = load_settings(
-        {"SALUR_DATABASE_URL": "sqlite:///:memory:", "SALUR_ID_KEY": "export", "SALUR_SECRET_KEY": "export"}
-    )
+    keys = {KEY_VARIABLES[name]: value for name, value in generate_key_set().items()}
+    settings = load_settings({"SALUR_DATABASE_URL": "sqlite:///:memory:", **keys})
     runtime = Runtime(settings)
     try:
         return create_app(runtime).openapi_schema.to_schema()

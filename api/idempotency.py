@@ -31,8 +31,8 @@ import anyio.to_thread
 import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException
 from litestar.types import (
     ASGIApp,
     HTTPReceiveMessage,
@@ -46,7 +46,7 @@ from litestar.types import (
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from salur_cases.api.auth import authenticate
+from salur_cases.api.auth import Principal
 from salur_cases.api.problems import PROBLEM_JSON, FieldError, make_problem
 from salur_cases.tables import api_idempotency as records
 
@@ -174,11 +174,14 @@ def request_parts(method: str, path: str, query: bytes, content_type: str, body:
 
 
 class IdempotencyMiddleware:
-    """ASGI middleware applying the store to every authenticated POST that carries an ``Idempotency-Key``."""
+    """ASGI middleware applying the store to every authenticated POST that carries an ``Idempotency-Key``.
 
-    def __init__(self, app: ASGIApp, secret: bytes, store: IdempotencyStore) -> None:
+    The route's guards run first, so a missing token (401) or a role the route refuses (403) is
+    answered before the key or the body is looked at.
+    """
+
+    def __init__(self, app: ASGIApp, store: IdempotencyStore) -> None:
         self.app = app
-        self.secret = secret
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -189,9 +192,11 @@ class IdempotencyMiddleware:
         if scope["type"] != ScopeType.HTTP or method != "POST" or key is None:
             await self.app(scope, receive, send)
             return
-        try:
-            principal = authenticate(self.secret, headers.get(b"authorization", b"").decode("latin-1"))
-        except NotAuthorizedException:  # public endpoints and bad tokens: nothing to scope a key to
+        handler = scope.get("route_handler")
+        if handler is not None:  # the token and the role first: a 401 or 403 comes before any key check
+            await handler.authorize_connection(ASGIConnection(scope, receive, send))
+        principal = scope.get("user")
+        if not isinstance(principal, Principal):  # a public endpoint: nothing to scope a key to
             await self.app(scope, receive, send)
             return
         text = key.decode("latin-1")

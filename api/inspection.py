@@ -27,6 +27,9 @@ from salur_cases.projections.schemas import (
 from salur_cases.store.keys import signing_key
 
 AUDITORS = allow(Role.INSPECTOR, Role.ADMIN)
+"""Aggregates and the chain's check: the admin manages programs, so it may read these."""
+INSPECTORS = allow(Role.INSPECTOR)
+"""Citizens' data (evidence, the feed of every event): the inspector only."""
 JSON_LINES = "application/x-ndjson"
 
 
@@ -205,7 +208,7 @@ def audit_verify(ctx: Ctx, principal: Caller) -> VerifyRead:
 
 @get(
     "/audit/evidence",
-    guards=[AUDITORS],
+    guards=[INSPECTORS],
     sync_to_thread=True,
     operation_id="auditEvidence",
     summary="Evidence as JSON Lines, verifiable offline",
@@ -234,7 +237,7 @@ def audit_evidence(
 
 @get(
     "/feed",
-    guards=[AUDITORS],
+    guards=[INSPECTORS],
     sync_to_thread=True,
     operation_id="readFeed",
     summary="Every event in commit order",

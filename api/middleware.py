@@ -2,7 +2,8 @@
 
 ``X-Request-ID`` is honoured when it looks like an id (else one is generated) and returned on every
 answer; it is bound to structlog's context, so every line logged while serving the request carries it.
-Path segments of 16 digits or more (a NIK or No. KK) are blanked, and the query string is not logged.
+Every NIK or No. KK in the path, in any form the API accepts (16 digits, spaces between them allowed),
+is blanked, and the query string is not logged. The request id is logged exactly as it is returned.
 """
 
 from __future__ import annotations
@@ -15,20 +16,20 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from salur_cases.identifiers import WRITTEN_IDENTIFIER
 from salur_cases.logging import get_logger
 
 __all__ = ["AccessLogMiddleware", "mask_path"]
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
-_IDENTIFIER = re.compile(r"\d{16,}")
 
 log = get_logger("salur_cases.api.access")
 
 
 def mask_path(path: str) -> str:
-    """The path with every run of 16 or more digits blanked."""
-    return _IDENTIFIER.sub(lambda m: "*" * len(m.group(0)), path)
+    """The path with every run of 16 or more digits (spaces between them allowed) blanked."""
+    return WRITTEN_IDENTIFIER.sub(lambda m: "*" * len(m.group(0)), path)
 
 
 class AccessLogMiddleware:

@@ -1,9 +1,10 @@
 """Errors as RFC 9457 problem details (``application/problem+json``).
 
-Every failure the API answers has ``type``, ``title``, ``status`` and ``detail``; a refused domain
-rule adds ``code`` (from CONTRACT.md's list), a validation error adds ``errors`` naming each field.
-A problem body never carries a NIK, a No. KK or a name: details come from messages that never echo
-values, and any run of 16 digits is blanked as a last line of defence.
+Every failure the API answers has ``type``, ``title``, ``status``, ``detail`` and a ``code``: a
+refused domain rule's code, or one for its status (``UNAUTHENTICATED`` for 401, ``FORBIDDEN`` for 403,
+``NOT_FOUND`` for 404, ...); a validation error adds ``errors`` naming each field. Details are the
+API's own words, which never quote a stored NIK, No. KK or name; they are sent as written (masking
+is for logs, and would garble an answer such as a bound of 16 digits).
 """
 
 from __future__ import annotations
@@ -48,7 +49,24 @@ INVALID_REQUEST = "INVALID_REQUEST"
 """The code of a validation error (its ``errors`` name the fields)."""
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 """The code of a request body above its route's limit."""
-_SIXTEEN_DIGITS = re.compile(r"\d{16,}")
+STATUS_CODES = {
+    400: INVALID_REQUEST,
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    412: "STALE_VERSION",
+    413: PAYLOAD_TOO_LARGE,
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: INVALID_REQUEST,
+    428: "IF_MATCH_REQUIRED",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "UNAVAILABLE",
+}
+"""The code of a problem that has none of its own, by status."""
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
 log = get_logger(__name__)
@@ -62,13 +80,13 @@ class FieldError(msgspec.Struct, frozen=True):
 
 
 class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
-    """An RFC 9457 problem: what went wrong, with a refusal ``code`` or the invalid fields."""
+    """An RFC 9457 problem: what went wrong, its ``code``, and for invalid input the fields."""
 
     type: str
     title: str
     status: int
     detail: str
-    code: str | None = None
+    code: str
     errors: list[FieldError] | None = None
 
 
@@ -82,14 +100,6 @@ class ApiProblem(HTTPException):
         self.code = code
 
 
-def _clean(text: str) -> str:
-    return _SIXTEEN_DIGITS.sub("*" * 16, text)
-
-
-def _slug(status: int) -> str:
-    return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
-
-
 def make_problem(
     status: int,
     detail: str,
@@ -98,14 +108,15 @@ def make_problem(
     errors: list[FieldError] | None = None,
     slug: str | None = None,
 ) -> Problem:
-    """A problem document (16-digit runs blanked)."""
+    """A problem document; without a ``code`` of its own, the status's."""
+    code = code or STATUS_CODES.get(status) or HTTPStatus(status).name
     return Problem(
-        type=PROBLEM_BASE + (slug or (code.lower().replace("_", "-") if code else _slug(status))),
+        type=PROBLEM_BASE + (slug or code.lower().replace("_", "-")),
         title=HTTPStatus(status).phrase,
         status=status,
-        detail=_clean(detail),
+        detail=detail,
         code=code,
-        errors=[FieldError(e.field, _clean(e.message)) for e in errors] if errors is not None else None,
+        errors=errors,
     )
 
 
@@ -165,7 +176,7 @@ def _on_http(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[P
     else:
         # Litestar's own messages may quote the path (a No. KK): keep only our own words.
         detail = exc.detail if status in {401, 403, 429} else HTTPStatus(status).description
-        code = PAYLOAD_TOO_LARGE if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE else None
+        code = None  # the status's own (PAYLOAD_TOO_LARGE for 413, ...)
     return problem_response(status, detail, code=code, headers=exc.headers)
 
 

@@ -112,8 +112,9 @@ async def live() -> HealthRead:
     opt={"example": {"status": "ready", "database": True, "projection_lag": 0}},
 )
 def ready(ctx: Ctx) -> Response[HealthRead]:
-    """Ready when the database answers and the projections lag by at most 1,000 events."""
-    from salur_cases.projections.queries import projection_lag  # noqa: PLC0415
+    """Ready when the database answers and the projections lag by at most 1,000 events; with a read
+    standby, also when it answers and has replayed the projections to within 1,000 events."""
+    from salur_cases.projections.queries import projection_lag, standby_lag  # noqa: PLC0415
 
     database, lag = False, None
     try:
@@ -124,8 +125,23 @@ def ready(ctx: Ctx) -> Response[HealthRead]:
     except Exception as exc:
         log.warning("not ready", error=type(exc).__name__)
     ok = database and lag is not None and lag <= ctx.max_ready_lag
+    standby, behind = None, None
+    if ctx.runtime.has_standby:
+        try:
+            behind = standby_lag(ctx.runtime)
+            standby = True
+        except Exception as exc:
+            standby = False
+            log.warning("standby not ready", error=type(exc).__name__)
+        ok = ok and behind is not None and behind <= ctx.max_ready_lag
     return Response(
-        HealthRead(status="ready" if ok else "not_ready", database=database, projection_lag=lag),
+        HealthRead(
+            status="ready" if ok else "not_ready",
+            database=database,
+            projection_lag=lag,
+            standby=standby,
+            standby_lag=behind,
+        ),
         status_code=200 if ok else 503,
     )
 

@@ -272,3 +272,7 @@ class HealthRead(Struct, omit_defaults=True):
     status: Literal["ok", "ready", "not_ready"]
     database: bool | None = None
     projection_lag: int | None = None
+    standby: bool | None = None
+    """With a read standby: whether it answers."""
+    standby_lag: int | None = None
+    """With a read standby: the events its read models are behind the primary's (not yet replayed)."""

@@ -8,11 +8,15 @@ their kelurahan, an outside authority's rosters for two tahap of BST_KEMENSOS (6
 runs on loopback and a separate process drives it over keep-alive connections, a bounded number of
 requests per endpoint: lookups of random members' NIKs, and explanations of tahap 1 -> 2 for random
 households on the rosters. The whole run is done twice, each on its own schema: with personal data
-in clear (`SALUR_ALLOW_PLAINTEXT=1`) and encrypted (`SALUR_ENCRYPTION_KEY`). Prints requests/s, p50
-and p99 of each, and ends with one JSON line. Targets: lookup >= 1,000 requests/s with p99 < 25 ms;
-explain p99 < 50 ms; encrypted lookups at least 90 % of the plain ones' requests/s.
+in clear (`SALUR_ALLOW_PLAINTEXT=1`) and encrypted (`SALUR_ENCRYPTION_KEY`). Then the plain load again
+with reads on a hot standby (`SALUR_READ_DATABASE_URL`) made for the run by `pg_basebackup` of the
+primary (`tests/standby.py`; the primary must accept replication connections from 127.0.0.1;
+`--no-standby` skips it), reported beside the primary's. Prints requests/s, p50 and p99 of each, and
+ends with one JSON line (`encrypted_*` and `standby_*` for those runs). Targets: lookup >= 1,000
+requests/s with p99 < 25 ms; explain p99 < 50 ms; encrypted lookups at least 90 % of the plain ones'
+requests/s.
 
-Usage: python benchmarks/api_load.py [--scale 1.0]   (--scale 0.1: 11,000 households, rosters of 6,000)
+Usage: python benchmarks/api_load.py [--scale 1.0] [--no-standby]   (--scale 0.1: 11,000 households)
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from salur_cases.processes import allocation, disbursement, programs, registration
 
@@ -47,11 +53,11 @@ ENCRYPTED_SHARE = 0.9
 SCHEMA = "bench_api_load"
 PROGRAM = "BST_KEMENSOS"
 KEYS = {
-    "SALUR_ID_KEY": "bench-api-id-key-0123456789abcdef0123456789ab",
-    "SALUR_SECRET_KEY": "bench-api-secret-key-0123456789abcdef01234567",
-    "SALUR_SIGNING_KEY": "5b" * 32,
+    "SALUR_ID_KEY": "41ebaf5c9044ea6efc5c1731dc31148cef9ae5d2f42de1084a9ba18b7379cb22",
+    "SALUR_SECRET_KEY": "83dd1b96956b09a06dcff7464021778ca255fa6d38704633992222910a027d85",
+    "SALUR_SIGNING_KEY": "caaf5f4f110f01351ece29741eea9b765f0973f190120d4fec97568c59a3b4b7",
 }
-SEALED = {"SALUR_ENCRYPTION_KEY": "6e" * 32}
+SEALED = {"SALUR_ENCRYPTION_KEY": "9d0c3f7a5be2418e66a1d7c0f43b92e85a6d1c2b7e904f38a1c5d6e7f8091a2b"}
 PLAIN = {"SALUR_ALLOW_PLAINTEXT": "1"}
 
 
@@ -329,23 +335,17 @@ def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit("salur serve did not become ready")
 
 
-def measure(plan: Plan) -> dict[str, Any]:
-    """Build (once per schema), serve, drive; the figures of one plan."""
-    from salur_cases.api.auth import Principal, issue_token  # noqa: PLC0415
-    from salur_cases.domain.vocabulary import Role  # noqa: PLC0415
-
-    households = prepare(plan)
-    print(f"{households} households in {plan.schema}", flush=True)
+def measure(plan: Plan, env: dict[str, str], token: str, households: int) -> dict[str, Any]:
+    """Serve with ``env``, drive the load from another process, stop; the figures of each endpoint."""
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "salur_cases", "serve", "--port", str(port)],
-        env=environment(plan),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _wait_ready(port, server)
-        token = issue_token(KEYS["SALUR_SECRET_KEY"].encode(), Principal("bench", Role.DINSOS), 3600)
         context = multiprocessing.get_context("spawn")
         out = context.Queue()
         driver = context.Process(
@@ -357,14 +357,36 @@ def measure(plan: Plan) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    label = "encrypted" if plan.sealed else "plain"
-    for name, figures in results.items():
+    return {"households": households, **results}
+
+
+def on_standby(plan: Plan, token: str, households: int) -> dict[str, Any] | str:
+    """The same load with reads on a hot standby of the primary made for the run (removed after);
+    the reason instead when no standby can be made here."""
+    from salur_cases.runtime import split_schema  # noqa: PLC0415 - the load process imports none of these
+    from tests.standby import Unavailable, standby_of  # noqa: PLC0415 - the cluster helper lives in tests/
+
+    url, _ = split_schema(database_url(plan))
+    primary = urlsplit(url)
+    started = time.perf_counter()
+    try:
+        with standby_of(primary.port or 5432, primary.hostname or "127.0.0.1") as standby:
+            print(f"standby made in {time.perf_counter() - started:.0f} s (port {standby.port})", flush=True)
+            env = {**environment(plan), "SALUR_READ_DATABASE_URL": standby.url(primary.path.lstrip("/"))}
+            return measure(plan, env, token, households)
+    except Unavailable as exc:
+        return str(exc)
+
+
+def report(name: str, results: dict[str, Any]) -> None:
+    """Print one run's figures."""
+    for endpoint in ("lookup", "explain"):
+        figures = results[endpoint]
         print(
-            f"{label:9} {name:8} {figures['requests']:6} requests in {figures['seconds']:6.2f} s: "
+            f"{name:9} {endpoint:8} {figures['requests']:6} requests in {figures['seconds']:6.2f} s: "
             f"{figures['rps']:8.1f} req/s, "
             f"p50 {figures['p50_ms']:6.2f} ms, p99 {figures['p99_ms']:6.2f} ms, {figures['errors']} errors"
         )
-    return {"households": households, **results}
 
 
 def _fine(run: dict[str, Any], least: int) -> bool:
@@ -379,26 +401,60 @@ def _fine(run: dict[str, Any], least: int) -> bool:
 
 
 def main() -> int:
-    """Measure in clear, then encrypted; report both."""
+    """Measure in clear, then encrypted, then in clear with reads on a standby; report them."""
+    from salur_cases.api.auth import Principal, issue_token  # noqa: PLC0415
+    from salur_cases.domain.vocabulary import Role  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0)
-    scale = parser.parse_args().scale
-    plain, sealed = (measure(Plan(scale, encrypted)) for encrypted in (False, True))
+    parser.add_argument("--no-standby", action="store_true", help="skip the run with reads on a standby")
+    args = parser.parse_args()
+    token = issue_token(bytes.fromhex(KEYS["SALUR_SECRET_KEY"]), Principal("bench", Role.DINSOS), 3600)
+    runs: dict[str, dict[str, Any]] = {}
+    for label, plan in (
+        ("plain", Plan(args.scale, sealed=False)),
+        ("encrypted", Plan(args.scale, sealed=True)),
+    ):
+        households = prepare(plan)
+        print(f"{households} households in {plan.schema}", flush=True)
+        runs[label] = measure(plan, environment(plan), token, households)
+        report(label, runs[label])
+    plain, sealed = runs["plain"], runs["encrypted"]
     share = sealed["lookup"]["rps"] / plain["lookup"]["rps"]
     print(f"encrypted lookups: {share:.1%} of the plain ones' requests/s (target >= {ENCRYPTED_SHARE:.0%})")
-    summary: dict[str, Any] = {"benchmark": "api_load", "scale": scale, "connections": CONNECTIONS}
-    for label, run in (("", plain), ("encrypted_", sealed)):
-        summary[f"{label}households"] = run["households"]
+    plain_plan = Plan(args.scale, sealed=False)
+    standby = None if args.no_standby else on_standby(plain_plan, token, plain["households"])
+    if isinstance(standby, dict):
+        report("standby", standby)
+    elif standby is not None:
+        print(f"no standby run: {standby}", flush=True)
+    summary: dict[str, Any] = {"benchmark": "api_load", "scale": args.scale, "connections": CONNECTIONS}
+    for prefix, run in (("", plain), ("encrypted_", sealed)):
+        summary[f"{prefix}households"] = run["households"]
         for name in ("lookup", "explain"):
             for figure in ("rps", "p50_ms", "p99_ms"):
-                summary[f"{label}{name}_{figure}"] = run[name][figure]
-        summary[f"{label}errors"] = run["lookup"]["errors"] + run["explain"]["errors"]
+                summary[f"{prefix}{name}_{figure}"] = run[name][figure]
+        summary[f"{prefix}errors"] = run["lookup"]["errors"] + run["explain"]["errors"]
     summary["encrypted_lookup_share"] = round(share, 3)
-    least = Plan(scale, sealed=False).least
-    summary["ok"] = _fine(plain, least) and _fine(sealed, least) and share >= ENCRYPTED_SHARE
+    if isinstance(standby, dict):
+        for name in ("lookup", "explain"):
+            for figure in ("rps", "p50_ms", "p99_ms", "errors"):
+                summary[f"standby_{name}_{figure}"] = standby[name][figure]
+    else:
+        summary["standby"] = standby
+    standby_fine = (
+        not isinstance(standby, dict) or standby["lookup"]["errors"] == standby["explain"]["errors"] == 0
+    )
+    summary["ok"] = (
+        _fine(plain, plain_plan.least)
+        and _fine(sealed, plain_plan.least)
+        and share >= ENCRYPTED_SHARE
+        and standby_fine
+    )
     print(json.dumps(summary))
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.standby
     sys.exit(main())

@@ -62,8 +62,8 @@ def database(scale: float, seed: int, *, keep: bool) -> Iterator[Runtime]:
     schema = f"bench_audit_{secrets.token_hex(4)}"
     env = {
         "SALUR_DATABASE_URL": f"{base}?schema={schema}",
-        "SALUR_ID_KEY": os.environ.get("SALUR_ID_KEY") or secrets.token_hex(16),
-        "SALUR_SECRET_KEY": os.environ.get("SALUR_SECRET_KEY") or secrets.token_hex(16),
+        "SALUR_ID_KEY": os.environ.get("SALUR_ID_KEY") or secrets.token_hex(32),
+        "SALUR_SECRET_KEY": os.environ.get("SALUR_SECRET_KEY") or secrets.token_hex(32),
         "SALUR_SIGNING_KEY": os.environ.get("SALUR_SIGNING_KEY") or secrets.token_hex(32),
         "SALUR_ALLOW_PLAINTEXT": "1",
     }

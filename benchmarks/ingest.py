@@ -146,13 +146,17 @@ def run_application(
     url: str, schema: str, proposals: list[Proposal], extract: Extract, *, encrypted: bool
 ) -> tuple[float, int]:
     """Register, match and verval every household through the application; (seconds, events)."""
-    secrets_ = {"SALUR_ENCRYPTION_KEY": "7e" * 32} if encrypted else {"SALUR_ALLOW_PLAINTEXT": "1"}
+    secrets_ = (
+        {"SALUR_ENCRYPTION_KEY": "e751a1e0b235b782e274d14892c7a4b755e7e67b8742876a5ffe12a03ae9902e"}
+        if encrypted
+        else {"SALUR_ALLOW_PLAINTEXT": "1"}
+    )
     settings = load_settings(
         {
             "SALUR_DATABASE_URL": url,
-            "SALUR_ID_KEY": "bench-id",
-            "SALUR_SECRET_KEY": "bench",
-            "SALUR_SIGNING_KEY": "5c" * 32,
+            "SALUR_ID_KEY": "bb799c389aa81dd4c6936e0fc9676c49385b291f778e5420d647a08ce86fdade",
+            "SALUR_SECRET_KEY": "1d9460ddf024169a81025aa34214cc07985fd884a1dc4918babb97a11767ca10",
+            "SALUR_SIGNING_KEY": "41ebaf5c9044ea6efc5c1731dc31148cef9ae5d2f42de1084a9ba18b7379cb22",
             **secrets_,
         }
     )

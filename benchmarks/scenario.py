@@ -10,7 +10,9 @@ limits at any --scale given.
 
 The machines this runs on differ in speed per core (the same code took 222 s on one 2-core machine of
 this project and 430 s on another), so the JSON line also gives `cpu_reference_s`: the best of three
-runs of a fixed pure-Python loop (10 million additions), to tell a slower machine from slower code.
+runs of a fixed pure-Python loop (10 million additions), and the CPU-seconds each process of a run
+spent (`cpu_s_by_process`: the writer, the projection follower, bulk workers, and the PostgreSQL backend
+serving each, sampled from /proc every 0.2 s), to tell a slower machine from slower code.
 
 Usage: python benchmarks/scenario.py [--scale 1.0] [--seed 2020] [--only postgres|sqlite] [--timeout S]
 """
@@ -30,17 +32,19 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from processes import CpuMeter, children
 
 from salur_cases.demo.scenario import TABLE_2
+from salur_cases.runtime import split_schema
 from salur_cases.settings import DEFAULT_TEST_DATABASE_URL
 
 TARGET_S = 180.0
 GOAL_S = 60.0
 TARGET_RSS_MIB = 2048
 KEYS = {
-    "SALUR_ID_KEY": "bench-id-key-" + "0" * 32,
-    "SALUR_SECRET_KEY": "bench-secret-key-" + "0" * 28,
-    "SALUR_SIGNING_KEY": "5e" * 32,
+    "SALUR_ID_KEY": "6a6d52fc1a9e1eb62d1346ebec44cf9f3d6b78c450d30a6968a607622ab871cf",
+    "SALUR_SECRET_KEY": "49a61d8a272617ae070a1c2e5ace684c35183abc61f2b527a8aefde7e6ae4661",
+    "SALUR_SIGNING_KEY": "caaf5f4f110f01351ece29741eea9b765f0973f190120d4fec97568c59a3b4b7",
     "SALUR_ALLOW_PLAINTEXT": "1",
 }
 ROW = re.compile(r"\[(?P<code>[A-Z_]+)\]\s+\S+\s+(?P<households>[\d,]+)\s")
@@ -73,23 +77,33 @@ def run_demo(url: str, scale: float, seed: int, timeout: float) -> dict[str, Any
         "--seed",
         str(seed),
     ]
+    meter = CpuMeter(role_of, split_schema(url)[0] if url.startswith("postgres") else None)
     started = time.perf_counter()
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
-    except subprocess.TimeoutExpired:
-        return {"table_ok": False, "error": f"timed out after {timeout:.0f} s"}
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as run:  # noqa: S603
+        meter.start(run.pid)
+        try:
+            stdout, stderr = run.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            meter.stop()
+            return {"table_ok": False, "error": f"timed out after {timeout:.0f} s"}
     wall = time.perf_counter() - started
-    peak = PEAK.search(done.stderr)
-    print(done.stdout)
-    if done.returncode not in (0, 1):
-        print(done.stderr[-4000:], file=sys.stderr)
-    table = {m["code"]: int(m["households"].replace(",", "")) for m in ROW.finditer(done.stdout)}
-    counts = EVENTS.search(done.stdout)
+    cpu = meter.stop()
+    cpu.pop("wrapper", None)
+    peak = PEAK.search(stderr)
+    print(stdout)
+    print("cpu-seconds: " + ", ".join(f"{role} {seconds}" for role, seconds in cpu.items()), flush=True)
+    if run.returncode not in (0, 1):
+        print(stderr[-4000:], file=sys.stderr)
+    table = {m["code"]: int(m["households"].replace(",", "")) for m in ROW.finditer(stdout)}
+    counts = EVENTS.search(stdout)
     events = int(counts["events"]) if counts else 0
     expected = {code: round(count * scale) for code, count in TABLE_2.items()}
     return {
-        "exit": done.returncode,
+        "exit": run.returncode,
         "wall_s": round(wall, 1),
+        "cpu_s": round(sum(cpu.values()), 1),
+        "cpu_s_by_process": cpu,
         "write_s": float(counts["written"]) if counts else None,
         "events": events,
         "events_per_s": round(events / wall) if wall else 0,
@@ -97,6 +111,20 @@ def run_demo(url: str, scale: float, seed: int, timeout: float) -> dict[str, Any
         "table": table,
         "table_ok": table == expected,
     }
+
+
+def role_of(pid: int, root: int) -> str:
+    """A process of a run: the measuring wrapper, the demo (the writer), the projection follower
+    (spawned by the demo) or a bulk worker (forked from the demo)."""
+    if pid == root:
+        return "wrapper"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "other"
+    if b"spawn_main" in command:
+        return "follower"
+    return "writer" if pid in children(root) else "bulk workers"
 
 
 def cpu_reference() -> float:

@@ -16,8 +16,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg import sql
 from sqlalchemy import Connection, text
 
+from salur_cases.keyring import record_keys
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 
@@ -59,13 +61,16 @@ def database_heads(runtime: Runtime) -> Set[str]:
 
 
 def upgrade(runtime: Runtime) -> None:
-    """Apply every pending migration, in one transaction (creating the URL's schema if needed)."""
+    """Apply every pending migration, in one transaction (creating the URL's schema if needed), and
+    record the keys' check values (or refuse keys that are not the database's)."""
     with runtime.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             if runtime.schema:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{runtime.schema}"'))
+                statement = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(runtime.schema))
+                conn.exec_driver_sql(statement.as_string(None))
         command.upgrade(alembic_config(conn), "heads")
+        record_keys(conn, runtime.settings)
 
 
 def ensure_current(runtime: Runtime) -> None:

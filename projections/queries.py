@@ -44,9 +44,10 @@ WAIT_STEP = 0.02
 
 
 def wait_for_position(runtime: Runtime, position: int, timeout: float = 5.0) -> bool:
-    """Wait until the read models have applied `position` (read your writes); False on timeout."""
+    """Wait until the read models that answer reads (the standby's, when there is one) have applied
+    `position` (read your writes); False on timeout."""
     deadline = time.monotonic() + timeout
-    while applied_position(runtime) < position:
+    while applied_position(runtime, runtime.reader) < position:
         if time.monotonic() >= deadline:
             return False
         time.sleep(WAIT_STEP)
@@ -56,6 +57,11 @@ def wait_for_position(runtime: Runtime, position: int, timeout: float = 5.0) -> 
 def projection_lag(runtime: Runtime) -> int:
     """Events recorded but not yet applied to the read models."""
     return status(runtime)["lag"]
+
+
+def standby_lag(runtime: Runtime) -> int:
+    """Events the read standby's read models are behind the primary's (0 without a standby)."""
+    return max(0, applied_position(runtime) - applied_position(runtime, runtime.reader))
 
 
 def as_wib(moment: datetime) -> datetime:

@@ -92,7 +92,7 @@ def program_table(runtime: Runtime) -> ProgramTable:
         .where(latest.c.newest == 1, latest.c.status == "PAID")
         .subquery("paid")
     )
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         programs = conn.execute(
             select(
                 t.programs.c.code, t.programs.c.name, t.programs.c.budget_source, t.programs.c.group
@@ -247,7 +247,7 @@ def one_digit_variants(nik: str) -> Iterator[str]:
 
 def padan_suggestions(runtime: Runtime, limit: int | None = None) -> list[Suggestion]:
     """Near misses for the households whose padan is NIK_NOT_FOUND or NAME_MISMATCH."""
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         failing = conn.execute(
             select(t.household.c.no_kk, t.household.c.padan)
             .where(t.household.c.padan.in_([str(PadanResult.NIK_NOT_FOUND), str(PadanResult.NAME_MISMATCH)]))
@@ -299,7 +299,7 @@ def _nik_near_misses(
     found: list[Suggestion] = []
     keys = list(hashes)
     px = t.population_extract
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         for start in range(0, len(keys), 500):
             rows = conn.execute(
                 select(px.c.nik_hash, px.c.record).where(px.c.nik_hash.in_(keys[start : start + 500]))

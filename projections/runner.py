@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,16 +42,8 @@ log = get_logger(__name__)
 
 NAME = "read_models"
 """This projection's row in `projection_position`."""
-BATCH_ENV = "SALUR_PROJECTION_BATCH"
-DEFAULT_BATCH = 5000
 POLL_SECONDS = 0.2
 LISTEN_SECONDS = 1.0
-
-
-def batch_size() -> int:
-    """Events per transaction: SALUR_PROJECTION_BATCH, else 5,000."""
-    value = os.environ.get(BATCH_ENV, "").strip()
-    return max(1, int(value)) if value.isdigit() else DEFAULT_BATCH
 
 
 def _begin(conn: Connection) -> int:
@@ -106,7 +98,7 @@ def catch_up(runtime: Runtime, size: int | None = None) -> int:
     After a large catch-up the statistics of the read models that changed are refreshed (ANALYZE),
     so the planner does not keep plans made for the nearly empty tables of a new database.
     """
-    size = size or batch_size()
+    size = size or runtime.settings.projection_batch
     total = 0
     while True:
         applied, position = _apply_batch(runtime, size)
@@ -142,10 +134,11 @@ def analyze(runtime: Runtime) -> None:
         conn.commit()
 
 
-def position(runtime: Runtime) -> int:
-    """The last notification id applied to the read models."""
+def position(runtime: Runtime, engine: Engine | None = None) -> int:
+    """The last notification id applied to the read models, as ``engine`` sees them (default: the
+    primary's; ``runtime.reader`` is the standby's, which holds what it has replayed)."""
     pp = t.projection_position
-    with runtime.engine.connect() as conn:
+    with (engine or runtime.engine).connect() as conn:
         value = conn.execute(select(pp.c.position).where(pp.c.name == NAME)).scalar()
     return int(value or 0)
 

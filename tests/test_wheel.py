@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PACKAGE_DIRS: dict[str, str] = PYPROJECT["tool"]["setuptools"]["package-dir"]
 
+PACKAGED_SUFFIXES = {".py", ".mako", ".csv", ".html", ".css", ".js"}
+"""Source files the wheel must carry: modules, templates, data, the console's assets."""
+
 # Modules that only run inside another tool: alembic executes env.py itself.
 NOT_IMPORTABLE_ALONE = {"salur_cases.migrations.env"}
 
@@ -107,7 +110,7 @@ def test_every_source_file_has_a_counterpart_in_the_wheel(wheel: Path) -> None:
     for package, directory in PACKAGE_DIRS.items():
         base = ROOT / directory
         for path in sorted(base.rglob("*")):
-            if path.suffix not in {".py", ".mako", ".csv"} or "__pycache__" in path.parts:
+            if path.suffix not in PACKAGED_SUFFIXES or "__pycache__" in path.parts:
                 continue
             if package == "salur_cases" and any(d in path.resolve().parents for d in subpackage_dirs):
                 continue

@@ -1,8 +1,13 @@
 """The `salur` command line (also `python -m salur_cases`).
 
 Each command's work lives with its area (projections, api, intake, audit); this module only parses
-the command line of CONTRACT.md and hands over. Exit codes: 0 success, 1 a domain refusal or a
-failed check or an import with rejected rows, 2 bad usage or an unreadable file.
+the command line and hands over. Exit codes: 0 success, 1 a domain refusal or a failed check or an
+import with rejected rows, 2 bad usage, an unreadable file, or a database or keys that are not there.
+
+Commands that only read (explain, history, report, audit, token, letter, projections status) first
+check, creating nothing, that the database exists, holds an event store and matches the configured
+keys: run in the wrong directory they exit 2 naming SALUR_DATABASE_URL instead of making an empty
+database and new keys.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from typing import cast
 
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.logging import configure_logging
-from salur_cases.settings import ConfigError
+from salur_cases.settings import ConfigError, load_settings, log_format_from_env
 
 Handler = Callable[[argparse.Namespace], int]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+READ_ONLY = frozenset({"explain", "history", "report", "audit", "token", "letter"})
+"""Commands that never create a database or keys."""
 
 
 def _handler(target: str) -> Handler:
@@ -148,22 +155,59 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     grant.add_argument("role", metavar="ROLE")
     grant.set_defaults(run=_handler("salur_cases.projections.grants:grant_command"))
 
-    token = commands.add_parser("token", help="print a signed bearer token for the API")
-    token.add_argument(
-        "--role", required=True, choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"]
-    )
+    token = commands.add_parser("token", help="print a signed bearer token for the API, or revoke one")
+    token.add_argument("--role", choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"])
     token.add_argument("--kelurahan", metavar="NAME_OR_CODE", help="required for the kelurahan role")
     token.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d (default 8h)")
     token.add_argument("--subject", default="officer", help="who the token is for (recorded as the actor)")
     token.set_defaults(run=_handler("salur_cases.api.auth:token_command"))
+    token_commands = token.add_subparsers(dest="token_command", required=False, metavar="[revoke JTI]")
+    revoke = token_commands.add_parser("revoke", help="refuse that token (401) from now on, in every worker")
+    revoke.add_argument("jti", metavar="JTI", help="the token id printed when it was made")
+    revoke.set_defaults(run=_handler("salur_cases.api.revocation:revoke_command"))
+
+    keys = commands.add_parser("keys", help="secrets: generate a fresh set")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    generate = keys_commands.add_parser(
+        "generate", help="print a fresh set of secrets (id, secret, encryption, signing) and the public key"
+    )
+    generate.set_defaults(run=_handler("salur_cases.keys:keys_command"))
+
+    user = commands.add_parser("user", help="console accounts (passwords hashed with argon2)")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="add an account (password from a prompt or stdin)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument(
+        "--role", required=True, choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"]
+    )
+    add.add_argument("--kelurahan", metavar="NAME_OR_CODE", help="required for the kelurahan role")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    disable = user_commands.add_parser("disable", help="disable an account (its sessions end too)")
+    disable.add_argument("name", metavar="NAME")
+    user_commands.add_parser("list", help="list the accounts")
+    user.set_defaults(run=_handler("salur_cases.api.console.accounts:user_command"))
     return parser
+
+
+def _reads_only(args: argparse.Namespace) -> bool:
+    return args.command in READ_ONLY or (args.command, getattr(args, "action", None)) == (
+        "projections",
+        "status",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; domain refusals exit 1, bad usage 2, never a traceback for bad input."""
     args = build_parser().parse_args(argv)
-    configure_logging()
     try:
+        configure_logging(log_format_from_env())
+        if _reads_only(args):
+            from salur_cases.runtime import require_database  # noqa: PLC0415 - keeps `salur --help` light
+
+            require_database(
+                load_settings(create=False),
+                needs_events=(args.command, getattr(args, "audit_command", None)) == ("audit", "verify"),
+            )
         return cast("Handler", args.run)(args)
     except Refusal as refusal:
         print(f"refused: {refusal}", file=sys.stderr)

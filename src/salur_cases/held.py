@@ -38,3 +38,10 @@ class HeldAggregates:
                 self._items[aggregate.id] = aggregate
             while len(self._items) > self.maxsize:
                 self._items.popitem(last=False)
+
+    def resize(self, maxsize: int) -> None:
+        """Hold at most `maxsize` from now on; the least recently saved beyond it go at once."""
+        with self._lock:
+            self.maxsize = maxsize
+            while len(self._items) > maxsize:
+                self._items.popitem(last=False)

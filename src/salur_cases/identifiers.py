@@ -19,6 +19,7 @@ from typing import Self
 
 __all__ = [
     "PROVINCE_CODES",
+    "WRITTEN_IDENTIFIER",
     "InvalidIdentifier",
     "Nik",
     "NoKK",
@@ -51,6 +52,9 @@ _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _FEMALE_DAY_OFFSET = 40
 _MAX_DAY = 31
 _WHITESPACE = re.compile(r"\s+")
+WRITTEN_IDENTIFIER = re.compile(r"\d(?:\s*\d){15,}")
+"""Every way a NIK or No. KK may be written to the parsers (16 digits, spaces anywhere between them),
+and any longer run: what logs mask. Dots, dashes and non-ASCII digits are refused by the parsers."""
 
 
 class InvalidIdentifier(ValueError):

@@ -2,8 +2,12 @@
 
 Log lines go to stderr (stdout is the CLI's output), as JSON or, on a terminal, for people.
 Standard-library loggers (uvicorn, alembic, eventsourcing) are rendered through the same chain.
-:func:`mask_pii` masks every run of 16 digits and drops keys that hold names or NIKs, so no NIK,
-No. KK or person's name reaches a log line even when a caller slips.
+:func:`mask_pii` masks every run of 16 digits (spaces between them included: every form the parsers
+accept) and drops keys that hold names or NIKs, so no NIK, No. KK or person's name reaches a log line
+even when a caller slips; the detail line of a PostgreSQL error (which quotes the row's values) is
+left out of logged tracebacks, and engines hide statement parameters. The request id is left as the
+client got it. Masking is for logs only:
+answers to clients are never rewritten.
 """
 
 from __future__ import annotations
@@ -17,20 +21,27 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from salur_cases.identifiers import WRITTEN_IDENTIFIER
+
 __all__ = ["PII_KEYS", "configure_logging", "get_logger", "mask_digits", "mask_pii"]
 
 PII_KEYS = frozenset({"nik", "name", "nama", "members"})
-_LONG_DIGITS = re.compile(r"\d{16,}")
+UNMASKED_KEYS = frozenset({"request_id"})
+"""Values logged as they are: the request id must match the ``X-Request-ID`` the client got."""
+_SPACES = re.compile(r"\s+")
+_SERVER_DETAIL = re.compile(r"^DETAIL:.*$", re.MULTILINE)
+"""PostgreSQL's detail line of an error quotes the row's values (``Key (nik)=(...) already exists``)."""
 
 
 def _mask_run(match: re.Match[str]) -> str:
-    run = match.group(0)
+    run = _SPACES.sub("", match.group(0))
     return run[:4] + "*" * (len(run) - 8) + run[-4:]
 
 
 def mask_digits(text: str) -> str:
-    """``text`` with every run of 16 or more digits masked to its first and last 4 digits."""
-    return _LONG_DIGITS.sub(_mask_run, text)
+    """``text`` with every run of 16 or more digits (spaces between them allowed) masked to its first
+    and last 4 digits: ``3271 0315 0320 0001`` becomes ``3271********0001``."""
+    return WRITTEN_IDENTIFIER.sub(_mask_run, text)
 
 
 def _scrub(value: object) -> object:  # noqa: PLR0911 - one case per kind of value
@@ -60,9 +71,12 @@ def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Eve
     for key in [k for k in event_dict if _is_pii_key(k)]:
         del event_dict[key]
     for key, value in list(event_dict.items()):
-        if key.startswith("_"):
+        if key.startswith("_") or key in UNMASKED_KEYS:
             continue
-        event_dict[key] = _scrub(value)
+        if key == "exception" and isinstance(value, str):
+            event_dict[key] = _scrub(_SERVER_DETAIL.sub("DETAIL: (not logged: it quotes values)", value))
+        else:
+            event_dict[key] = _scrub(value)
     return event_dict
 
 
@@ -88,11 +102,11 @@ def _default_format() -> str:
 def configure_logging(fmt: str | None = None, level: str = "INFO") -> None:
     """Configure structlog and the stdlib root logger.
 
-    ``fmt`` is ``"json"`` or ``"console"``; None means ``SALUR_LOG_FORMAT`` from the settings
-    when they load, else console on a terminal and JSON otherwise.
+    ``fmt`` is ``"json"`` or ``"console"`` (the settings' ``log_format``); None means console on a
+    terminal and JSON otherwise.
     """
     if fmt is None:
-        fmt = _format_from_settings()
+        fmt = _default_format()
     levelno = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -130,15 +144,6 @@ def configure_logging(fmt: str | None = None, level: str = "INFO") -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(levelno)
-
-
-def _format_from_settings() -> str:
-    try:
-        from salur_cases.settings import log_format_from_env  # noqa: PLC0415 - avoid an import cycle
-
-        return log_format_from_env()
-    except Exception:  # logging must come up even with broken settings
-        return _default_format()
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:

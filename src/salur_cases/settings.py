@@ -1,50 +1,73 @@
-"""Configuration from the environment (12-factor): the ``SALUR_*`` variables of the contract.
+"""Configuration from the environment (12-factor): every ``SALUR_*`` variable is read here, once.
 
-With SQLite, missing ``SALUR_ID_KEY`` / ``SALUR_SECRET_KEY`` are generated once into
-``<database file>.keys`` (JSON, mode 0600) beside the database and re-read on later runs, with a
-warning: losing that file makes the stored keyed ids unrecomputable. With PostgreSQL both keys
-are required.
+Secrets (see :mod:`salur_cases.keys`) are at least 32 random bytes, written as hex or base64, and
+differ from each other. With PostgreSQL, ``SALUR_ID_KEY``, ``SALUR_SECRET_KEY`` and
+``SALUR_SIGNING_KEY`` are required, and ``SALUR_ENCRYPTION_KEY`` too unless
+``SALUR_ALLOW_PLAINTEXT=1``. With SQLite, missing secrets are generated together into
+``<database file>.keys`` (JSON, mode 0600) beside a new database, with a warning; a database that
+already holds events never gets new keys (:class:`KeysMissing`), and a command that only reads never
+generates any (``load_settings(..., create=False)``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import functools
-import json
 import os
-import secrets
-import string
+import re
+import sqlite3
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from salur_cases.keys import (
+    KEY_VARIABLES,
+    SIGNING_SEED_BYTES,
+    BadKey,
+    decode_secret,
+    generate_key_set,
+    keys_file_for,
+    read_keys_file,
+    require_distinct,
+    write_keys_file,
+)
+from salur_cases.logging import get_logger
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_TEST_DATABASE_URL",
     "ConfigError",
+    "DatabaseMissing",
+    "KeysMissing",
     "Settings",
     "get_settings",
     "load_settings",
     "log_format_from_env",
     "reset_settings_cache",
+    "split_schema",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///./salur.db"
 DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
+DEFAULT_PROJECTION_BATCH = 5000
 LOG_FORMATS = ("console", "json")
+PREVIOUS_SECRET_VARIABLE = "SALUR_PREVIOUS_SECRET_KEY"  # noqa: S105 - a variable's name, not a secret
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-_KEY_VARIABLES = {"id_key": "SALUR_ID_KEY", "secret_key": "SALUR_SECRET_KEY"}
-_SECRET_VARIABLES = {"encryption_key": "SALUR_ENCRYPTION_KEY", "signing_key": "SALUR_SIGNING_KEY"}
-SECRET_MIN_BYTES = 32
-SIGNING_SEED_BYTES = 32
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class ConfigError(ValueError):
     """A missing or invalid setting; the message names the variable."""
+
+
+class DatabaseMissing(ConfigError):
+    """A command that only reads, pointed at a database that does not exist (or holds nothing)."""
+
+
+class KeysMissing(ConfigError):
+    """A database that holds events, or a command that only reads, without the database's keys."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     id_key: bytes = field(default=b"", repr=False)
     secret_key: bytes = field(default=b"", repr=False)
+    previous_secret_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    """Token secrets still accepted during a rotation window (``SALUR_PREVIOUS_SECRET_KEY``)."""
     encryption_key: bytes | None = field(default=None, repr=False)
     signing_key: bytes | None = field(default=None, repr=False)
     allow_plaintext: bool = False
@@ -69,6 +94,12 @@ class Settings:
     """``SALUR_IMPORT_MAX_ROWS``: the most data rows an import file may have."""
     import_max_cell_chars: int = 1000
     """``SALUR_IMPORT_MAX_CELL_CHARS``: the longest cell of an import file."""
+    bulk_workers: int | None = None
+    projection_batch: int = DEFAULT_PROJECTION_BATCH
+    api_board: str | None = None
+    """The shared-memory file of a multi-worker server (``SALUR_API_BOARD``, set by ``salur serve``)."""
+    read_database_url: str | None = None
+    """A PostgreSQL hot standby of the database that answers the read side's queries (unset: the database)."""
 
     @property
     def is_postgres(self) -> bool:
@@ -90,6 +121,11 @@ class Settings:
         """The SQLite database file, or None for PostgreSQL or an in-memory database."""
         return sqlite_path(self.database_url)
 
+    @property
+    def token_secrets(self) -> tuple[bytes, ...]:
+        """Secrets a token may be signed with: the current one first, then those being rotated out."""
+        return (self.secret_key, *self.previous_secret_keys)
+
 
 def to_sqlalchemy_url(url: str) -> str:
     """Rewrite ``postgresql://`` / ``postgres://`` to ``postgresql+psycopg://``; others unchanged."""
@@ -97,6 +133,23 @@ def to_sqlalchemy_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url[len(scheme) :]
     return url
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """The URL without its ``schema`` query parameter, and that schema (PostgreSQL only).
+
+    The schema must be an identifier (a letter or ``_``, then letters, digits or ``_``; at most 63).
+    """
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return url, None
+    query = parse_qs(parts.query)
+    schema = query.pop("schema", [None])[-1]
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        raise ConfigError(
+            "SALUR_DATABASE_URL: its schema must be letters, digits and _, not starting with a digit"
+        )
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), schema
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -125,40 +178,42 @@ def log_format_from_env(environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings from ``environ`` (default ``os.environ``); raise :class:`ConfigError`."""
+def load_settings(environ: Mapping[str, str] | None = None, *, create: bool = True) -> Settings:
+    """Read the settings from ``environ`` (default ``os.environ``); raise :class:`ConfigError`.
+
+    ``create=False`` (commands that only read) never creates anything: a SQLite file that does not
+    exist is refused with :class:`DatabaseMissing`, one without its keys with :class:`KeysMissing`.
+    """
     env = os.environ if environ is None else environ
     database_url = env.get("SALUR_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     if not database_url.startswith(("sqlite:", *_POSTGRES_SCHEMES)):
         raise ConfigError("SALUR_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
-    postgres = database_url.startswith(_POSTGRES_SCHEMES)
-    given = {name: env.get(var, "").strip() for name, var in _KEY_VARIABLES.items()}
-    if postgres:
-        for name, var in _KEY_VARIABLES.items():
-            if not given[name]:
-                raise ConfigError(f"{var} is required when SALUR_DATABASE_URL is PostgreSQL")
-    allow_plaintext = env.get("SALUR_ALLOW_PLAINTEXT", "").strip() == "1"
-    secrets_given = {name: env.get(var, "").strip() for name, var in _SECRET_VARIABLES.items()}
-    if postgres:
-        if not secrets_given["encryption_key"] and not allow_plaintext:
-            raise ConfigError(
-                "SALUR_ENCRYPTION_KEY is required when SALUR_DATABASE_URL is PostgreSQL "
-                "(or set SALUR_ALLOW_PLAINTEXT=1 to store personal data unencrypted)"
-            )
-        if not secrets_given["signing_key"]:
-            raise ConfigError("SALUR_SIGNING_KEY is required when SALUR_DATABASE_URL is PostgreSQL")
+    split_schema(database_url)
+    allow_plaintext = _flag(env, "SALUR_ALLOW_PLAINTEXT")
+    given = {name: env.get(variable, "").strip() for name, variable in KEY_VARIABLES.items()}
+    if database_url.startswith(_POSTGRES_SCHEMES):
+        _require_postgres_keys(given, allow_plaintext=allow_plaintext)
+        texts = given
     else:
-        secrets_given = _sqlite_secrets(sqlite_path(database_url), secrets_given, allow_plaintext)
-    secret = {name: _secret(_SECRET_VARIABLES[name], value) for name, value in secrets_given.items()}
-    if secret["signing_key"] is not None and len(secret["signing_key"]) != SIGNING_SEED_BYTES:
-        raise ConfigError("SALUR_SIGNING_KEY must be an Ed25519 seed: exactly 32 bytes (64 hex digits)")
-    keys = given if postgres else _sqlite_keys(sqlite_path(database_url), given)
+        path = sqlite_path(database_url)
+        if not create and path is not None and not (path.is_file() and path.stat().st_size):
+            raise DatabaseMissing(
+                f"no database at {path}: set SALUR_DATABASE_URL to the database's URL, or run where it is"
+            )
+        texts = _sqlite_keys(path, given, allow_plaintext=allow_plaintext, create=create)
+    keys = _decode_keys(texts)
+    previous = tuple(
+        _decoded(PREVIOUS_SECRET_VARIABLE, text)
+        for text in env.get(PREVIOUS_SECRET_VARIABLE, "").replace(",", " ").split()
+    )
+    _distinct({KEY_VARIABLES[name]: raw for name, raw in keys.items() if raw is not None}, previous)
     return Settings(
         database_url=database_url,
-        id_key=keys["id_key"].encode(),
-        secret_key=keys["secret_key"].encode(),
-        encryption_key=secret["encryption_key"],
-        signing_key=secret["signing_key"],
+        id_key=keys["id_key"] or b"",
+        secret_key=keys["secret_key"] or b"",
+        previous_secret_keys=previous,
+        encryption_key=keys["encryption_key"],
+        signing_key=keys["signing_key"],
         allow_plaintext=allow_plaintext,
         log_format=log_format_from_env(env),
         test_database_url=env.get("SALUR_TEST_DATABASE_URL", "").strip() or DEFAULT_TEST_DATABASE_URL,
@@ -171,6 +226,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         import_max_cell_chars=_positive_int(
             env, "SALUR_IMPORT_MAX_CELL_CHARS", Settings.import_max_cell_chars
         ),
+        bulk_workers=_positive_int(env, "SALUR_BULK_WORKERS", 0) or None,
+        projection_batch=_positive_int(env, "SALUR_PROJECTION_BATCH", DEFAULT_PROJECTION_BATCH),
+        api_board=env.get("SALUR_API_BOARD", "").strip() or None,
+        read_database_url=_read_database_url(env, database_url),
     )
 
 
@@ -184,112 +243,120 @@ def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
     return int(value)
 
 
-def _secret(variable: str, text: str) -> bytes | None:
-    """A secret given as hex digits or base64, at least 32 bytes; None when not given."""
-    if not text:
-        return None
+def _flag(env: Mapping[str, str], variable: str) -> bool:
+    value = env.get(variable, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{variable} must be 1 or 0")
+def _read_database_url(env: Mapping[str, str], database_url: str) -> str | None:
+    """``SALUR_READ_DATABASE_URL``: a standby only follows a PostgreSQL primary."""
+    url = env.get("SALUR_READ_DATABASE_URL", "").strip() or None
+    if url is not None and not (
+        url.startswith(_POSTGRES_SCHEMES) and database_url.startswith(_POSTGRES_SCHEMES)
+    ):
+        raise ConfigError(
+            "SALUR_READ_DATABASE_URL must be a postgresql:// URL, beside a PostgreSQL SALUR_DATABASE_URL"
+        )
+    return url
+
+
+def _require_postgres_keys(given: dict[str, str], *, allow_plaintext: bool) -> None:
+    for name, variable in KEY_VARIABLES.items():
+        if given[name] or (name == "encryption_key" and allow_plaintext):
+            continue
+        hint = " (or SALUR_ALLOW_PLAINTEXT=1)" if name == "encryption_key" else ""
+        raise ConfigError(f"{variable} is required when SALUR_DATABASE_URL is PostgreSQL{hint}")
+
+
+def _decoded(variable: str, text: str, *, exact: int | None = None) -> bytes:
     try:
-        hexadecimal = all(c in string.hexdigits for c in text)
-        raw = bytes.fromhex(text) if hexadecimal else base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error):
-        raw = b""
-    if len(raw) < SECRET_MIN_BYTES:
-        raise ConfigError(f"{variable} must be at least 32 random bytes, written as hex digits or base64")
-    return raw
+        return decode_secret(variable, text, exact=exact)
+    except BadKey as error:
+        raise ConfigError(str(error)) from None
 
 
-def _sqlite_secrets(db_path: Path | None, given: dict[str, str], allow_plaintext: bool) -> dict[str, str]:
-    """The encryption and signing secrets of a SQLite database: generated with its keys file (no
-    encryption secret with `SALUR_ALLOW_PLAINTEXT=1`).
-
-    A keys file made before them (a database that so far stored personal data unencrypted) gets a
-    signing key but no encryption secret: its stored events could not be read together with new ones.
-    """
-    if db_path is None or all(given.values()):
-        return given
-    path = keys_file_for(db_path)
-    stored = _read_keys(path)
-    in_clear = allow_plaintext or ("id_key" in stored and "encryption_key" not in stored)
-    wanted = [name for name in given if not (in_clear and name == "encryption_key")]
-    generated = [name for name in wanted if not given[name] and not stored.get(name)]
-    if generated:
-        for name in generated:
-            stored[name] = secrets.token_hex(SECRET_MIN_BYTES)
-        stored = _write_keys(path, stored, replace=path.exists())
-    return {name: value or stored.get(name, "") for name, value in given.items()}
+def _decode_keys(texts: dict[str, str]) -> dict[str, bytes | None]:
+    return {
+        name: _decoded(variable, texts[name], exact=SIGNING_SEED_BYTES if name == "signing_key" else None)
+        if texts.get(name)
+        else None
+        for name, variable in KEY_VARIABLES.items()
+    }
 
 
-def keys_file_for(db_path: Path) -> Path:
-    """Where generated keys of the SQLite database ``db_path`` are kept."""
-    return db_path.with_name(db_path.name + ".keys")
+def _distinct(named: dict[str, bytes], previous: tuple[bytes, ...]) -> None:
+    with_previous = dict(named)
+    for number, raw in enumerate(previous, 1):
+        with_previous[f"{PREVIOUS_SECRET_VARIABLE} (#{number})"] = raw
+    try:
+        require_distinct(with_previous)
+    except BadKey as error:
+        raise ConfigError(str(error)) from None
 
 
-def _sqlite_keys(db_path: Path | None, given: dict[str, str]) -> dict[str, str]:
-    missing = [name for name, value in given.items() if not value]
+def _sqlite_keys(
+    db_path: Path | None, given: dict[str, str], *, allow_plaintext: bool, create: bool
+) -> dict[str, str]:
+    """The SQLite database's keys: the environment's, else its ``.keys`` file's, else new ones."""
+    wanted = [n for n in KEY_VARIABLES if not (n == "encryption_key" and allow_plaintext)]
+    missing = [name for name in wanted if not given[name]]
     if not missing:
         return given
-    from salur_cases.logging import get_logger  # noqa: PLC0415 - logging imports settings lazily
-
     log = get_logger(__name__)
     if db_path is None:
-        for name in missing:
-            given[name] = secrets.token_urlsafe(32)
+        generated = generate_key_set()
         log.warning(
             "generated keys for an in-memory database; they are lost at exit",
-            variables=[_KEY_VARIABLES[name] for name in missing],
+            variables=[KEY_VARIABLES[name] for name in missing],
         )
-        return given
+        return given | {name: generated[name] for name in missing}
     path = keys_file_for(db_path)
-    stored = _read_keys(path)
-    generated = [name for name in missing if not stored.get(name)]
-    if generated:
-        for name in generated:
-            stored[name] = secrets.token_urlsafe(32)
-        stored = _write_keys(path, stored, replace=path.exists())
+    try:
+        stored = read_keys_file(path)
+    except BadKey as error:
+        raise ConfigError(str(error)) from None
+    absent = [name for name in missing if not stored.get(name)]
+    if absent:
+        _refuse_new_keys(db_path, path, [KEY_VARIABLES[name] for name in absent], create=create)
+        if stored:  # a keys file from an older version that held fewer secrets: never rewrite it
+            raise KeysMissing(
+                f"the keys file {path} lacks {', '.join(KEY_VARIABLES[n] for n in absent)}: set them"
+            )
+        fresh = generate_key_set()
+        stored = write_keys_file(path, {name: fresh[name] for name in wanted if not given[name]})
         log.warning(
             "generated secret keys beside the SQLite database; keep that file, or set the variables",
-            variables=[_KEY_VARIABLES[name] for name in generated],
+            variables=[KEY_VARIABLES[name] for name in absent],
             keys_file=str(path),
         )
-    return {name: given[name] or stored[name] for name in given}
+    return {name: given[name] or stored.get(name, "") for name in KEY_VARIABLES}
 
 
-def _read_keys(path: Path) -> dict[str, str]:
+def _refuse_new_keys(db_path: Path, keys_file: Path, variables: list[str], *, create: bool) -> None:
+    """Keys are made only with a new database, and only by a command that may create it."""
+    if _holds_events(db_path):
+        raise KeysMissing(
+            f"the database {db_path} holds events but its keys are missing ({', '.join(variables)}): "
+            f"restore {keys_file} or set the variables; new keys would make its records unreadable"
+        )
+    if not create:
+        raise KeysMissing(
+            f"no keys for the database {db_path} ({', '.join(variables)}): check SALUR_DATABASE_URL, "
+            f"or restore {keys_file}"
+        )
+
+
+def _holds_events(db_path: Path) -> bool:
+    """Whether a SQLite file exists with at least one stored event (read-only, creates nothing)."""
+    if not db_path.is_file() or db_path.stat().st_size == 0:
+        return False
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the generated keys file {path}: set SALUR_ID_KEY") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"the generated keys file {path} is not a JSON object")
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
-
-
-def _write_keys(path: Path, keys: dict[str, str], *, replace: bool) -> dict[str, str]:
-    """Write ``keys`` with mode 0600; a concurrent first run that wins the race is re-read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            json.dump(keys, handle)
-        if replace:
-            tmp.replace(path)
-            return keys
-        try:
-            os.link(tmp, path)  # atomic create-if-absent: a concurrent first run keeps one set of keys
-        except FileExistsError:
-            winner = _read_keys(path)
-            if all(winner.get(name) for name in keys):
-                return winner
-            merged = keys | {k: v for k, v in winner.items() if v}
-            return _write_keys(path, merged, replace=True)
-        return keys
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        with contextlib.closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT 1 FROM stored_events LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 @functools.cache

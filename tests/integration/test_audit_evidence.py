@@ -209,7 +209,7 @@ def test_an_export_of_an_encrypted_store_verifies_without_reading_the_state(
 ) -> None:
     encrypted = {
         "SALUR_DATABASE_URL": _url(store_url),
-        "SALUR_ENCRYPTION_KEY": "4e" * 32,
+        "SALUR_ENCRYPTION_KEY": "bb799c389aa81dd4c6936e0fc9676c49385b291f778e5420d647a08ce86fdade",
         **env_keys,
     }
     rt = Runtime(load_settings(encrypted))

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from salur_cases.runtime import Runtime
     from tests.conftest import StoreTarget
 
-KEY = "6b" * 32
-"""An encryption secret: 32 bytes as 64 hex digits."""
+KEY = "49a61d8a272617ae070a1c2e5ace684c35183abc61f2b527a8aefde7e6ae4661"
+ANOTHER_KEY = "83dd1b96956b09a06dcff7464021778ca255fa6d38704633992222910a027d85"
 
 
 def personal_data() -> list[bytes]:
@@ -87,7 +87,7 @@ def test_another_key_cannot_read_the_events(store_url: StoreTarget, env_keys: di
     finally:
         writer.close()
 
-    stranger = runtime_for(store_url.url, store_url.schema, env_keys, SALUR_ENCRYPTION_KEY="7c" * 32)
+    stranger = runtime_for(store_url.url, store_url.schema, env_keys, SALUR_ENCRYPTION_KEY=ANOTHER_KEY)
     try:
         with pytest.raises(Exception):  # noqa: B017, PT011 - the cipher's own error, whichever it is
             stranger.app.household(no_kk_of(1))

@@ -31,7 +31,7 @@ from tests.builders import runtime_for
 from tests.conftest import StoreTarget
 
 SCALE = 0.01
-SECRET = "3c" * 32
+SECRET = "b7cd2d54f8a9e00cdae41b89190c36971e5edafecde9db8bbb0e4e83f673889e"
 _DIGITS = re.compile(rb"\d{16,}")
 
 

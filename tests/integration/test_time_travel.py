@@ -48,9 +48,9 @@ from tests.conftest import fresh_pg_schema
 
 DINSOS = Actor("officer", Role.DINSOS)
 KEYS = {
-    "SALUR_ID_KEY": "test-id-key-0123456789abcdef0123456789abcdef",
-    "SALUR_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789ab",
-    "SALUR_SIGNING_KEY": "5a" * 32,
+    "SALUR_ID_KEY": "6a6d52fc1a9e1eb62d1346ebec44cf9f3d6b78c450d30a6968a607622ab871cf",
+    "SALUR_SECRET_KEY": "033711f17a4e56759d12c3eedca9435d71e002ce0d5eb1b434ec2669c95b0fab",
+    "SALUR_SIGNING_KEY": "cc1dca7c518d23fea39fabe758a7f562ee401a1f46eb883aeb90a4771b828d39",
     "SALUR_ALLOW_PLAINTEXT": "1",
 }
 

@@ -23,8 +23,9 @@ def test_work_done_in_the_callers_process_keeps_the_largest_chunks() -> None:
     assert chunk_size(2500, 1000, 2) == 1000  # 3 chunks: too few to fork workers for
 
 
-def _app(*, postgres: bool) -> Any:
-    return SimpleNamespace(settings=SimpleNamespace(is_postgres=postgres), cores_taken=0)
+def _app(*, postgres: bool, workers: int | None = None) -> Any:
+    settings = SimpleNamespace(is_postgres=postgres, bulk_workers=workers)
+    return SimpleNamespace(settings=settings, cores_taken=0)
 
 
 def _leaving(app: Any, count: int) -> Any:
@@ -33,7 +34,6 @@ def _leaving(app: Any, count: int) -> Any:
 
 
 def test_bulk_workers_get_the_cores_not_taken_by_work_beside_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SALUR_BULK_WORKERS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     app = _app(postgres=True)
     assert worker_count(app) == 2
@@ -49,8 +49,7 @@ def test_bulk_workers_get_the_cores_not_taken_by_work_beside_them(monkeypatch: p
 
 
 def test_a_configured_number_of_bulk_workers_holds_beside_a_follower(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SALUR_BULK_WORKERS", "3")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    app = _app(postgres=True)
+    app = _app(postgres=True, workers=3)
     with _leaving(app, 1):
         assert worker_count(app) == 3

@@ -61,9 +61,8 @@ def _chunk(app: Any, start: int, chunk: Sequence[Any], actor: Actor, outcome: Bu
     outcome.accepted += len(chunk)
 
 
-def test_a_bulk_command_runs_its_chunks_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SALUR_BULK_WORKERS", "1")
-    app: Any = SimpleNamespace(settings=SimpleNamespace(is_postgres=False), cores_taken=0)
+def test_a_bulk_command_runs_its_chunks_with_the_collector_paused() -> None:
+    app: Any = SimpleNamespace(settings=SimpleNamespace(is_postgres=False, bulk_workers=1), cores_taken=0)
     outcome = BulkOutcome()
     _seen.clear()
     run_chunks(app, _chunk, [(0, [1, 2]), (2, [3])], Actor("dinsos.test", Role.DINSOS), outcome)

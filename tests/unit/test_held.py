@@ -29,3 +29,13 @@ def test_when_full_the_least_recently_saved_aggregates_go_first() -> None:
     held.hold([new])
 
     assert set(held.take([old.id, middle.id, new.id])) == {old.id, new.id}
+
+
+def test_resized_smaller_it_drops_the_least_recently_saved_at_once_and_holds_no_more() -> None:
+    held = HeldAggregates(maxsize=3)
+    old, middle, new, newest = Thing(), Thing(), Thing(), Thing()
+    held.hold([old, middle, new])
+    held.resize(1)
+    held.hold([newest])
+
+    assert held.take([old.id, middle.id, new.id, newest.id]) == {newest.id: newest}

@@ -144,8 +144,8 @@ def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_before_it_is_opened
     )
 
 
-def test_the_limits_are_read_from_the_environment_and_a_bad_one_is_named() -> None:
-    env = {"SALUR_DATABASE_URL": "sqlite:///:memory:", "SALUR_ID_KEY": "i" * 32, "SALUR_SECRET_KEY": "s" * 32}
+def test_the_limits_are_read_from_the_environment_and_a_bad_one_is_named(env_keys: dict[str, str]) -> None:
+    env = {"SALUR_DATABASE_URL": "sqlite:///:memory:", **env_keys}
     limits = Limits.of(
         load_settings({**env, "SALUR_IMPORT_MAX_ROWS": "1_000", "SALUR_IMPORT_MAX_BYTES": "4096"})
     )

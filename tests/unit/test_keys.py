@@ -1,11 +1,9 @@
-"""Keys derived with HKDF, values sealed with AES-GCM, and the secrets the settings accept."""
+"""Keys derived with HKDF, values sealed with AES-GCM, and the public keys that check signed heads."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -13,7 +11,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from salur_cases.settings import ConfigError, load_settings
 from salur_cases.store.keys import (
     EVENT_STORE,
     READ_MODELS,
@@ -88,37 +85,6 @@ def test_public_keys_are_read_as_pem_hex_or_base64() -> None:
         load_public_key("not a key")
 
 
-def test_postgresql_needs_an_encryption_secret_unless_plaintext_is_allowed_and_a_signing_key(
-    env_keys: dict[str, str],
-) -> None:
-    keys = {k: v for k, v in env_keys.items() if k != "SALUR_ALLOW_PLAINTEXT"}
-    url = {"SALUR_DATABASE_URL": "postgresql://127.0.0.1/test"}
-    with pytest.raises(ConfigError, match="SALUR_ENCRYPTION_KEY is required"):
-        load_settings({**url, **keys})
-    assert load_settings({**url, **keys, "SALUR_ALLOW_PLAINTEXT": "1"}).encryption_key is None
-    assert load_settings({**url, **keys, "SALUR_ENCRYPTION_KEY": "ab" * 32}).encryption_key == b"\xab" * 32
-    no_signing = {k: v for k, v in keys.items() if k != "SALUR_SIGNING_KEY"}
-    with pytest.raises(ConfigError, match="SALUR_SIGNING_KEY is required"):
-        load_settings({**url, **no_signing, "SALUR_ENCRYPTION_KEY": "ab" * 32})
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("SALUR_ENCRYPTION_KEY", "kunci-rahasia"),
-        ("SALUR_ENCRYPTION_KEY", "ab" * 16),
-        ("SALUR_SIGNING_KEY", "ab" * 33),
-        ("SALUR_SIGNING_KEY", "not hex"),
-    ],
-)
-def test_a_short_or_malformed_secret_is_refused_naming_its_variable(
-    env_keys: dict[str, str], variable: str, value: str
-) -> None:
-    env = {"SALUR_DATABASE_URL": "postgresql://127.0.0.1/test", **env_keys, variable: value}
-    with pytest.raises(ConfigError, match=variable):
-        load_settings(env)
-
-
 def test_the_event_cipher_reads_and_writes_the_librarys_aes_gcm_format() -> None:
     env = Environment(env={"CIPHER_KEY": event_store_key(SECRET)})
     ours, library = EventCipher(env), AESCipher(env)
@@ -126,15 +92,3 @@ def test_the_event_cipher_reads_and_writes_the_librarys_aes_gcm_format() -> None
     assert ours.decrypt(library.encrypt(b"payload")) == b"payload"
     with pytest.raises(ValueError, match="cipher"):
         ours.decrypt(ours.encrypt(b"payload")[:-1] + b"!")
-
-
-def test_a_new_sqlite_database_gets_both_secrets_an_older_one_only_a_signing_key(tmp_path: Path) -> None:
-    fresh = load_settings({"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/new.db"})
-    assert fresh.encryption_key is not None
-    assert fresh.signing_key is not None
-    older = tmp_path / "old.db.keys"
-    older.write_text(json.dumps({"id_key": "i" * 43, "secret_key": "s" * 43}), encoding="utf-8")
-    settings = load_settings({"SALUR_DATABASE_URL": f"sqlite:///{tmp_path}/old.db"})
-    assert settings.encryption_key is None  # its events were stored in clear
-    assert settings.signing_key is not None
-    assert "encryption_key" not in json.loads(older.read_text(encoding="utf-8"))

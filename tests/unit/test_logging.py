@@ -62,3 +62,19 @@ def test_mask_digits_keeps_first_and_last_four() -> None:
     assert mask_digits(f"a {NIK} b") == "a 3271********0002 b"
     assert mask_digits("12345") == "12345"
     assert mask_digits("1" * 20) == "1111" + "*" * 12 + "1111"
+
+
+def test_every_written_form_the_parsers_accept_is_masked() -> None:
+    spaced = " ".join(NIK[i : i + 4] for i in range(0, 16, 4))
+    assert mask_digits(f"no_kk {spaced}.") == "no_kk 3271********0002."
+    assert mask_digits(f"{NIK[:6]}\t{NIK[6:]}") == "3271********0002"
+    assert mask_digits("1234 5678 9012") == "1234 5678 9012"  # 12 digits: not an identifier
+
+
+def test_the_request_id_is_logged_as_the_client_got_it(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json")
+    request_id = f"req-{NIK}"
+    get_logger("salur_cases.test").info("request", request_id=request_id, path=f"/x/{NIK}")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["request_id"] == request_id
+    assert line["path"] == "/x/3271********0002"

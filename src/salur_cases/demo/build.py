@@ -75,18 +75,27 @@ class Story:
         self.s = scenario
         self.say = say
 
-    def run(self) -> None:
-        """Every step of DOMAIN.md's story, in order."""
-        self.programs()
-        self.population()
-        self.dtks()
-        self.city_lists()
-        self.province()
-        self.walikota_1()
-        self.kemensos_5()
-        self.self_registration()
-        self.walikota_2()
-        self.kemensos_6()
+    STEPS = (
+        "programs",
+        "population",
+        "dtks",
+        "city_lists",
+        "province",
+        "walikota_1",
+        "kemensos_5",
+        "self_registration",
+        "walikota_2",
+        "kemensos_6",
+    )
+    """The story's steps, in order (each a method)."""
+
+    def run(self, on_step: Callable[[int, str], None] | None = None) -> None:
+        """Every step of DOMAIN.md's story, in order; ``on_step(number, what)`` as each begins."""
+        for number, name in enumerate(self.STEPS, 1):
+            step = getattr(self, name)
+            if on_step is not None:
+                on_step(number, (step.__doc__ or name).split("\n")[0])
+            step()
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -421,17 +430,33 @@ class Story:
             self._pay("pos-bst-tahap-6", "BST_KEMENSOS", 6, 600_000, _d(6, 15), "POS", tahap_6)
 
 
-def build(runtime: Runtime, scale: float = 1.0, seed: int = 2020, say: Say = print) -> Scenario:
-    """Generate the scenario and replay it into the runtime's (new, migrated) database."""
+def build(
+    runtime: Runtime,
+    scale: float = 1.0,
+    seed: int = 2020,
+    say: Say = print,
+    on_plan: Callable[[Scenario], None] | None = None,
+    on_step: Callable[[int, str], None] | None = None,
+) -> Scenario:
+    """Generate the scenario and replay it into the runtime's (new, migrated) database.
+
+    ``on_plan`` sees the scenario before it is written; ``on_step`` is told as each step begins.
+    """
     with collector_paused():  # never collected: imports leave no garbage cycles (`intake.rows.Sheet`)
         scenario = plan(scale, seed)
         gc.freeze()  # the scenario lives to the end: never walked by the collector
-        Story(runtime, scenario, say).run()
+        if on_plan is not None:
+            on_plan(scenario)
+        Story(runtime, scenario, say).run(on_step)
     return scenario
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    """`salur demo`: migrate, build, print the program table (exit 1 if it differs from the intended one)."""
+    """`salur demo`: migrate, build, print the program table (exit 1 if it differs from the intended one).
+
+    With `--serve` the server answers at once: the console shows the build's progress and the data
+    routes answer 503 until the city is ready (`salur_cases.demo.first_run`).
+    """
 
     if args.scale <= 0:
         raise InvalidCommand("--scale", "must be more than 0")
@@ -440,34 +465,51 @@ def demo_command(args: argparse.Namespace) -> int:
         upgrade(runtime)
         if runtime.app.recorder.max_notification_id():
             raise InvalidCommand("database", "already holds events: the demo builds into a new database")
-        started = time.perf_counter()
         print(f"Kota Bogor 2020 at scale {args.scale} (seed {args.seed})")
-        with following(runtime.settings) as cores, runtime.app.leaving_cores(cores):
-            scenario = build(runtime, args.scale, args.seed)
-        events = runtime.app.recorder.max_notification_id() or 0
-        written = time.perf_counter() - started
-        catch_up(runtime)
-        table = program_table(runtime)
-        print()
-        print(render_table(table))
-        differences = compare(table, scenario.intended)
-        elapsed = time.perf_counter() - started
-        print(f"\n{events} events written in {written:.1f} s; projections caught up; total {elapsed:.1f} s")
-        if differences:
-            print("the program table differs from the scenario's intended counts: " + "; ".join(differences))
-        else:
-            print(f"the program table equals Table 2 at scale {args.scale} (each row round(count x scale))")
         if args.serve:
-            _serve(runtime, args.host, args.port)
-        return 1 if differences else 0
+            return _serve_while_building(runtime, args)
+        return build_and_report(runtime, args.scale, args.seed)
     finally:
         runtime.close()
 
 
-def _serve(runtime: Runtime, host: str, port: int) -> None:
+def build_and_report(
+    runtime: Runtime,
+    scale: float,
+    seed: int,
+    on_plan: Callable[[Scenario], None] | None = None,
+    on_step: Callable[[int, str], None] | None = None,
+) -> int:
+    """Build the city, bring the read models up to date, print the program table; 1 when it differs."""
+    started = time.perf_counter()
+    with following(runtime.settings) as cores, runtime.app.leaving_cores(cores):
+        scenario = build(runtime, scale, seed, on_plan=on_plan, on_step=on_step)
+    events = runtime.app.recorder.max_notification_id() or 0
+    written = time.perf_counter() - started
+    catch_up(runtime)
+    table = program_table(runtime)
+    print()
+    print(render_table(table))
+    differences = compare(table, scenario.intended)
+    elapsed = time.perf_counter() - started
+    print(f"\n{events} events written in {written:.1f} s; projections caught up; total {elapsed:.1f} s")
+    if differences:
+        print("the program table differs from the scenario's intended counts: " + "; ".join(differences))
+    else:
+        print(f"the program table equals Table 2 at scale {scale} (each row round(count x scale))")
+    return 1 if differences else 0
+
+
+def _serve_while_building(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
-        from salur_cases.api.server import serve  # noqa: PLC0415 - the API is optional for the demo
+        from salur_cases.demo.first_run import serve_while_building  # noqa: PLC0415 - the API loads only to serve
     except ImportError:
-        print("the HTTP API is not available in this installation (salur_cases.api.server)", file=sys.stderr)
-        return
-    serve(runtime, host, port)
+        print("the HTTP API is not available in this installation (salur_cases.api)", file=sys.stderr)
+        return build_and_report(runtime, args.scale, args.seed)
+    return serve_while_building(
+        runtime,
+        len(Story.STEPS),
+        lambda on_plan, on_step: build_and_report(runtime, args.scale, args.seed, on_plan, on_step),
+        args.host,
+        args.port,
+    )

@@ -43,9 +43,8 @@ MIN_CHUNKS = 4
 def worker_count(app: SalurApplication) -> int:
     """SALUR_BULK_WORKERS, else on PostgreSQL one per core not taken (at most 4); 1 on SQLite, whose
     writes are serialised anyway."""
-    configured = os.environ.get("SALUR_BULK_WORKERS", "").strip()
-    if configured.isdigit():
-        return max(1, int(configured))
+    if app.settings.bulk_workers is not None:
+        return app.settings.bulk_workers
     if not app.settings.is_postgres:
         return 1
     return max(1, min(4, (os.cpu_count() or 1) - app.cores_taken))

@@ -9,11 +9,8 @@ link is read, so writers in other processes serialise too.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -27,7 +24,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from eventsourcing.persistence import StoredEvent
-    from eventsourcing.utils import Environment, EnvType
 
 MAX_VARIABLES = 500
 """Bound on ``?`` parameters per statement, well under SQLite's default limit."""
@@ -225,28 +221,10 @@ class ChainedSQLiteProcessRecorder(es_sqlite.SQLiteProcessRecorder, ChainedSQLit
 
 
 class ChainedSQLiteFactory(es_sqlite.SQLiteFactory):
-    """eventsourcing's SQLite factory with the chained recorders; a new database file is private."""
+    """eventsourcing's SQLite factory with the chained recorders."""
 
     application_recorder_class = ChainedSQLiteApplicationRecorder
     process_recorder_class = ChainedSQLiteProcessRecorder
-
-    def __init__(self, env: Environment | EnvType | None) -> None:
-        super().__init__(env)  # opens no connection yet
-        create_private(self.env.get(self.SQLITE_DBNAME) or ":memory:")
-
-
-def create_private(name: str) -> None:
-    """Create the database file `name` readable and writable by its owner only (0600), unless it exists.
-
-    SQLite creates the `-wal` and `-shm` files beside it with the database file's permissions. In-memory
-    and URI names (`:memory:`, `file:...`) are left alone.
-    """
-    if name == ":memory:" or name.startswith("file:"):
-        return
-    path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 Factory = ChainedSQLiteFactory
