@@ -15,6 +15,7 @@ from salur_cases.api.problems import problem_responses
 from salur_cases.commands import parse_no_kk
 from salur_cases.domain.vocabulary import BudgetSource, Role
 from salur_cases.fields import EXAMPLE_NO_KK, NO_KK_PATTERN, REQUIRED_TEXT
+from salur_cases.identifiers import NoKK
 from salur_cases.projections.audit.findings import CODES
 from salur_cases.projections.schemas import (
     AnomalyPage,
@@ -24,6 +25,7 @@ from salur_cases.projections.schemas import (
     PaymentPage,
     VerifyRead,
 )
+from salur_cases.store.keys import signing_key
 
 ANOMALY_CODES_PATTERN = "^(?:{0})(?:,(?:{0}))*$".format("|".join(CODES))
 """One anomaly code or several, comma-separated."""
@@ -201,14 +203,21 @@ def audit_payments(
             "checked": 812345,
             "head": {"position": 812345, "hash": "ab12" + "0" * 60},
             "first_broken": None,
+            "signatures": 813,
         }
     },
 )
-def audit_verify(ctx: Ctx) -> VerifyRead:
-    """Whether every stored event still hashes into the chain; the head to remember outside."""
+def audit_verify(ctx: Ctx, principal: Caller) -> VerifyRead:
+    """Whether every stored event still hashes into the chain and is covered by a signed head; the head
+    to remember outside. A break names its household's No. KK in full to inspectors only."""
     from salur_cases.projections.audit.verification import verify  # noqa: PLC0415
 
-    return verify(ctx.runtime)
+    seed = ctx.runtime.settings.signing_key
+    result = verify(ctx.runtime, public_key=signing_key(seed).public_key() if seed else None)
+    broken = result.first_broken
+    if broken is not None and broken.household and principal.role is not Role.INSPECTOR:
+        broken.household = NoKK(broken.household).masked()
+    return result
 
 
 @get(

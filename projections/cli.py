@@ -22,7 +22,13 @@ from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.projections.explain import explain
 from salur_cases.projections.letter import letter
 from salur_cases.projections.narration import event_sentence
-from salur_cases.projections.queries import household_events, household_read, lookup_nik, program_names
+from salur_cases.projections.queries import (
+    household_events,
+    household_id,
+    household_read,
+    lookup_nik,
+    program_names,
+)
 from salur_cases.projections.runner import catch_up, rebuild, run_forever, status
 from salur_cases.projections.texts import payment_line
 from salur_cases.runtime import Runtime
@@ -51,8 +57,9 @@ def resolve_no_kk(runtime: Runtime, identifier: str) -> str:
     if no_kk is None and nik is None:
         raise InvalidCommand("identifier", "must be a NIK or a No. KK (16 digits)")
     if no_kk is not None:
+        hid = household_id(runtime, no_kk)  # the No. KK column is sealed: found by the keyed id
         with runtime.engine.connect() as conn:
-            if conn.execute(select(t.household.c.no_kk).where(t.household.c.no_kk == no_kk)).first():
+            if conn.execute(select(t.household.c.version).where(t.household.c.household_id == hid)).first():
                 return no_kk
     found = lookup_nik(runtime, nik) if nik is not None else None
     if found is None:

@@ -8,9 +8,9 @@ in commit order, and the changed rows are written back in bulk: no round trip pe
 Speed matters here (a rebuild replays millions of events), so the hot path avoids per-event
 objects and per-row SQL:
 - Event state is decoded straight from the stored msgspec JSON (`salur_cases.store.transcoder`'s
-  tagged format) into the event's payload Struct (`salur_cases.domain.payloads`, found by its topic),
-  which the fold reads by attribute, and the JSON the timeline keeps; only with a cipher or a
-  compressor configured does it go through the application's mapper.
+  tagged format; decrypted first when encrypted at rest) into the event's payload Struct
+  (`salur_cases.domain.payloads`, found by its topic), which the fold reads by attribute, and the JSON
+  the timeline keeps; only with a compressor configured does it go through the application's mapper.
 - PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
   COPYed straight in, in the binary format (typed values: no text to format here or to parse in
   the server); rows that may exist are COPYed into a temporary staging table and upserted
@@ -44,7 +44,7 @@ from salur_cases.store.transcoder import MsgspecTranscoder
 from salur_cases.tables.bulk import Row, insert_rows, select_in, update_rows, upsert
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Mapper, Notification
+    from eventsourcing.persistence import Cipher, Mapper, Notification
 
 NEVER = date(9999, 12, 31)
 
@@ -149,12 +149,13 @@ def effective_on(payload: Payload) -> date | None:
     return effective if isinstance(effective, date) else None
 
 
-def _decode_state(notification: Notification) -> Decoded | None:
-    """Decode the tagged msgspec JSON of a notification (None: an upcast is due, use the mapper).
+def _decode_state(notification: Notification, cipher: Cipher | None) -> Decoded | None:
+    """Decode the tagged msgspec JSON of a notification, decrypted first when there is a cipher (None:
+    an upcast is due, use the mapper).
 
     The tags become their text, which is what the timeline shows; msgspec parses the dates and times
     from it into the payload."""
-    state = _STATE.decode(notification.state)
+    state = _STATE.decode(cipher.decrypt(notification.state) if cipher else notification.state)
     if "class_version" in state:
         return None
     recorded_at = datetime.fromisoformat(state.pop("timestamp")["_data_"])
@@ -203,15 +204,12 @@ def _decode_mapped(notification: Notification, mapper: Mapper[Any]) -> Decoded:
 
 
 def decode(notifications: Sequence[Notification], mapper: Mapper[Any]) -> list[Decoded]:
-    """Decode a batch: straight from the stored JSON when it is plain (no cipher, no compressor)."""
-    plain = (
-        mapper.cipher is None
-        and mapper.compressor is None
-        and isinstance(mapper.transcoder, MsgspecTranscoder)
-    )
+    """Decode a batch: straight from the stored (decrypted) JSON when it is msgspec's, uncompressed."""
+    plain = mapper.compressor is None and isinstance(mapper.transcoder, MsgspecTranscoder)
+    cipher = mapper.cipher
     out: list[Decoded] = []
     for n in notifications:
-        decoded = _decode_state(n) if plain else None
+        decoded = _decode_state(n, cipher) if plain else None
         out.append(decoded or _decode_mapped(n, mapper))
     return out
 

@@ -36,7 +36,6 @@ from salur_cases.projections.runner import catch_up
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
 from salur_cases.sheets import SafeCsvWriter, text_cell
-from salur_cases.tables import population_extract as px
 
 GROUP_ORDER = {"DTKS": 0, "NON_DTKS": 1}
 
@@ -299,14 +298,18 @@ def _nik_near_misses(
             hashes.setdefault(keyed_hex(key, "nik", variant), []).append(i)
     found: list[Suggestion] = []
     keys = list(hashes)
+    px = t.population_extract
     with runtime.reader.connect() as conn:
         for start in range(0, len(keys), 500):
-            rows = conn.execute(select(px).where(px.c.nik_hash.in_(keys[start : start + 500]))).all()
-            for row in rows:
-                for i in hashes[row.nik_hash]:
+            rows = conn.execute(
+                select(px.c.nik_hash, px.c.record).where(px.c.nik_hash.in_(keys[start : start + 500]))
+            ).all()
+            for nik_hash, record in rows:  # the record opened from its sealed column
+                for i in hashes[nik_hash]:
                     no_kk, padan, index, member = members[i]
-                    same_person = fold_name(row.name) == fold_name(member.name) and (
-                        member.birth_date is not None and row.birth_date == member.birth_date
+                    born = member.birth_date.isoformat() if member.birth_date is not None else None
+                    same_person = fold_name(record["name"]) == fold_name(member.name) and (
+                        born is not None and record["birth_date"] == born
                     )
                     if same_person:
                         found.append(
@@ -316,9 +319,9 @@ def _nik_near_misses(
                                 "NIK_ONE_DIGIT",
                                 padan,
                                 Nik(member.nik).masked(),
-                                Nik(row.nik).masked(),
+                                Nik(record["nik"]).masked(),
                                 member.name,
-                                row.name,
+                                record["name"],
                                 1.0,
                                 f"correct members[{index}].nik: one digit differs from a population record "
                                 "with the same name and birth date",

@@ -331,10 +331,16 @@ class PaymentPage(Struct):
 
 
 class BrokenLink(Struct):
-    """Where the chain first breaks, and why."""
+    """Where the chain first breaks, why, and what the event there concerns (as far as known)."""
 
     position: int
     reason: str
+    household: str | None = None
+    """The household's No. KK (masked unless the role may read households)."""
+    program: str | None = None
+    tahap: int | None = None
+    type: str | None = None
+    recorded_at: str | None = None
 
 
 class VerifyRead(Struct):
@@ -345,6 +351,8 @@ class VerifyRead(Struct):
     head: ChainHead
     first_broken: BrokenLink | None
     rosters: int = 0
+    signatures: int | None = None
+    """Signed chain heads found valid (None: no public key to check them with)."""
 
 
 class PublicStatusRead(Struct):

@@ -13,6 +13,8 @@ import pytest
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
 _POSTGRES_FIXTURES = frozenset({"postgres_url", "pg_target"})
+TEST_SIGNING_KEY = "cc1dca7c518d23fea39fabe758a7f562ee401a1f46eb883aeb90a4771b828d39"
+"""An Ed25519 seed for the tests (64 hex digits): chain heads are signed as in production."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def env_keys() -> dict[str, str]:
     return {
         "SALUR_ID_KEY": "6a6d52fc1a9e1eb62d1346ebec44cf9f3d6b78c450d30a6968a607622ab871cf",
         "SALUR_SECRET_KEY": "033711f17a4e56759d12c3eedca9435d71e002ce0d5eb1b434ec2669c95b0fab",
-        "SALUR_SIGNING_KEY": "cc1dca7c518d23fea39fabe758a7f562ee401a1f46eb883aeb90a4771b828d39",
+        "SALUR_SIGNING_KEY": TEST_SIGNING_KEY,
         "SALUR_ALLOW_PLAINTEXT": "1",
     }
 

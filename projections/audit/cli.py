@@ -28,9 +28,14 @@ from salur_cases.projections.audit.verification import verify
 from salur_cases.projections.runner import catch_up as bring_up_to_date
 from salur_cases.runtime import Runtime
 from salur_cases.settings import get_settings
+from salur_cases.store.keys import UnusableKey, load_public_key, public_key_hex, signing_key
 
 if TYPE_CHECKING:
     import argparse
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from salur_cases.projections.schemas import BrokenLink
 
 EXIT_OK, EXIT_FAILED = 0, 1
 ANOMALY_COLUMNS = ("code", "severity", "no_kk", "program", "tahap", "amount_idr", "evidence", "detail")
@@ -130,10 +135,14 @@ def payments_command(args: argparse.Namespace) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    """`salur audit verify [--head POSITION:HASH]`: exit 0 intact, 1 naming the first broken position."""
-    runtime = _runtime(catch_up=False)
+    """`salur audit verify [--head POSITION:HASH] [--public-key FILE]`: exit 0 intact, 1 naming the first
+    broken position and what it concerns."""
+    key = _public_key(args.public_key)
+    runtime = _runtime(catch_up=False)  # a tampered store may not even project: read it as it is
     try:
-        result = verify(runtime, args.head)
+        if key is None and runtime.settings.signing_key:
+            key = signing_key(runtime.settings.signing_key).public_key()
+        result = verify(runtime, args.head, key)
     finally:
         runtime.close()
     head, broken = result.head, result.first_broken
@@ -141,9 +150,37 @@ def verify_command(args: argparse.Namespace) -> int:
         print(f"chain intact: {result.checked} events and {result.rosters} certified rosters verified")
     else:
         print(f"chain BROKEN at position {broken.position}: {broken.reason}")
+        print(f"  {_concerning(broken)}")
         print(f"{result.checked} events verified before it")
+    if result.signatures is None:
+        print("signatures not checked (give --public-key FILE)")
+    else:
+        print(f"{result.signatures} signed heads verified with public key {public_key_hex(key)}")  # type: ignore[arg-type]
     print(f"head {head.position}:{head.hash}")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _public_key(path: str | None) -> Ed25519PublicKey | None:
+    if path is None:
+        return None
+    try:
+        return load_public_key(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InvalidCommand("--public-key", f"cannot read {path}: {error.strerror}") from None
+    except UnusableKey as error:
+        raise InvalidCommand("--public-key", str(error)) from None
+
+
+def _concerning(broken: BrokenLink) -> str:
+    """What a broken position concerns, in one line (the No. KK in full: the operator's own terminal)."""
+    parts = [
+        f"household {broken.household}" if broken.household else None,
+        f"program {broken.program}" if broken.program else None,
+        f"tahap {broken.tahap}" if broken.tahap else None,
+        broken.type,
+        f"recorded {broken.recorded_at}" if broken.recorded_at else None,
+    ]
+    return ", ".join(p for p in parts if p) or "an event the read models never saw"
 
 
 def export_command(args: argparse.Namespace) -> int:

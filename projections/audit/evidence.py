@@ -11,6 +11,9 @@ event for reading (the shape of `/events`). Read from the event store only.
 - One tahap: the program's definition and every Program event of that tahap (openings, every seat
   commitment, certification), and every household event naming it: assignments, left-outs and
   payments in it, and removals, reinstatements and transfers from it or an earlier tahap.
+
+Either holds the first signed chain head (`salur:notary.HeadSigned`) that covers its last event, or
+while none does yet, the latest: `verify_offline.py --public-key FILE` checks its signature.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program
 from salur_cases.eventlog import record_of
 from salur_cases.projections.audit.links import KEYS_PER_QUERY, Link, links_at, links_of, stream_chain
+from salur_cases.store.signing import NOTARY_ID
 
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
@@ -64,7 +68,8 @@ def evidence_lines(
         raise InvalidCommand(
             "program" if tahap is not None else "tahap", "give a No. KK, or a program and a tahap"
         )
-    return _lines(app, sorted(positions))
+    covering = _covering_head(app, max(positions, default=0))
+    return _lines(app, sorted(positions | covering))
 
 
 def _lines(app: SalurApplication, positions: list[int]) -> Iterator[str]:
@@ -161,6 +166,16 @@ def _tahap_positions(app: SalurApplication, code: str, number: int) -> set[int]:
         if wanted:
             positions.add(position)
     return positions
+
+
+def _covering_head(app: SalurApplication, last: int) -> set[int]:
+    """The position of the first signed head that signs `last` or a later position; while none does
+    yet (the next checkpoint is still to come), the latest one."""
+    heads = links_of(app.recorder, [NOTARY_ID])
+    for link in heads:
+        if link.position > last and _decode(app, link).position >= last:  # type: ignore[attr-defined]
+            return {link.position}
+    return {heads[-1].position} if heads else set()
 
 
 def _of_tahap(event: Any, number: int) -> bool:

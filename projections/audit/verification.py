@@ -6,8 +6,13 @@ follow the previous one's, so an edited, deleted, inserted or reordered row brea
 way, the Program events that fix a roster are decoded: each certified tahap's roster is recomputed
 from the `SeatsCommitted` events before its certification and compared with the certified
 `roster_hash`, and the chain head a certification embeds must still be the store's hash at that
-position. A remembered head (`POSITION:HASH`) is checked the same way; it is what detects a store
-cut short (the chain's one blind spot: rows cut off its end leave a shorter valid chain).
+position; every payment must cite the roster certified for its tahap before it (or none, before a
+certification). A remembered head (`POSITION:HASH`) is checked the same way; it is what detects a
+store cut short (the chain's one blind spot: rows cut off its end leave a shorter valid chain).
+
+With a public key, every signed head is checked too (`salur_cases.projections.audit.signatures`):
+that is what catches a database writer who rewrites rows and recomputes the chain. The first broken
+position is described by what it concerns: the household, the program and tahap, the recorded time.
 """
 
 from __future__ import annotations
@@ -19,15 +24,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import StoredEvent
 
 from salur_cases.domain.errors import InvalidCommand
+from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program, roster_hash
+from salur_cases.projections.audit.broken import concerning
 from salur_cases.projections.audit.links import stream_chain
+from salur_cases.projections.audit.signatures import coverage, decoded_heads
 from salur_cases.projections.schemas import BrokenLink, ChainHead, VerifyRead
 from salur_cases.store.chain import GENESIS
+from salur_cases.store.signing import HEAD_SIGNED
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from salur_cases.application import SalurApplication
     from salur_cases.runtime import Runtime
 
@@ -37,6 +49,16 @@ _HEAD = re.compile(r"^\s*(\d+):([0-9a-fA-F]{64})\s*$")
 _ROSTER_TOPICS = frozenset(
     {Program.Defined.TOPIC, Program.SeatsCommitted.TOPIC, Program.TahapCertified.TOPIC}
 )
+_PAYMENT = Household.PaymentRecorded.TOPIC
+_WATCHED = _ROSTER_TOPICS | {_PAYMENT, HEAD_SIGNED}
+
+
+class _Cite(msgspec.Struct):
+    """What a payment says of the roster it was paid from."""
+
+    program: str
+    tahap: int
+    roster_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,8 @@ class _Rosters:
     seats: dict[tuple[UUID, int], list[str]] = field(default_factory=dict)
     anchors: list[tuple[int, Head]] = field(default_factory=list)
     certified: int = 0
+    hashes: dict[tuple[str, int], str] = field(default_factory=dict)
+    """The roster hash certified for each (program code, tahap) so far."""
 
     def see(self, position: int, originator_id: UUID, version: int, topic: str, state: bytes) -> str | None:
         """Fold one Program row; a reason when a certified roster disagrees with its seats."""
@@ -88,17 +112,38 @@ class _Rosters:
             anchor = event.chain_head or {}
             if int(anchor.get("position") or 0) > 0:
                 self.anchors.append((position, Head(int(anchor["position"]), str(anchor.get("hash", "")))))
+            self.hashes[(self.codes.get(originator_id, ""), event.tahap)] = event.roster_hash
         return None
 
+    def cites(self, state: bytes) -> str | None:
+        """A reason when a payment does not cite the roster certified for its tahap before it."""
+        cipher = self.app.mapper.cipher
+        try:
+            cite = msgspec.json.decode(cipher.decrypt(state) if cipher else state, type=_Cite)
+        except (msgspec.DecodeError, ValueError):  # msgspec's ValidationError is a ValueError
+            return "the payment's stored state cannot be read"
+        certified = self.hashes.get((cite.program, cite.tahap))
+        if cite.roster_hash == certified:
+            return None
+        name = f"{cite.program} tahap {cite.tahap}"
+        if certified is None:
+            return f"the payment cites a roster of {name}, which was not certified before it"
+        return f"the payment does not cite the certified roster of {name}"
 
-def verify(runtime: Runtime, head: str | None = None) -> VerifyRead:
-    """Recompute the chain and every certified roster.
+
+
+def verify(
+    runtime: Runtime, head: str | None = None, public_key: Ed25519PublicKey | None = None
+) -> VerifyRead:
+    """Recompute the chain and every certified roster; with `public_key`, check every signed head.
 
     Returns `ok`, `checked` (rows whose hash was recomputed and found right), `rosters` (certified
-    rosters checked), `head` (`position` and `hash` of the last row verified, which is the store's last
-    row in the snapshot read; when broken, the store's last row as stored) and `first_broken`
-    (`position`, `reason`) or None. The argument `head` is a remembered `POSITION:HASH`: another hash
-    at that position, or a store that ends before it, is a break.
+    rosters checked), `signatures` (signed heads found valid; None without a public key), `head`
+    (`position` and `hash` of the last row verified, which is the store's last row in the snapshot
+    read; when broken, the store's last row as stored) and `first_broken` or None: its `position`,
+    `reason`, and what it concerns (`household`, `program`, `tahap`, `type`, `recorded_at`). The
+    argument `head` is a remembered `POSITION:HASH`: another hash at that position, or a store that
+    ends before it, is a break.
     """
     remembered = parse_head(head) if head else None
     app = runtime.app
@@ -106,6 +151,7 @@ def verify(runtime: Runtime, head: str | None = None) -> VerifyRead:
     broken: tuple[int, str] | None = None
     prev, expected = GENESIS, 1
     topics: dict[str, bytes] = {}
+    heads: list[tuple[int, StoredEvent]] = []
     sha256, pack = hashlib.sha256, _FIXED.pack
     for position, oid, version, topic, state, stored in stream_chain(app.recorder):
         if position != expected:
@@ -118,8 +164,8 @@ def verify(runtime: Runtime, head: str | None = None) -> VerifyRead:
         if digest != stored:
             broken = (position, "the row's hash does not match its contents and the previous row's hash")
             break
-        if topic in _ROSTER_TOPICS:
-            reason = rosters.see(position, UUID(bytes=oid), version, topic, state)
+        if topic in _WATCHED:
+            reason = _watched(rosters, heads, position, UUID(bytes=oid), version, topic, state)
             if reason is not None:
                 broken = (position, reason)
                 break
@@ -130,14 +176,37 @@ def verify(runtime: Runtime, head: str | None = None) -> VerifyRead:
     checked = expected - 1
     if broken is None:
         broken = _anchors_broken(app, rosters, checked, remembered)
+    signatures = None
+    if public_key is not None and broken is None:
+        covered = coverage(app, decoded_heads(app, heads), checked, public_key)
+        signatures, broken = covered.signatures, covered.first_uncovered
     head_now = Head(checked, prev.hex()) if broken is None else store_head(app)
     return VerifyRead(
         ok=broken is None,
         checked=checked,
         head=ChainHead(head_now.position, head_now.hash),
-        first_broken=BrokenLink(*broken) if broken else None,
+        first_broken=BrokenLink(*broken, **concerning(runtime, broken[0])) if broken else None,
         rosters=rosters.certified,
+        signatures=signatures,
     )
+
+
+def _watched(
+    rosters: _Rosters,
+    heads: list[tuple[int, StoredEvent]],
+    position: int,
+    originator_id: UUID,
+    version: int,
+    topic: str,
+    state: bytes,
+) -> str | None:
+    """Fold a row the checks need: roster events, payments, signed heads (kept for the end)."""
+    if topic == _PAYMENT:
+        return rosters.cites(state)
+    if topic == HEAD_SIGNED:
+        heads.append((position, StoredEvent(originator_id, version, topic, state)))
+        return None
+    return rosters.see(position, originator_id, version, topic, state)
 
 
 def store_head(app: SalurApplication) -> Head:

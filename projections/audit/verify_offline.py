@@ -3,6 +3,7 @@
 Usage::
 
     python verify_offline.py evidence.jsonl      # or "-" for standard input
+    python verify_offline.py --public-key salur-signing.pub evidence.jsonl
 
 An export (`salur audit export NO_KK` or `--program CODE --tahap N`, or `GET /api/v1/audit/evidence`)
 has one JSON object per line: `position`, `originator_id`, `originator_version`, `topic`, `state`
@@ -22,8 +23,18 @@ line this script checks that
    id derived from the aggregate and version, and, unless the state is encrypted at rest, the same
    recorder, role, recorded time and data.
 
+With `--public-key FILE` (the Ed25519 public key the ledger published: PEM, 64 hex digits or base64
+of its 32 bytes), every signed chain head in the export (topic `salur:notary.HeadSigned`) is checked
+too: its `signature` must be that key's Ed25519 signature over
+
+    b"salur-cases chain head v1\x00" + position (8 bytes, big-endian) + hash (32 bytes)
+
+of the `position` and `hash` it names, and where the export holds the line at that position, that
+line's `chain_hash` must be the signed hash. Checking signatures needs the `cryptography` package
+(Python's standard library has no Ed25519); everything else needs nothing but Python.
+
 A line's `chain_hash` is the store's own: compare the last one with the head `salur audit verify`
-printed (or a certified roster's `chain_head`) to tie the export to the whole chain.
+printed (or a certified roster's `chain_head`, or a signed head) to tie the export to the whole chain.
 Exit status: 0 when every line verifies, 1 when any does not (each failure is printed), 2 on bad usage.
 """
 
@@ -38,6 +49,8 @@ import uuid
 from typing import Any
 
 GENESIS = bytes(32)
+HEAD_SIGNED = "salur:notary.HeadSigned"
+HEAD_MESSAGE = b"salur-cases chain head v1\x00"
 EVENT_NAMESPACE = uuid.UUID("0b1f3d2e-8c4a-4f6e-9d27-5a1c3e7b9f40")
 """Event ids are uuid5(EVENT_NAMESPACE, "<originator_id>/<originator_version>")."""
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "role"}
@@ -159,27 +172,103 @@ def verify_lines(lines: list[str]) -> tuple[int, int, list[str]]:
     return verified, readable, failures
 
 
+def check_heads(lines: list[str], public_key_text: str) -> tuple[int, list[str]]:
+    """Check every signed head among the lines; return (heads verified, failures)."""
+    verify = _ed25519_verifier(public_key_text)
+    chain = {}
+    heads = []
+    for text in lines:
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+            chain[int(record["position"])] = record["chain_hash"]
+            if record.get("topic") == HEAD_SIGNED:
+                heads.append((int(record["position"]), record["event"]["data"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # reported by verify_lines
+    failures = []
+    for at, head in heads:
+        try:
+            position, digest = int(head["position"]), bytes.fromhex(head["hash"])
+            valid = verify(
+                bytes.fromhex(head["signature"]), HEAD_MESSAGE + position.to_bytes(8, "big") + digest
+            )
+        except (KeyError, TypeError, ValueError):
+            valid = False
+        if not valid:
+            failures.append(f"the head signed at position {at} does not hold for this public key")
+        elif position in chain and chain[position] != head["hash"]:
+            failures.append(f"the head signed at position {at} names another hash at position {position}")
+    return len(heads) - len(failures), failures
+
+
+def _ed25519_verifier(text: str) -> Any:
+    """A function (signature, message) -> bool for the public key in `text`."""
+    import base64 as b64  # noqa: PLC0415 - kept beside the one optional import below
+
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415 - only signatures need it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key  # noqa: PLC0415
+
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key: Any = load_pem_public_key(text.encode("ascii"))
+    else:
+        raw = bytes.fromhex(text) if len(text) == 64 else b64.b64decode(text, validate=True)  # noqa: PLR2004
+        key = Ed25519PublicKey.from_public_bytes(raw)
+
+    def verify(signature: bytes, message: bytes) -> bool:
+        try:
+            key.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
+def _read(path: str) -> str | None:
+    """A file's text ("-": standard input), or None after saying why it cannot be read."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:  # noqa: PTH123 - stays runnable on its own
+            return handle.read()
+    except OSError as error:
+        print(f"cannot read {path}: {error.strerror}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str]) -> int:
-    """Verify the file named in `argv` and print the outcome."""
+    """Verify the file named in `argv` (after an optional `--public-key FILE`) and print the outcome."""
+    key_path = None
+    if len(argv) == 3 and argv[0] == "--public-key":  # noqa: PLR2004
+        key_path, argv = argv[1], argv[2:]
     if len(argv) != 1 or argv[0] in {"-h", "--help"}:
         print(__doc__)
         return 2
-    try:
-        if argv[0] == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            with open(argv[0], encoding="utf-8") as handle:  # noqa: PTH123 - stays runnable on its own
-                lines = handle.read().splitlines()
-    except OSError as error:
-        print(f"cannot read {argv[0]}: {error.strerror}", file=sys.stderr)
+    text, public_key = _read(argv[0]), _read(key_path) if key_path else ""
+    if text is None or public_key is None:
         return 2
+    lines = text.splitlines()
     verified, readable, failures = verify_lines(lines)
+    signed = None
+    if key_path:
+        try:
+            signed, head_failures = check_heads(lines, public_key)
+        except (ImportError, ValueError) as error:
+            print(f"cannot check signatures: {error} (they need the cryptography package)", file=sys.stderr)
+            return 2
+        failures += head_failures
     for failure in failures:
         print(f"FAILED {failure}")
     if failures or not verified:
         print(f"NOT VERIFIED: {len(failures)} of {verified + len(failures)} lines fail")
         return 1
     print(f"OK: {verified} lines verified ({readable} with readable contents compared)")
+    if signed is not None:
+        print(f"{signed} signed chain heads verified with the public key")
     return 0
 
 

@@ -8,9 +8,7 @@ in `salur_cases.processes`, one module per process of the domain.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Protocol, cast
@@ -29,6 +27,8 @@ from salur_cases.held import HeldAggregates
 from salur_cases.identifiers import keyed_uuid
 from salur_cases.settings import Settings
 from salur_cases.store import ChainedRecorder, eventsourcing_env
+from salur_cases.store.keys import EVENT_CIPHER_TOPIC, event_store_key
+from salur_cases.store.signing import HeadSigner
 from salur_cases.store.transcoder import MsgspecTranscoder
 
 HELD = 250_000
@@ -72,9 +72,8 @@ class SalurApplication(Application[UUID]):
         env = eventsourcing_env(settings.database_url, schema)
         env["AGGREGATE_CACHE_MAXSIZE"] = "256"  # programs are read by every command; fast-forwarded each get
         if settings.encryption_key:
-            key = hashlib.sha256(settings.encryption_key).digest()
-            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"  # AES-GCM from `cryptography`
-            env["CIPHER_KEY"] = base64.b64encode(key).decode()
+            env["CIPHER_TOPIC"] = EVENT_CIPHER_TOPIC  # eventsourcing's AES-GCM format, faster
+            env["CIPHER_KEY"] = event_store_key(settings.encryption_key)  # HKDF of the secret
         self.settings = settings
         self.schema = schema
         self.population: PopulationLookup = population or NoPopulation()
@@ -82,6 +81,11 @@ class SalurApplication(Application[UUID]):
         self.cores_taken = 0
         """Cores left to other work beside this process (`leaving_cores`)."""
         super().__init__(env)
+        if settings.signing_key:  # signed chain heads after certifications and every checkpoint
+            signer = HeadSigner(
+                self.mapper, self.recorder, settings.signing_key, [Program.TahapCertified.TOPIC]
+            )
+            self.recorder.after_insert = signer.after_insert  # type: ignore[attr-defined]
 
     def construct_transcoder(self) -> Transcoder:
         """Event state as JSON through msgspec (the library's tagged format, faster)."""

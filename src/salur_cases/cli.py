@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     verify.add_argument(
         "--head", metavar="POSITION:HASH", help="a remembered head: detects a store cut short"
     )
+    verify.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="Ed25519 public key (PEM, hex or base64) that signed the chain heads: check every signature "
+        "(default: the key of SALUR_SIGNING_KEY, when set)",
+    )
     verify.set_defaults(run=_handler("salur_cases.projections.audit.cli:verify_command"))
     export = audit_commands.add_parser("export", help="evidence as JSON Lines, verifiable offline")
     export.add_argument("no_kk", nargs="?", metavar="NO_KK")
@@ -143,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply the migrations (alembic)")
     upgrade.set_defaults(run=_handler("salur_cases.projections.migrate:upgrade_command"))
+    grant = db_commands.add_parser(
+        "grant", help="PostgreSQL: give ROLE what the server needs (INSERT and SELECT on the event store)"
+    )
+    grant.add_argument("role", metavar="ROLE")
+    grant.set_defaults(run=_handler("salur_cases.projections.grants:grant_command"))
 
     token = commands.add_parser("token", help="print a signed bearer token for the API, or revoke one")
     token.add_argument("--role", choices=["admin", "dinsos", "kelurahan", "dukcapil", "inspector"])

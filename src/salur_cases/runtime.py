@@ -25,6 +25,8 @@ from sqlalchemy.exc import OperationalError
 
 from salur_cases.keyring import verify_keys
 from salur_cases.settings import DatabaseMissing, Settings, split_schema, to_sqlalchemy_url
+from salur_cases.store.keys import read_model_sealer
+from salur_cases.store.sealed import attach_sealer
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,7 +69,8 @@ class Runtime:
 
     @cached_property
     def engine(self) -> Engine:
-        """SQLAlchemy engine for the read models (same database as the event store)."""
+        """SQLAlchemy engine for the read models (same database as the event store); their personal
+        columns are sealed with the key derived from `SALUR_ENCRYPTION_KEY` (`salur_cases.store.sealed`)."""
         return self._create_engine()
 
     @cached_property
@@ -86,6 +89,11 @@ class Runtime:
         return self.settings.read_database_url is not None
 
     def _create_engine(self, database_url: str | None = None, **options: Any) -> Engine:
+        engine = self._connect(database_url, **options)
+        attach_sealer(engine.dialect, read_model_sealer(self.settings.encryption_key))
+        return engine
+
+    def _connect(self, database_url: str | None = None, **options: Any) -> Engine:
         """An engine on ``database_url`` (default the settings' database). PostgreSQL sessions run with
         `jit = off` (added to any `options` the URL gives): the projection's batch reads probe an index
         per id, the planner cannot count the ids in their one array parameter, guesses a costly plan and

@@ -250,7 +250,9 @@ def test_stored_topics_are_the_explicit_ones(app: SalurApplication) -> None:
     topics = set(stored_topics(app))
     assert "salur:household.Assigned" in topics
     assert "salur:program.SeatsCommitted" in topics
-    assert all(t.startswith(("salur:household.", "salur:program.", "salur:person.")) for t in topics)
+    assert all(
+        t.startswith(("salur:household.", "salur:program.", "salur:person.", "salur:notary.")) for t in topics
+    )
 
 
 def test_a_population_table_that_is_not_there_yet_means_no_extract_is_loaded(runtime: Runtime) -> None:

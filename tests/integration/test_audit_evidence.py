@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import salur_cases.projections.audit.verify_offline as offline
 from salur_cases.cli import main
@@ -21,6 +22,7 @@ from salur_cases.projections.audit import evidence_lines
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings, reset_settings_cache
 from salur_cases.store.chain import GENESIS, link_hash
+from salur_cases.store.keys import public_key_hex, signing_key
 from tests.builders import DINSOS, define_program, no_kk_of, open_tahap, payment, register_eligible
 
 if TYPE_CHECKING:
@@ -227,3 +229,59 @@ def test_an_export_of_an_encrypted_store_verifies_without_reading_the_state(
     assert "(0 with readable contents compared)" in done.stdout
     assert [r["event"]["type"] for r in records].count("household.Assigned") == 2
     assert b"WALIKOTA" not in base64.b64decode(records[-1]["state"])
+
+
+def _key_file(tmp_path: Path, env_keys: dict[str, str]) -> Path:
+    path = tmp_path / "salur-signing.pub"
+    path.write_text(
+        public_key_hex(signing_key(bytes.fromhex(env_keys["SALUR_SIGNING_KEY"]))), encoding="utf-8"
+    )
+    return path
+
+
+def _run_with_key(key: Path, path: Path, *, isolated: bool = False) -> subprocess.CompletedProcess[str]:
+    """The script with `--public-key` (signatures need the cryptography package: not with -I -S)."""
+    flags = ["-I", "-S"] if isolated else []
+    return subprocess.run(
+        [sys.executable, *flags, str(SCRIPT), "--public-key", str(key), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_an_export_ends_with_a_signed_head_the_offline_verifier_checks(
+    runtime: Runtime, tmp_path: Path, env_keys: dict[str, str]
+) -> None:
+    path = _export(tmp_path, evidence_lines(runtime, program="WALIKOTA", tahap=1))
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    heads = [r for r in records if r["topic"] == "salur:notary.HeadSigned"]
+    certified = next(r for r in records if r["event"]["type"] == "program.TahapCertified")
+
+    done = _run_with_key(_key_file(tmp_path, env_keys), path)
+
+    assert len(heads) == 1  # the certification's: no checkpoint yet covers the payments after it
+    assert heads[0]["event"]["data"]["position"] == certified["position"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 signed chain heads verified with the public key" in done.stdout
+
+
+def test_the_offline_verifier_refuses_a_head_another_key_signed_or_a_forged_head(
+    runtime: Runtime, tmp_path: Path, env_keys: dict[str, str]
+) -> None:
+    path = _export(tmp_path, evidence_lines(runtime, no_kk=no_kk_of(0)))
+    stranger = tmp_path / "stranger.pub"
+    stranger.write_text(public_key_hex(Ed25519PrivateKey.generate()), encoding="utf-8")
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    head = next(r for r in records if r["topic"] == "salur:notary.HeadSigned")
+    head["event"]["data"]["position"] -= 1  # the head claims another position than it signed
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    for key, file in ((stranger, path), (_key_file(tmp_path, env_keys), forged)):
+        done = _run_with_key(key, file)
+        assert done.returncode == 1, done.stdout
+        assert "does not hold for this public key" in done.stdout
+    without_cryptography = _run_with_key(stranger, path, isolated=True)
+    assert without_cryptography.returncode == 2
+    assert "cryptography" in without_cryptography.stderr

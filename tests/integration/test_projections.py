@@ -681,8 +681,8 @@ def test_the_read_models_keys_compare_byte_by_byte_and_go_back_on_downgrade(
         }
         assert indexed <= keys, indexed - keys
         with runtime.engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "projections@-1")
-            command.downgrade(alembic_config(conn), "intake@-1")
+            command.downgrade(alembic_config(conn), "projections@projections_0002")
+            command.downgrade(alembic_config(conn), "intake@intake_0002")
         born_byte_ordered = {("key_check", "name"), ("revoked_tokens", "jti")}  # created with "C" keys
         assert byte_order_columns() == born_byte_ordered
         upgrade(runtime)
@@ -722,7 +722,7 @@ def test_salur_db_upgrade_runs_from_any_directory(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "projections_0003" in result.stdout
+    assert "projections_0004" in result.stdout
     runtime = Runtime(load_settings(env))
     ensure_current(runtime)
     runtime.close()

@@ -718,6 +718,7 @@ def test_every_event_records_actor_role_and_recorded_time(app: SalurApplication)
             (DINSOS.name, DINSOS.role),
             (KELURAHAN.name, KELURAHAN.role),
             (DUKCAPIL.name, DUKCAPIL.role),
+            ("notary", "system"),  # the signed chain head after the certification
         }, type(e)
     household_events = [e for e in events if e.originator_id == app.household_id(no_kk_of(1))]
     assert all(started <= e.timestamp <= finished for e in household_events)
@@ -736,6 +737,7 @@ def test_events_are_stored_under_explicit_stable_topics(app: SalurApplication) -
     life_of_a_household(app)
 
     assert set(stored_topics(app)) == {
+        "salur:notary.HeadSigned",
         "salur:program.Defined",
         "salur:program.TahapOpened",
         "salur:program.SeatsCommitted",

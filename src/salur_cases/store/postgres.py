@@ -2,8 +2,8 @@
 
 Use with ``PERSISTENCE_MODULE=salur_cases.store.postgres`` (see :mod:`salur_cases.store.config`).
 The events table is the library's plus ``chain_hash bytea NOT NULL``; ``notification_id`` is a plain
-``bigint`` (no sequence) assigned here, under the library's ``LOCK TABLE ... IN EXCLUSIVE MODE``,
-as the last id + 1, so ids are gap-free and commit order equals id order.
+``bigint`` (no sequence) assigned here, under a writers' advisory lock held to commit, as the last
+id + 1, so ids are gap-free and commit order equals id order.
 
 Reads of many rows (events, notifications, ids) take plain tuples in PostgreSQL's binary format:
 no dict per row, no hex text for the states, and uuids arrive as uuids.
@@ -19,9 +19,9 @@ import eventsourcing.postgres as es_postgres
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, ProgrammingError
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from salur_cases.store.chain import GENESIS, ChainRow, link_hash
+from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
 from salur_cases.store.pglist import SPLIT, joined
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             msg = "POSTGRES_ENABLE_DB_FUNCTIONS would bypass the hash chain"
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
+        self.after_insert: AfterInsert | None = None
+        """Called after each committed write with its last position, chain hash and topics."""
         table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(events_table_name))
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             "CREATE TABLE IF NOT EXISTS {table} ("
@@ -62,8 +64,18 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             "autovacuum_vacuum_threshold = 100000000, autovacuum_vacuum_scale_factor = 0.5, "
             "autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.01)"
         ).format(table=table)
+        # Writers serialise on a transaction-level advisory lock named after the table instead of the
+        # library's LOCK TABLE ... IN EXCLUSIVE MODE: the same order (ids assigned under the lock, the
+        # lock released at commit), but it needs no UPDATE, DELETE or TRUNCATE privilege on the table,
+        # so the server's role can be granted INSERT and SELECT only (`salur db grant`).
+        self.lock_table_statements[-1] = SQL("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))").format(
+            Literal(f"salur-cases writer {datastore.schema}.{events_table_name}")
+        )
         # The library's insert function would write rows without a chain hash: never create it.
         del self.sql_create_statements[self.create_insert_function_statement_index]
+        self.table_exists_statement = SQL("SELECT to_regclass({}) AS found").format(
+            Literal(f'"{datastore.schema}"."{events_table_name}"')
+        )
         self.select_last_link_statement = SQL(
             "SELECT notification_id, chain_hash FROM {table} ORDER BY notification_id DESC LIMIT 1"
         ).format(table=table)
@@ -95,20 +107,42 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             "FROM {table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         ).format(table=table)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def create_table(self) -> None:
+        """Create the events table and its indexes, unless the table exists: a server whose role may only
+        read and append (`salur db grant`) has no right to run CREATE in the schema, even IF NOT EXISTS."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.table_exists_statement, prepare=False)
+            row = curs.fetchone()
+        if row is None or row["found"] is None:
+            super().create_table()
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Append the events in one transaction and return their notification ids.
+        """Append the events in one transaction and return their notification ids; then `after_insert`.
 
         A duplicate (originator_id, originator_version) raises eventsourcing's ``IntegrityError``
         and writes nothing.
         """
+        written: tuple[list[int], bytes] | None = self._insert_chained(stored_events, **kwargs)
+        if written is None:
+            return None
+        positions, last_hash = written
+        if self.after_insert is not None:
+            self.after_insert(positions[-1], last_hash, {e.topic for e in stored_events})
+        return positions
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_chained(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> tuple[list[int], bytes] | None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)  # tracking, for process recorders
             if not stored_events:
                 return None
             return self._append_chained(curs, stored_events)
 
-    def _append_chained(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _append_chained(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> tuple[list[int], bytes]:
         self._lock_table(curs)
         self._notify_channel(curs)
         curs.execute(self.select_last_link_statement, prepare=True)
@@ -128,7 +162,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
                 copy.write_row(
                     (position, originator_id, event.originator_version, event.topic, event.state, prev)
                 )
-        return list(range(first, position + 1))
+        return list(range(first, position + 1)), prev
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(

@@ -10,6 +10,7 @@ link is read, so writers in other processes serialise too.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -17,7 +18,7 @@ import eventsourcing.persistence as es_persistence
 import eventsourcing.sqlite as es_sqlite
 from eventsourcing.persistence import Notification, OperationalError
 
-from salur_cases.store.chain import GENESIS, ChainRow, link_hash
+from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -55,6 +56,9 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
             msg = "the hash chain needs ORIGINATOR_ID_TYPE=uuid"
             raise OperationalError(msg)
         super().__init__(datastore, events_table_name)
+        self.after_insert: AfterInsert | None = None
+        """Called after each committed write with its last position, chain hash and topics."""
+        self._links = threading.local()
         # The table name comes from the factory (the application's name), never from user input.
         table = self.events_table_name
         self.insert_events_statement = (
@@ -93,7 +97,10 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
             _WriteTransaction(conn, commit=True) as curs,
             curs,
         ):
-            return self._insert_events(curs, stored_events, **kwargs)
+            positions = self._insert_events(curs, stored_events, **kwargs)
+        if positions and self.after_insert is not None:
+            self.after_insert(positions[-1], self._links.last, {e.topic for e in stored_events})
+        return positions
 
     def _insert_events(
         self, c: es_sqlite.SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any
@@ -117,6 +124,7 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
                 (position, originator_id.hex, event.originator_version, event.topic, event.state, prev)
             )
         c.executemany(self.insert_events_statement, rows)
+        self._links.last = prev
         return list(range(first, position + 1))
 
     def select_notifications(

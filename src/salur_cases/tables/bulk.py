@@ -25,6 +25,7 @@ from sqlalchemy import JSON, Connection, Table, select
 
 from salur_cases.domain.clock import WIB
 from salur_cases.store.pglist import SPLIT, joined
+from salur_cases.store.sealed import SEALED_TYPES, opened, sealing
 from salur_cases.tables.base import UTCDateTime
 
 if TYPE_CHECKING:
@@ -64,14 +65,17 @@ def _json_text(value: Any) -> str | None:
 def _converters(conn: Connection, table: Table, columns: Sequence[str]) -> list[tuple[int, Any]]:
     """(index, function) for the columns whose values need converting before the driver sees them.
 
-    JSON as compact text (msgspec); recorded times aware (PostgreSQL, naive = WIB) or as SQLAlchemy's
-    SQLite text; other SQLite columns through their own SQLAlchemy bind processors (dates, booleans).
+    Sealed columns sealed (`salur_cases.store.sealed`); JSON as compact text (msgspec); recorded
+    times aware (PostgreSQL, naive = WIB) or as SQLAlchemy's SQLite text; other SQLite columns
+    through their own SQLAlchemy bind processors (dates, booleans).
     """
     postgres = conn.dialect.name == "postgresql"
     out: list[tuple[int, Any]] = []
     for index, name in enumerate(columns):
         kind = table.c[name].type
-        if isinstance(kind, UTCDateTime):
+        if isinstance(kind, SEALED_TYPES):
+            out.append((index, sealing(kind, conn.dialect)))
+        elif isinstance(kind, UTCDateTime):
             out.append((index, _aware if postgres else _sqlite_time))
         elif kind._type_affinity is JSON:  # JSON and JSONB alike
             out.append((index, _json_text))
@@ -258,7 +262,7 @@ def select_in(
                 Identifier(table.name),
                 Identifier(column),
             )
-            return list(cursor.execute(query, [joined(wanted)]))
+            return opened(conn.dialect, table, list(cursor.execute(query, [joined(wanted)])))
     rows: list[Row] = []
     chosen = [table.c[n] for n in names]
     for chunk in _chunks(wanted, LOAD_CHUNK):

@@ -5,18 +5,21 @@ Migrations: the "intake" branch.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Integer, String, Table, Text
 
+from salur_cases.store.sealed import PartlySealedJSON
 from salur_cases.tables.base import UTCDateTime, key, metadata
 
 population_extract = Table(
     "population_extract",
     metadata,
     Column("nik_hash", key(64), primary_key=True, comment="keyed HMAC of the NIK (the lookup key)"),
-    Column("nik", String(16), nullable=False, comment="the NIK itself, for officers' near-miss suggestions"),
-    Column("no_kk", String(16), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("birth_date", Date, nullable=True),
+    Column(
+        "record",
+        PartlySealedJSON,
+        nullable=False,
+        comment="nik, no_kk, name, birth_date (sealed): for padan and officers' near-miss suggestions",
+    ),
     Column("status", String(16), nullable=False),
     Column("ektp", Boolean, nullable=False),
     Column("kelurahan", String(20), nullable=True, comment="Kemendagri code; NULL outside Kota Bogor"),

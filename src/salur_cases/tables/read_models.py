@@ -2,13 +2,16 @@
 
 They are created and changed only by the migrations of the "projections" branch. Households are
 keyed by their id (a keyed HMAC UUID of the No. KK); a NIK appears in a lookup column only as a
-keyed HMAC (`nik_hash`).
+keyed HMAC (`nik_hash`), names only masked, and the No. KK and the timeline's personal fields are
+sealed (encrypted with the read models' key when an encryption secret is set:
+`salur_cases.store.sealed`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Table
 
+from salur_cases.store.sealed import PartlySealedJSON, SealedText
 from salur_cases.tables.base import JSONDoc, UTCDateTime, key, metadata
 
 HID = 36
@@ -26,7 +29,7 @@ household = Table(
     "household",
     metadata,
     Column("household_id", key(HID), primary_key=True, comment="keyed HMAC UUID of the No. KK"),
-    Column("no_kk", key(16), nullable=False, unique=True),
+    Column("no_kk", SealedText, nullable=False, unique=True),
     Column("version", Integer, nullable=False),
     Column("kecamatan", String(20)),
     Column("kelurahan", key(20)),
@@ -60,7 +63,7 @@ household_status = Table(
     Column("household_id", key(HID), primary_key=True),
     Column("program", key(40), primary_key=True),
     Column("tahap", Integer, primary_key=True),
-    Column("no_kk", String(16), nullable=False),
+    Column("no_kk", SealedText, nullable=False),
     Column("state", key(16), nullable=False, comment="seat state, or LEFT_OUT"),
     Column("amount_idr", BigInteger),
     Column("authority", String(200)),
@@ -85,7 +88,7 @@ tahap_roster = Table(
     Column("program", key(40), primary_key=True),
     Column("tahap", Integer, primary_key=True),
     Column("household_id", key(HID), primary_key=True),
-    Column("no_kk", String(16), nullable=False),
+    Column("no_kk", SealedText, nullable=False),
     Column("amount_idr", BigInteger, nullable=False),
     Column("budget_source", String(20), nullable=False),
     Column("authority", String(200)),
@@ -111,7 +114,7 @@ payment_ledger = Table(
     Column("position", BigInteger, primary_key=True, comment="notification id of the PaymentRecorded event"),
     Column("event_id", String(HID), nullable=False),
     Column("household_id", key(HID), nullable=False),
-    Column("no_kk", String(16), nullable=False),
+    Column("no_kk", SealedText, nullable=False),
     Column("budget_source", String(20), nullable=False),
     Column("program", key(40), nullable=False),
     Column("tahap", Integer, nullable=False),
@@ -141,7 +144,7 @@ withdrawal = Table(
     Column("position", BigInteger, primary_key=True, comment="notification id of the removal or transfer"),
     Column("event_id", key(HID), nullable=False),
     Column("household_id", key(HID), nullable=False, index=True),
-    Column("no_kk", String(16), nullable=False),
+    Column("no_kk", SealedText, nullable=False),
     Column("kind", String(16), nullable=False, comment="REMOVED or TRANSFERRED"),
     Column("program", key(40), nullable=False),
     Column("tahap", Integer, nullable=False),
@@ -171,7 +174,7 @@ timeline = Table(
     Column("effective_on", Date),
     Column("actor", String(200), nullable=False),
     Column("role", String(20), nullable=False),
-    Column("data", JSONDoc, nullable=False),
+    Column("data", PartlySealedJSON, nullable=False, comment="the event's fields, personal ones sealed"),
     comment="every event in commit order (the household timeline and the feed)",
 )
 Index("ix_timeline_aggregate_id_position", timeline.c.aggregate_id, timeline.c.position)

@@ -14,6 +14,7 @@ from typing import Any
 from salur_cases import wilayah
 from salur_cases.identifiers import keyed_hex
 from salur_cases.intake import sql
+from salur_cases.intake.population import extract_rows
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import Row, RowError, Sheet, batches
 from salur_cases.intake.steps import Context, Outcome, Step
@@ -114,11 +115,9 @@ class Population:
     @staticmethod
     def _load(ctx: Context, records: Sequence[dict[str, Any]]) -> Outcome:
         if not ctx.dry_run:
-            key = ctx.runtime.settings.id_key
-            for r in records:
-                r["nik_hash"] = keyed_hex(key, "nik", r["nik"])
+            rows = extract_rows(ctx.runtime.settings.id_key, records)
             with ctx.runtime.engine.begin() as conn:
-                upsert(conn, population_extract, records)  # each record holds exactly the table's columns
+                upsert(conn, population_extract, rows)
         return Outcome(accepted=len(records))
 
     @staticmethod
@@ -126,7 +125,7 @@ class Population:
         if not ctx.dry_run:
             sql.analyze(ctx.runtime.engine, population_extract)  # fresh statistics for padan's lookups
             key = ctx.runtime.settings.id_key
-            hashes = [r.get("nik_hash") or keyed_hex(key, "nik", r["nik"]) for r in records]
+            hashes = [keyed_hex(key, "nik", r["nik"]) for r in records]
             catch_up(ctx.runtime)  # the read models answer which households hold these NIKs
             concerned = {r["no_kk"] for r in records} | sql.households_holding(ctx.runtime.engine, hashes)
             padan.match_population(ctx.app, sorted(concerned), ctx.actor)
