@@ -41,6 +41,15 @@ class BuildGate:
             await answer(send, 200, "application/json", json.dumps(self.figures()).encode())
         elif scope["type"] != ScopeType.HTTP or self.progress.ready or path.startswith(_PASS):
             await self.app(scope, receive, send)
+        elif path.startswith(_WAIT) and self.progress.failed:
+            problem = {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": f"the demo city could not be built ({self.progress.failed}): see the server's log",
+                "code": "BUILD_FAILED",
+            }
+            await answer(send, 503, "application/problem+json", json.dumps(problem).encode())
         elif path.startswith(_WAIT):
             problem = {
                 "type": "about:blank",

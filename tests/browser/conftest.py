@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "build" / "screens"
 SCALE = 0.005
 SEED = 2020
+HTTP_OK = 200
 _ACCOUNT = re.compile(r"^\s+(\S+)\s+(dinsos|kelurahan|inspector)\s+password (\S+)(?: \((\S+)\))?$")
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -74,8 +75,10 @@ class DemoServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.out.read_text(encoding="utf-8")
-            if self.get("/health/ready")[0] == 200:
+            status, _, body = self.get("/health/ready")
+            if status == HTTP_OK:
                 return
+            assert b"BUILD_FAILED" not in body, body  # the build stopped: waiting longer cannot help
             time.sleep(0.5)
         raise AssertionError("the demo never became ready")
 

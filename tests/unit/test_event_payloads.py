@@ -17,12 +17,13 @@ from salur_cases.domain.household import Household
 from salur_cases.domain.person import PersonClaim
 from salur_cases.domain.program import Program
 from salur_cases.projections.projector import decode
+from salur_cases.store.signing import Notary
 from salur_cases.store.transcoder import MsgspecTranscoder
 
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 EVENT_CLASSES = [
     value
-    for aggregate in (Household, Program, PersonClaim)
+    for aggregate in (Household, Program, PersonClaim, Notary)
     for value in vars(aggregate).values()
     if isinstance(value, type) and hasattr(value, "TOPIC")
 ]

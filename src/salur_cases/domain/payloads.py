@@ -302,6 +302,20 @@ class Released(Payload, frozen=True, kw_only=True):
     TOPIC: ClassVar[str] = "salur:person.Released"
 
 
+# --- the ledger's notary ------------------------------------------------------------------------
+
+
+class HeadSigned(Payload, frozen=True, kw_only=True):
+    """The chain's head at `position` (its hash, hex) signed with the Ed25519 key `public_key`."""
+
+    TOPIC: ClassVar[str] = "salur:notary.HeadSigned"
+    position: int
+    hash: str
+    signature: str
+    public_key: str
+    reason: str
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     cls.TOPIC: cls
     for cls in (
@@ -328,6 +342,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         Claimed,
         Moved,
         Released,
+        HeadSigned,
     )
 }
 """Every event's payload type by its stored topic."""

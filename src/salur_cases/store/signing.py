@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from salur_cases.domain import payloads
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.topics import register_event_topics
 from salur_cases.logging import get_logger
@@ -56,7 +57,7 @@ class Notary(Aggregate):
     class HeadSigned(Clocked, Aggregate.Event):
         """The chain's head at `position` (its hash, hex) signed with the Ed25519 key `public_key`."""
 
-        TOPIC = "salur:notary.HeadSigned"
+        TOPIC = payloads.HeadSigned.TOPIC
         position: int
         hash: str
         signature: str
