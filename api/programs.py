@@ -44,9 +44,7 @@ from salur_cases.projections.views import program_view, tahap_view
 POSITION_HEADER = ResponseHeader(
     name="X-Salur-Position", documentation_only=True, description="the position of the write's last event"
 )
-Code = Annotated[
-    str, PathParameter(max_length=40, description="program code", pattern=CODE_PATTERN)
-]
+Code = Annotated[str, PathParameter(max_length=40, description="program code", pattern=CODE_PATTERN)]
 Number = Annotated[int, PathParameter(ge=1, le=1000, description="tahap number")]
 LIST_BODY_BYTES = 8 * 1024 * 1024
 """The body cap of the two routes that take a list of households (an outside roster's No. KKs, a payer's
@@ -196,7 +194,8 @@ def allocate(
             examples=[
                 Example(summary="the city's rule", value={}),
                 Example(
-                    summary="Kemensos' roster", value={"authority": "KEMENSOS", "no_kk": [EXAMPLE_NO_KK]}
+                    summary="Kemensos' roster",
+                    value={"authority": "KEMENSOS", "no_kk": [EXAMPLE_NO_KK], "effective_on": "2020-05-01"},
                 ),
             ],
         ),
@@ -205,13 +204,17 @@ def allocate(
     """Assign seats by the city's rule, or record an outside authority's roster (facts, with warnings)."""
     app = ctx.runtime.app
     if data.authority is None and data.no_kk is None:
+        if data.effective_on is not None:
+            raise InvalidCommand("effective_on", "applies to an outside list only")
         outcome = allocation.allocate(app, code, n, principal.actor)
     elif data.authority is None or data.no_kk is None:
         missing = "authority" if data.authority is None else "no_kk"
         raise InvalidCommand(missing, "an outside list needs both authority and no_kk")
     else:
         no_kks = [parse_no_kk(k, f"no_kk[{i}]") for i, k in enumerate(data.no_kk)]
-        outcome = allocation.allocate_roster(app, code, n, data.authority, no_kks, principal.actor)
+        outcome = allocation.allocate_roster(
+            app, code, n, data.authority, no_kks, principal.actor, data.effective_on
+        )
     ctx.positions.wrote(outcome.position)
     body = AllocationRead(outcome.assigned, outcome.left_out, outcome.cutoff, _issues(outcome.warnings))
     return Response(body, headers=write_headers(outcome.position))

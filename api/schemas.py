@@ -77,10 +77,14 @@ class TahapCreate(Struct, forbid_unknown_fields=True):
 
 
 class AllocationCreate(Struct, forbid_unknown_fields=True):
-    """``{}`` for the city's rule; ``authority`` and ``no_kk`` for an outside authority's complete list."""
+    """``{}`` for the city's rule; ``authority`` and ``no_kk`` (and its ``effective_on``) for an outside
+    authority's complete list."""
 
     authority: Annotated[str, example("KEMENSOS", max_length=200)] | None = None
     no_kk: Annotated[list[NoKK], Meta(max_length=500_000)] | None = None
+    effective_on: (
+        Annotated[date, Meta(description="the outside list's berlaku (outside lists only)")] | None
+    ) = None
 
 
 class CertificationCreate(Struct, forbid_unknown_fields=True):

@@ -250,6 +250,8 @@ def _flag(env: Mapping[str, str], variable: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{variable} must be 1 or 0")
+
+
 def _read_database_url(env: Mapping[str, str], database_url: str) -> str | None:
     """``SALUR_READ_DATABASE_URL``: a standby only follows a PostgreSQL primary."""
     url = env.get("SALUR_READ_DATABASE_URL", "").strip() or None

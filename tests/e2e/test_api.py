@@ -334,15 +334,24 @@ def test_allocation_payments_certification_and_roster(api: Api) -> None:
 def test_an_outside_roster_is_recorded_with_warnings(api: Api) -> None:
     open_program(api, quota=5)
     assert api.propose(4).status_code == 201
-    body = {"authority": "KEMENSOS", "no_kk": [no_kk_of(4), no_kk_of(5)]}
-    response = api.client.post(
-        "/api/v1/programs/WALIKOTA/tahap/1/allocations", json=body, headers=api.auth("dinsos")
+    path = "/api/v1/programs/WALIKOTA/tahap/1/allocations"
+    assert_problem(
+        api.client.post(path, json={"effective_on": "2020-05-01"}, headers=api.auth("dinsos")),
+        422,
+        field_name="effective_on",
     )
+    body = {"authority": "KEMENSOS", "no_kk": [no_kk_of(4), no_kk_of(5)], "effective_on": "2020-05-01"}
+    response = api.client.post(path, json=body, headers=api.auth("dinsos"))
     assert response.status_code == 200, response.text
     assert response.json()["assigned"] == 2
     assert {w["code"] for w in response.json()["warnings"]} >= {"NOT_MATCHED"}
     created = api.client.get(f"/api/v1/households/{no_kk_of(5)}", headers=api.auth("dinsos")).json()
     assert created["sources"][0]["kind"] == "KEMENSOS"
+    events = api.client.get(
+        f"/api/v1/households/{no_kk_of(4)}/events", params={"limit": 500}, headers=api.auth("dinsos")
+    ).json()["items"]
+    seats = [e for e in events if e["type"] == "household.Assigned"]
+    assert [(e["effective_on"], e["data"]["effective_on"]) for e in seats] == [("2020-05-01", "2020-05-01")]
 
 
 def test_a_roster_longer_than_the_json_body_limit_is_taken_whole(api: Api) -> None:

@@ -75,6 +75,10 @@ def _proposal(i: int, source: str) -> Any:
     )
 
 
+ROSTER_BERLAKU = date(2020, 5, 30)
+"""The date Kemensos' tahap 2 list takes effect (its `berlaku`), before it was recorded on 1 June."""
+
+
 def build_story(runtime: Runtime) -> None:
     """H1 removed by a cleansing, H2 still paid, H3 waits then starts, H4 already in the province's aid,
     H5 ineligible, H6 mismatched, H7 transferred to BLT, H9 payment failed, H10 pending, H11 off a roster."""
@@ -169,7 +173,7 @@ def build_story(runtime: Runtime) -> None:
     with recording_at(at(5, 26)):
         allocation.allocate(app, "WALIKOTA", 2, DINSOS)
     with recording_at(at(6, 1)):
-        allocation.allocate_roster(app, "BLT", 2, "KEMENSOS", [kk(10)], DINSOS)
+        allocation.allocate_roster(app, "BLT", 2, "KEMENSOS", [kk(10)], DINSOS, effective_on=ROSTER_BERLAKU)
     with recording_at(at(6, 2)):
         failed = PaymentItem(kk(9), 500_000, at(6, 2), PaymentStatus.FAILED, "POS-9-2")
         disbursement.record_payments(app, "WALIKOTA", 2, [_paid(2, 6, 2), _paid(3, 6, 2), failed], DINSOS)
@@ -421,6 +425,7 @@ def test_absent_from_the_next_kemensos_roster_is_not_in_source_list_naming_kemen
     assert answer["outcome"] == "DROPPED"
     reason = only(answer, "NOT_IN_SOURCE_LIST")
     assert reason["authority"] == "KEMENSOS"
+    assert reason["effective_on"] == ROSTER_BERLAKU.isoformat()
     assert reason["event_id"] == event_of(world, 11, "LeftOut").event_id
     assert "KEMENSOS" in reason["text"]
     assert "KEMENSOS" in english["reasons"][0]["text"]

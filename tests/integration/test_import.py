@@ -10,28 +10,38 @@ import gc
 import io
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from salur_cases.commands import PaymentItem
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.clock import WIB
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
-from salur_cases.domain.vocabulary import BudgetSource, PadanResult, ProgramGroup, Role, VervalDecision
+from salur_cases.domain.vocabulary import (
+    BudgetSource,
+    PadanResult,
+    PaymentStatus,
+    ProgramGroup,
+    Role,
+    VervalDecision,
+)
 from salur_cases.intake import importer
 from salur_cases.intake.cli import progress_bar
 from salur_cases.intake.importer import KIND_ROLES, import_file, may_import
 from salur_cases.intake.importlog import ImportLog
 from salur_cases.intake.report import ImportReport, RowProblem
 from salur_cases.intake.rows import Layout, Row, Sheet
-from salur_cases.processes import allocation, programs
+from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.projections.migrate import upgrade
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 from salur_cases.tables import imports, population_extract
+from tests.builders import stored_events
 
 DINSOS = Actor("tester", Role.DINSOS)
 DUKCAPIL = Actor("tester", Role.DUKCAPIL)
@@ -106,6 +116,13 @@ def events(rt: Runtime) -> int:
 
 def register(rt: Runtime, rows: Sequence[Sequence[object]] = GOOD_REGISTRATIONS) -> ImportReport:
     return import_file(rt, "registrations", "daftar.csv", csv_bytes(REG_HEADER, rows), DINSOS)
+
+
+def paid(no_kk: str) -> PaymentItem:
+    """A PAID line of Rp500.000 on 28 April 2020."""
+    return PaymentItem(
+        no_kk, 500_000, datetime(2020, 4, 28, 10, tzinfo=WIB), PaymentStatus.PAID, f"BJB-{no_kk[-2:]}"
+    )
 
 
 def codes(problems: Sequence[RowProblem]) -> dict[int, str]:
@@ -396,6 +413,43 @@ def test_a_roster_is_a_fact_and_an_unknown_household_on_it_is_created(runtime: R
     assert created.sources[0].kind == "KEMENSOS"
     assert ("BST_KEMENSOS", 5) in created.seats
     assert ("BST_KEMENSOS", 5) in runtime.app.household(KK1).seats
+
+
+def test_a_rosters_berlaku_is_recorded_on_its_seats_and_on_whom_it_drops(runtime: Runtime) -> None:
+    register(runtime)
+    open_program(runtime)
+    programs.open_tahap(
+        runtime.app,
+        "WALIKOTA",
+        2,
+        date(2020, 5, 27),
+        date(2020, 6, 26),
+        10,
+        500_000,
+        5_000_000,
+        "SK 027.45-400",
+        DINSOS,
+    )
+    allocation.allocate_roster(runtime.app, "WALIKOTA", 1, "KEMENSOS", [KK1, KK2], DINSOS)
+    disbursement.record_payments(runtime.app, "WALIKOTA", 1, [paid(KK1), paid(KK2)], DINSOS)
+    rows = [
+        [KK1, "WALIKOTA", "2", "KEMENSOS", "30/05/2020"],
+        [KK3, "WALIKOTA", "2", "KEMENSOS", "2020-06-01"],  # one list takes effect on one date
+    ]
+    report = import_file(runtime, "roster", "r2.csv", csv_bytes([*ROSTER_HEADER, "berlaku"], rows), DINSOS)
+    assert report.accepted == 1
+    assert codes(report.rejected) == {3: "BAD_VALUE"}
+    assert report.rejected[0].column == "berlaku"
+
+    def of(no_kk: str, topic: str) -> list[Any]:
+        hid = runtime.app.household_id(no_kk)
+        return [e for e in stored_events(runtime.app, topic) if e.originator_id == hid and e.tahap == 2]
+
+    assert [e.effective_on for e in of(KK1, "salur:household.Assigned")] == [date(2020, 5, 30)]
+    assert [(e.code, e.effective_on) for e in of(KK2, "salur:household.LeftOut")] == [
+        ("NOT_IN_SOURCE_LIST", date(2020, 5, 30))
+    ]
+    assert not of(KK3, "salur:household.Assigned")
 
 
 # --- cleansing ----------------------------------------------------------------------------------

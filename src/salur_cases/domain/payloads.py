@@ -121,6 +121,7 @@ class Assigned(Payload, frozen=True, kw_only=True):
     rank: int | None
     warnings: list[str]
     decree_ref: str
+    effective_on: date | None = None  # an outside roster's berlaku (events before it was recorded lack it)
 
 
 class LeftOut(Payload, frozen=True, kw_only=True):
@@ -134,6 +135,7 @@ class LeftOut(Payload, frozen=True, kw_only=True):
     cutoff: int | None
     authority: str | None
     other_program: str | None
+    effective_on: date | None = None  # an outside roster's berlaku, for NOT_IN_SOURCE_LIST
 
 
 class PaymentRecorded(Payload, frozen=True, kw_only=True):

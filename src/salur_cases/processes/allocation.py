@@ -140,12 +140,20 @@ def _commit_allocation(
 
 
 def allocate_roster(
-    app: SalurApplication, code: str, number: int, authority: str, no_kks: Sequence[str], actor: Actor
+    app: SalurApplication,
+    code: str,
+    number: int,
+    authority: str,
+    no_kks: Sequence[str],
+    actor: Actor,
+    effective_on: date | None = None,
 ) -> AllocationOutcome:
     """Record an outside authority's complete list for a tahap: facts, with warnings for broken rules.
 
     An unknown No. KK creates a household whose source is the authority. Households paid in the
-    program's previous tahap and absent from the list are left out with NOT_IN_SOURCE_LIST.
+    program's previous tahap and absent from the list are left out with NOT_IN_SOURCE_LIST. The
+    date the list takes effect (its `berlaku`), when given, is recorded on every seat and every
+    NOT_IN_SOURCE_LIST, so an explanation can say from when.
     """
     authority = authority.strip()
     if not authority:
@@ -158,14 +166,16 @@ def allocate_roster(
     outcome = AllocationOutcome()
     listed: set[UUID] = set()
     for start, chunk in chunks(listed_no_kks):
-        _roster_chunk(app, program.code, number, authority, start, chunk, actor, outcome, listed)
+        _roster_chunk(
+            app, program.code, number, authority, start, chunk, actor, outcome, listed, effective_on
+        )
     previous = program.previous_tahap(number)
     if previous is not None:
         earlier = app.tahap_households(program.code, previous.number)
         dropped = [UUID(h) for h in earlier if UUID(h) not in listed]
         for _, chunk_ids in chunks(dropped):
             _left_out_of_roster(
-                app, program.code, previous.number, number, authority, chunk_ids, actor, outcome
+                app, program.code, previous.number, number, authority, chunk_ids, actor, outcome, effective_on
             )
     return outcome
 
@@ -181,6 +191,7 @@ def _roster_chunk(
     actor: Actor,
     outcome: AllocationOutcome,
     listed: set[UUID],
+    effective_on: date | None,
 ) -> None:
     program = app.program(code)
     tahap = program.get_tahap(number)
@@ -201,7 +212,7 @@ def _roster_chunk(
             trial.created += 1
         if (code, number) in household.seats:
             continue
-        warnings = seat(household, program, tahap, actor, authority=authority)
+        warnings = seat(household, program, tahap, actor, authority=authority, effective_on=effective_on)
         trial.warnings.extend(warned(start + offset, warnings))
         winners.append(str(hid))
     if tahap.assigned + len(winners) > tahap.quota:
@@ -225,6 +236,7 @@ def _left_out_of_roster(
     ids: Sequence[UUID],
     actor: Actor,
     outcome: AllocationOutcome,
+    effective_on: date | None,
 ) -> None:
     households = load_households(app, ids).values()
     dropped = [
@@ -235,7 +247,9 @@ def _left_out_of_roster(
         and h.left_out.get((code, number)) != "NOT_IN_SOURCE_LIST"  # a roster recorded again adds nothing
     ]
     for household in dropped:
-        household.leave_out(code, number, "NOT_IN_SOURCE_LIST", actor, authority=authority)
+        household.leave_out(
+            code, number, "NOT_IN_SOURCE_LIST", actor, authority=authority, effective_on=effective_on
+        )
     trial = Written()
     save(app, trial, *dropped, hold=True)
     outcome.left_out += len(dropped)
@@ -250,6 +264,7 @@ def seat(
     *,
     authority: str | None = None,
     rank: int | None = None,
+    effective_on: date | None = None,
 ) -> list[str]:
     """Give the household a seat in this tahap of the program (see `Household.assign`)."""
     return household.assign(
@@ -263,6 +278,7 @@ def seat(
         actor,
         authority=authority,
         rank=rank,
+        effective_on=effective_on,
     )
 
 

@@ -115,6 +115,7 @@ class Household(Aggregate):
         decree_ref: str
         actor: str
         role: str
+        effective_on: date | None = None
 
     class LeftOut(Clocked, Aggregate.Event):
         """Considered for a tahap and not assigned: why (a rule's code or QUOTA_EXHAUSTED)."""
@@ -129,6 +130,7 @@ class Household(Aggregate):
         other_program: str | None
         actor: str
         role: str
+        effective_on: date | None = None
 
     class PaymentRecorded(Clocked, Aggregate.Event):
         """A payer's report of one payment attempt (PAID, FAILED or RETURNED)."""
@@ -406,12 +408,14 @@ class Household(Aggregate):
         *,
         authority: str | None = None,
         rank: int | None = None,
+        effective_on: date | None = None,
     ) -> list[str]:
         """Give the household a seat in a tahap.
 
         By the city's own rule (`authority` None) a broken rule refuses the assignment. An outside
         authority's roster is a fact: it is recorded anyway, with the broken rules' codes as warnings,
-        which are returned. A household already in this tahap is refused either way.
+        which are returned, and with the date the roster takes effect (`berlaku`) when it gives one.
+        A household already in this tahap is refused either way.
         """
         if (program, tahap) in self.seats:
             raise Refusal(RefusalCode.ALREADY_RECEIVING, f"already holds a seat in {program} tahap {tahap}")
@@ -435,6 +439,7 @@ class Household(Aggregate):
             decree_ref=decree_ref,
             actor=actor.name,
             role=actor.role,
+            effective_on=effective_on,
         )
         return warnings
 
@@ -449,8 +454,10 @@ class Household(Aggregate):
         cutoff: int | None = None,
         authority: str | None = None,
         other_program: str | None = None,
+        effective_on: date | None = None,
     ) -> None:
-        """Record that an allocation or a roster left the household out of a tahap, and why."""
+        """Record that an allocation or a roster left the household out of a tahap, why, and (for a
+        roster) from when."""
         self._left_out(
             program=program,
             tahap=tahap,
@@ -461,6 +468,7 @@ class Household(Aggregate):
             other_program=other_program,
             actor=actor.name,
             role=actor.role,
+            effective_on=effective_on,
         )
 
     def payment_problems(
@@ -713,6 +721,7 @@ class Household(Aggregate):
         decree_ref: str,
         actor: str,
         role: str,
+        effective_on: date | None = None,
     ) -> None:
         self.seats[program, tahap] = Seat(
             program, tahap, starts_on, ends_on, amount_idr, budget_source, authority
@@ -731,6 +740,7 @@ class Household(Aggregate):
         other_program: str | None,
         actor: str,
         role: str,
+        effective_on: date | None = None,
     ) -> None:
         self.left_out[program, tahap] = code
 

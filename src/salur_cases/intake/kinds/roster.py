@@ -1,12 +1,15 @@
 """The `roster` kind: an outside authority's complete list for one tahap, recorded as a fact.
 
 Rows are grouped by program, tahap and authority; each roster is written whole, in one step. An
-unknown No. KK is recorded as a household proposed by that authority (a warning says so).
+unknown No. KK is recorded as a household proposed by that authority (a warning says so). A roster
+takes effect on one date: its rows' `berlaku`, where given, must agree (a row that names another
+date is refused with BAD_VALUE), and the date is recorded on every seat and NOT_IN_SOURCE_LIST.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from functools import partial
 
 from salur_cases.domain.errors import Refusal, RefusalCode
@@ -23,12 +26,18 @@ class Roster:
         """Group the rows by program, tahap and authority; one step per roster (a roster is written whole)."""
         problems: list[RowProblem] = []
         groups: dict[tuple[str, int, str], list[tuple[int, str]]] = {}
+        berlaku: dict[tuple[str, int, str], date] = {}
         seen: set[tuple[str, int, str]] = set()
         for row in sheet.rows:
             try:
                 no_kk, program, tahap = row.no_kk(), row.program(), row.tahap()
                 authority = row.required("authority")
-                row.day("effective_on", required=False)
+                effective_on = row.day("effective_on", required=False)
+                key = (program, tahap, authority)
+                if effective_on is not None and berlaku.setdefault(key, effective_on) != effective_on:
+                    raise row.fail(
+                        "effective_on", "BAD_VALUE", "differs from the berlaku of this roster's earlier rows"
+                    )
             except RowError as e:
                 problems.append(row.problem(e))
                 continue
@@ -38,16 +47,23 @@ class Roster:
                 )
                 continue
             seen.add((program, tahap, no_kk))
-            groups.setdefault((program, tahap, authority), []).append((row.number, no_kk))
+            groups.setdefault(key, []).append((row.number, no_kk))
         header = sheet.layout.header("tahap")
         return problems, [
-            Step([n for n, _ in rows], partial(self._write, key=key, rows=rows, header=header))
+            Step(
+                [n for n, _ in rows],
+                partial(self._write, key=key, rows=rows, header=header, effective_on=berlaku.get(key)),
+            )
             for key, rows in groups.items()
         ]
 
     @staticmethod
     def _write(
-        ctx: Context, key: tuple[str, int, str], rows: Sequence[tuple[int, str]], header: str
+        ctx: Context,
+        key: tuple[str, int, str],
+        rows: Sequence[tuple[int, str]],
+        header: str,
+        effective_on: date | None,
     ) -> Outcome:
         program, tahap, authority = key
         out = Outcome()
@@ -70,7 +86,9 @@ class Roster:
             out.accepted = len(rows)
             return out
         try:
-            result = allocation.allocate_roster(ctx.app, program, tahap, authority, no_kks, ctx.actor)
+            result = allocation.allocate_roster(
+                ctx.app, program, tahap, authority, no_kks, ctx.actor, effective_on
+            )
         except Refusal as refusal:
             out.reject(numbers, refusal.code, refusal.message)
             return out
