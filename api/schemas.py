@@ -28,6 +28,7 @@ from salur_cases.domain.vocabulary import (
 from salur_cases.fields import (
     EXAMPLE_NAME,
     NAME_PATTERN,
+    NO_KK_PATTERN,
     REQUIRED_TEXT,
     Code,
     Nik,
@@ -76,12 +77,18 @@ class TahapCreate(Struct, forbid_unknown_fields=True):
     decree_ref: Annotated[str, example("027.45-312", max_length=200)]
 
 
+_NO_KK_ITEMS = {
+    "extra": {"items": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": NO_KK_PATTERN}}
+}
+"""The rules of each No. KK of a list, which the document would otherwise leave out of the list's items."""
+
+
 class AllocationCreate(Struct, forbid_unknown_fields=True):
     """``{}`` for the city's rule; ``authority`` and ``no_kk`` (and its ``effective_on``) for an outside
     authority's complete list."""
 
     authority: Annotated[str, example("KEMENSOS", max_length=200)] | None = None
-    no_kk: Annotated[list[NoKK], Meta(max_length=500_000)] | None = None
+    no_kk: Annotated[list[NoKK], Meta(max_length=500_000, extra_json_schema=_NO_KK_ITEMS)] | None = None
     effective_on: (
         Annotated[date, Meta(description="the outside list's berlaku (outside lists only)")] | None
     ) = None

@@ -25,6 +25,11 @@ def example(value: Any, description: str | None = None, **constraints: Any) -> M
     return Meta(extra_json_schema=schema, **constraints)
 
 
+END = r"$(?!\n)"
+"""The end of the text, in JSON Schema's (ECMA-262) sense: Python's ``$`` alone also matches before a
+final newline, which the servers' parsers refuse, so every pattern ends with this."""
+
+
 def _identifier_pattern(day_offset: int) -> str:
     """16 digits as the parsers accept them: a known province, a possible day (plus ``day_offset``)
     and month, and a serial number other than 0000."""
@@ -36,7 +41,7 @@ def _identifier_pattern(day_offset: int) -> str:
         days = "|".join(f"{d:02d}" for d in range(first, last + 1))
         dates.append(f"(?:{days}){months}")
     serial = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
-    return f"^(?:{provinces})[0-9]{{4}}(?:{'|'.join(dates)})[0-9]{{2}}{serial}$"
+    return f"^(?:{provinces})[0-9]{{4}}(?:{'|'.join(dates)})[0-9]{{2}}{serial}{END}"
 
 
 NO_KK_PATTERN = _identifier_pattern(0)
@@ -49,12 +54,12 @@ _UNPRINTABLE = (
     r"\x00-\x1f\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f"
     r"\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb"
 )
-NAME_PATTERN = rf"^[^{_UNPRINTABLE}]*[^{_UNPRINTABLE}\s][^{_UNPRINTABLE}]*$"
+NAME_PATTERN = rf"^[^{_UNPRINTABLE}]*[^{_UNPRINTABLE}\s][^{_UNPRINTABLE}]*{END}"
 """A person's name: not blank, and without control or text-direction characters (an RTL mark, a
 zero-width space), which imports refuse too, since such a name prints other than it compares."""
-CODE_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$"
+CODE_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*" + END
 """A program code: not blank, no control characters."""
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}" + END
 """An ``Idempotency-Key``: 1 to 255 visible ASCII characters."""
 
 
