@@ -8,7 +8,7 @@ kelurahan (403 elsewhere).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -330,7 +330,7 @@ async def explain_household(
     min_position: MinPosition = None,
 ) -> ExplainRead:
     """The events that made the difference between two tahap, who decided them, and what to do next."""
-    from salur_cases.projections.explain import explain  # noqa: PLC0415
+    from salur_cases.projections.explain import explain_read  # noqa: PLC0415
     from salur_cases.projections.queries import household_read  # noqa: PLC0415
 
     no_kk = parse_no_kk(no_kk)
@@ -340,9 +340,7 @@ async def explain_household(
         if view is None:
             raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, _UNKNOWN)
         check_kelurahan(principal, kelurahan_of_view(view))
-    answer = explain(ctx.runtime, no_kk, program=program, from_tahap=from_tahap, to_tahap=to_tahap, lang=lang)
-    # The engine answers the plain JSON that ExplainRead documents field by field.
-    return cast("ExplainRead", answer)
+    return explain_read(ctx.runtime, no_kk, program, from_tahap, to_tahap, lang)
 
 
 @post(

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, func, select
 
 from salur_cases import tables as t
@@ -24,6 +25,7 @@ from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.projections.padan_detail import member_detail
 from salur_cases.projections.projector import wib_date
 from salur_cases.projections.queries import household_id, iso, lookup_nik
+from salur_cases.projections.schemas import ExplainRead, ReasonRead
 from salur_cases.projections.story import Item, Seat, Story, Withdrawal
 from salur_cases.projections.texts import next_step, reason_text, summary
 from salur_cases.runtime import Runtime
@@ -39,12 +41,8 @@ LEFT_OUT_REASONS = {
     "REMOVED": "REMOVED_BY_AUTHORITY",
 }
 """A recorded left-out code -> the reason code it explains."""
-REASON_FIELDS = (
-    "code", "text", "at", "effective_on", "authority", "actor", "officer", "reason", "decree_ref",
-    "event_id", "program", "tahap", "rank", "cutoff", "other_program", "other_tahap", "to_program",
-    "result", "detail", "reference", "amount_idr", "paid_on", "decided_on", "last_tahap", "ends_on",
-)  # fmt: skip
-"""Every reason carries these keys (None where a fact does not apply)."""
+REASON_FIELDS = ReasonRead.__struct_fields__
+"""Every reason carries the keys `ReasonRead` documents (None where a fact does not apply)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,20 @@ def explain(
 ) -> Item:
     """Why the household's aid changed from `from_tahap` to `to_tahap` of `program` (the API's JSON)."""
     return explain_household(runtime, household_id(runtime, no_kk), program, from_tahap, to_tahap, lang)
+
+
+def explain_read(
+    runtime: Runtime,
+    no_kk: str,
+    program: str | None = None,
+    from_tahap: int | None = None,
+    to_tahap: int | None = None,
+    lang: str = "id",
+) -> ExplainRead:
+    """`explain` as the API serves it: decoded into `ExplainRead`, so a fact of another type than the
+    schema documents fails here instead of reaching a client."""
+    answer = explain(runtime, no_kk, program, from_tahap, to_tahap, lang)
+    return msgspec.convert(answer, ExplainRead)
 
 
 def explain_household(
