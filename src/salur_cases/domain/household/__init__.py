@@ -24,6 +24,7 @@ from salur_cases.domain.clock import Clocked, today
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.household.corrections import apply_correction, current_value, parse_field_path
 from salur_cases.domain.household.rules import problem_message, require
+from salur_cases.domain.household.standing import Standing
 from salur_cases.domain.household.values import (
     Address,
     Complaint,
@@ -42,7 +43,7 @@ from salur_cases.domain.vocabulary import (
 )
 
 
-class Household(Aggregate):
+class Household(Aggregate, Standing):
     """A household (Kartu Keluarga) and its whole aid history."""
 
     # --- events ---------------------------------------------------------------------------------
@@ -296,45 +297,9 @@ class Household(Aggregate):
         return {m.nik for m in self.members}
 
     @property
-    def city_proposed(self) -> bool:
-        """Proposed by the city itself at least once."""
-        return any(s.is_city for s in self.sources)
-
-    @property
     def head(self) -> Member | None:
         """The KEPALA KELUARGA, if the member list names one."""
         return next((m for m in self.members if m.relationship == KEPALA_KELUARGA), None)
-
-    def withdrawal(self, program: str, tahap: int) -> Withdrawal | None:
-        """The standing removal or transfer that takes the household out of this tahap, if any."""
-        standing = [w for w in self.withdrawals if w.covers(program, tahap)]
-        return standing[-1] if standing else None
-
-    def overlapping_seat(self, program: str, starts_on: date, ends_on: date) -> Seat | None:
-        """A seat in another program whose period overlaps the given one, and that still stands."""
-        for seat in self.seats.values():
-            if seat.program == program or self.withdrawal(seat.program, seat.tahap) is not None:
-                continue
-            if seat.starts_on <= ends_on and starts_on <= seat.ends_on:
-                return seat
-        return None
-
-    def city_rule_problem(
-        self, program: str, tahap: int, starts_on: date, ends_on: date
-    ) -> tuple[RefusalCode, str | None] | None:
-        """The first rule of the city's allocation this household fails, with the other program if any."""
-        if self.padan is not PadanResult.MATCHED:
-            return RefusalCode.NOT_MATCHED, None
-        if self.verval is not VervalDecision.ELIGIBLE:
-            return RefusalCode.NOT_ELIGIBLE, None
-        if self.withdrawal(program, tahap) is not None:
-            return RefusalCode.REMOVED, None
-        if (program, tahap) in self.seats:
-            return RefusalCode.ALREADY_RECEIVING, program
-        other = self.overlapping_seat(program, starts_on, ends_on)
-        if other is not None:
-            return RefusalCode.ALREADY_RECEIVING, other.program
-        return None
 
     def _revived_seats(self, program: str, tahap: int) -> list[Seat]:
         """The seats a reinstatement in this tahap would make stand again."""
@@ -347,11 +312,6 @@ class Household(Aggregate):
             and any(w.covers(program, s.tahap) for w in lifted)
             and not any(w.covers(program, s.tahap) for w in kept)
         ]
-
-    def paid_in(self, program: str, tahap: int) -> bool:
-        """Whether a PAID payment stands in that tahap."""
-        seat = self.seats.get((program, tahap))
-        return seat is not None and seat.paid
 
     # --- commands -------------------------------------------------------------------------------
 
