@@ -16,6 +16,7 @@ from salur_cases.store.config import eventsourcing_env
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from contextlib import AbstractContextManager
     from uuid import UUID
 
     from eventsourcing.persistence import StoredEvent
@@ -35,6 +36,9 @@ class ChainedRecorder(Protocol):
 
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
         """Return every stored event of ``ids`` (one query per chunk), by aggregate and version."""
+
+    def serialised(self, name: str) -> AbstractContextManager[None]:
+        """Run a block as the only holder of `name` on this store (see each recorder for how far)."""
 
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:
         """Return up to ``limit`` chain rows from notification id ``start`` on, in order."""

@@ -11,6 +11,7 @@ no dict per row, no hex text for the states, and uuids arrive as uuids.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -23,9 +24,10 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
 from salur_cases.store.pglist import SPLIT, joined
+from salur_cases.store.serial import process_lock
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.utils import Environment, EnvType
@@ -76,6 +78,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         self.table_exists_statement = SQL("SELECT to_regclass({}) AS found").format(
             Literal(f'"{datastore.schema}"."{events_table_name}"')
         )
+        self.serial_prefix = f"salur-cases {datastore.schema}.{events_table_name}"
         self.select_last_link_statement = SQL(
             "SELECT notification_id, chain_hash FROM {table} ORDER BY notification_id DESC LIMIT 1"
         ).format(table=table)
@@ -163,6 +166,23 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
                     (position, originator_id, event.originator_version, event.topic, event.state, prev)
                 )
         return list(range(first, position + 1)), prev
+
+    @contextmanager
+    def serialised(self, name: str) -> Iterator[None]:
+        """Run the block as the only holder of `name` on this store, across processes: a transaction-level
+        advisory lock, held on a connection of its own until the block ends (waiting as long as the
+        holder before takes; a holder whose process dies releases it with its connection)."""
+        key = f"{self.serial_prefix} {name}"
+        with (
+            process_lock(key),
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            curs.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            curs.execute("SET LOCAL lock_timeout = 0")
+            curs.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+            yield
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ import eventsourcing.sqlite as es_sqlite
 from eventsourcing.persistence import Notification, OperationalError
 
 from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
+from salur_cases.store.serial import process_lock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -126,6 +128,15 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         c.executemany(self.insert_events_statement, rows)
         self._links.last = prev
         return list(range(first, position + 1))
+
+    @contextmanager
+    def serialised(self, name: str) -> Iterator[None]:
+        """Run the block as the only holder of `name` on this database among this process's threads.
+
+        Another process is not held back: its writes still queue on SQLite's write lock, and the
+        optimistic (id, version) check refuses whichever of two conflicting commands saves second."""
+        with process_lock(f"{self.datastore.pool.db_name} {self.events_table_name} {name}"):
+            yield
 
     def select_notifications(
         self,
