@@ -7,14 +7,18 @@ so two writers racing for the last seat conflict on the program's version and th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
+import msgspec
+
 from salur_cases.commands import parse_no_kk, parse_source
+from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
-from salur_cases.domain.household import Household, Source
+from salur_cases.domain.household import Household, Seat, Source
+from salur_cases.domain.household.candidate import Candidate
 from salur_cases.domain.program import Program, Tahap
 from salur_cases.processes.unit_of_work import (
     AllocationOutcome,
@@ -29,6 +33,9 @@ from salur_cases.processes.unit_of_work import (
 )
 
 if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+    from eventsourcing.persistence import StoredEvent
+
     from salur_cases.application import SalurApplication
 
 LOAD_BATCH = 5000
@@ -62,7 +69,6 @@ def city_candidates(app: SalurApplication) -> list[UUID]:
         start = batch[-1].id + 1
 
 
-@retrying
 def allocate(
     app: SalurApplication, code: str, number: int, actor: Actor, candidates: Sequence[UUID] | None = None
 ) -> AllocationOutcome:
@@ -73,70 +79,139 @@ def allocate(
     paid in this program's previous tahap first, then by the date of the ELIGIBLE verval, then
     registration time, then household id. The seats are what remains of the quota and the ceiling.
     A household already left out of this tahap for the same rule is not recorded again, so an
-    allocation run again (or retried after a concurrent writer) adds only what is new.
+    allocation run again adds only what is new.
+
+    Allocations of one program run one at a time (`serialised`, across processes on PostgreSQL), each
+    reading the program after the one before it committed: when no seat is left the allocation
+    answers at once, nothing assigned and nothing recorded. The whole allocation is one transaction,
+    checked against the program's and every household's version (a concurrent single assignment or
+    roster makes it run again on fresh state).
     """
+    with app.chained.serialised(f"allocation {Program.create_id(code)}"):
+        return _allocate(app, code, number, actor, candidates)
+
+
+@retrying
+def _allocate(
+    app: SalurApplication, code: str, number: int, actor: Actor, candidates: Sequence[UUID] | None
+) -> AllocationOutcome:
     program = app.program(code)
     tahap = program.get_tahap(number)
     if tahap.certified:
         raise Refusal(RefusalCode.TAHAP_CERTIFIED, f"tahap {number} of {program.code} is certified")
-    ids = list(candidates) if candidates is not None else city_candidates(app)
+    outcome = AllocationOutcome()
+    if tahap.seats_left == 0:
+        return outcome
     previous = program.previous_tahap(number)
-    eligible: list[Household] = []
-    failing: list[tuple[Household, RefusalCode, str | None]] = []
-    for _, chunk in chunks(ids, LOAD_BATCH):
-        for household in load_households(app, chunk).values():
-            if not household.city_proposed or (program.code, number) in household.seats:
-                continue
-            problem = household.city_rule_problem(program.code, number, tahap.starts_on, tahap.ends_on)
-            if problem is None:
-                eligible.append(household)
-            elif household.left_out.get((program.code, number)) != problem[0]:
-                failing.append((household, *problem))
+    eligible: list[Candidate] = []
+    failing: list[tuple[Candidate, RefusalCode, str | None]] = []
+    ids = list(candidates) if candidates is not None else city_candidates(app)
+    for candidate in load_candidates(app, ids).values():
+        if not candidate.city_proposed or (program.code, number) in candidate.seats:
+            continue
+        problem = candidate.city_rule_problem(program.code, number, tahap.starts_on, tahap.ends_on)
+        if problem is None:
+            eligible.append(candidate)
+        elif candidate.left_out.get((program.code, number)) != problem[0]:
+            failing.append((candidate, *problem))
 
-    def rank_key(h: Household) -> tuple[int, date, datetime, str]:
-        paid_before = previous is not None and h.paid_in(program.code, previous.number)
-        return (0 if paid_before else 1, h.verval_on or date.max, h.registered_at, str(h.id))
+    def rank_key(c: Candidate) -> tuple[int, date, datetime, str]:
+        paid_before = previous is not None and c.paid_in(program.code, previous.number)
+        return (0 if paid_before else 1, c.verval_on or date.max, c.registered_at or NEVER, str(c.id))
 
     eligible.sort(key=rank_key)
-    outcome = AllocationOutcome()
-    _commit_allocation(app, program.code, number, eligible, failing, actor, outcome)
+    _decide(program, tahap, eligible, failing, actor, outcome)
+    events = [*program.collect_events(), *(e for c in eligible for e in c.collect_events())]
+    events.extend(e for c, _, _ in failing for e in c.collect_events())
+    positions = app.recorder.insert_events([app.mapper.to_stored_event(e) for e in events])
+    outcome.position = positions[-1] if positions else None
     return outcome
 
 
-def _commit_allocation(
-    app: SalurApplication,
-    code: str,
-    number: int,
-    ranked: list[Household],
-    failing: list[tuple[Household, RefusalCode, str | None]],
+def _decide(
+    program: Program,
+    tahap: Tahap,
+    ranked: list[Candidate],
+    failing: list[tuple[Candidate, RefusalCode, str | None]],
     actor: Actor,
     outcome: AllocationOutcome,
 ) -> None:
-    """Write the allocation chunk by chunk; each chunk commits its seats with its households."""
-    program = app.program(code)
-    tahap = program.get_tahap(number)
+    """Seat the first of the ranked, commit their seats on the program, leave out the others and why."""
     seats = tahap.seats_left
-    already = tahap.assigned  # before this allocation: committing a chunk raises tahap.assigned
+    already = tahap.assigned  # before this allocation: committing seats raises tahap.assigned
     cutoff = already + seats
     outcome.cutoff = cutoff if ranked else None
-    for start, chunk in chunks(ranked):
-        winners = []
-        for offset, household in enumerate(chunk):
-            rank = already + start + offset + 1
-            if start + offset < seats:
-                seat(household, program, tahap, actor, rank=rank)
-                winners.append(str(household.id))
-            else:
-                household.leave_out(code, number, "QUOTA_EXHAUSTED", actor, rank=rank, cutoff=cutoff)
-        program.commit_seats(number, winners, actor)
-        save(app, outcome, program, *chunk, hold=True)
-        outcome.assigned += len(winners)
-        outcome.left_out += len(chunk) - len(winners)
-    for _, failing_chunk in chunks(failing):
-        for household, code_failed, other in failing_chunk:
-            household.leave_out(code, number, str(code_failed), actor, other_program=other)
-        save(app, outcome, *(h for h, _, _ in failing_chunk), hold=True)
-        outcome.left_out += len(failing_chunk)
+    for index, candidate in enumerate(ranked):
+        rank = already + index + 1
+        if index < seats:
+            seat = Seat(
+                program.code,
+                tahap.number,
+                tahap.starts_on,
+                tahap.ends_on,
+                tahap.amount_idr,
+                str(program.budget_source),
+                None,
+            )
+            candidate.assign(seat, tahap.decree_ref, actor, rank=rank)
+        else:
+            candidate.leave_out(
+                program.code, tahap.number, "QUOTA_EXHAUSTED", actor, rank=rank, cutoff=cutoff
+            )
+    winners = [str(c.id) for c in ranked[:seats]]
+    for _, chunk in chunks(winners):
+        program.commit_seats(tahap.number, list(chunk), actor)
+    for candidate, code_failed, other in failing:
+        candidate.leave_out(program.code, tahap.number, str(code_failed), actor, other_program=other)
+    outcome.assigned = len(winners)
+    outcome.left_out = len(ranked) - len(winners) + len(failing)
+
+
+def load_candidates(app: SalurApplication, ids: Sequence[UUID]) -> dict[UUID, Candidate]:
+    """The households among `ids` as the city's rule sees them, folded from their events in bulk."""
+    found: dict[UUID, Candidate] = {}
+    stored_events = (e for _, chunk in chunks(ids, LOAD_BATCH) for e in app.chained.select_events_many(chunk))
+    for stored in stored_events:
+        key = stored.originator_id
+        if not isinstance(key, UUID):
+            key = UUID(str(key))
+        candidate = found.get(key)
+        if candidate is None:
+            candidate = found[key] = Candidate(key)
+        if stored.topic in FOLDED:
+            candidate.apply(stored.originator_version, *_decoded(app, stored))
+        else:
+            candidate.apply(stored.originator_version, None, None)
+    return found
+
+
+NEVER = datetime.max.replace(tzinfo=UTC)
+"""Ranks after every registration time."""
+FOLDED = frozenset(t for t in payloads.PAYLOADS if t.startswith("salur:household.")) - {
+    payloads.MembersRecorded.TOPIC,
+    payloads.ComplaintFiled.TOPIC,
+    payloads.ComplaintResolved.TOPIC,
+    payloads.Corrected.TOPIC,
+    payloads.MemberMovedOut.TOPIC,
+    payloads.MemberMovedIn.TOPIC,
+}
+"""The household events a candidate's standing is folded from (the others only count its version)."""
+_STATE = msgspec.json.Decoder()
+
+
+def _decoded(app: SalurApplication, stored: StoredEvent) -> tuple[datetime, payloads.Payload]:
+    """A stored event's recorded time and payload, decoded straight from its (decrypted) msgspec JSON;
+    through the application's mapper when it is compressed or due an upcast."""
+    state = app.mapper.cipher.decrypt(stored.state) if app.mapper.cipher else stored.state
+    data = None if app.mapper.compressor else _STATE.decode(state)
+    if data is None or "class_version" in data:
+        event = cast("Aggregate.Event", app.mapper.to_domain_event(stored))
+        return event.timestamp, msgspec.convert(vars(event), payloads.payload_type(stored.topic))
+    recorded_at = datetime.fromisoformat(data.pop("timestamp")["_data_"])
+    for key, value in data.items():
+        if type(value) is dict and "_type_" in value:  # a tagged date, time or id: msgspec parses its text
+            data[key] = value["_data_"]
+    return recorded_at, msgspec.convert(data, payloads.payload_type(stored.topic))
 
 
 def allocate_roster(
