@@ -1,6 +1,7 @@
 """Allocations of one tahap released together, on SQLite and PostgreSQL: the quota holds exactly, the
 first allocation takes the seats and the late ones find none left and answer without error, having
-recorded nothing. And a candidate folded for the city's rule stands as its Household aggregate does.
+recorded nothing; a full tahap still tells a newly eligible household why (QUOTA_EXHAUSTED), once.
+And a candidate folded for the city's rule stands as its Household aggregate does.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def test_allocations_released_together_on_one_tahap_fill_the_quota_once_and_the_
         assert written == HOUSEHOLDS + 1  # one event per household and the program's seats
 
 
-def test_an_allocation_on_a_full_tahap_answers_at_once_and_records_nothing(
+def test_on_a_full_tahap_an_allocation_records_only_the_new_candidates_and_then_answers_at_once(
     store_url: StoreTarget, env_keys: dict[str, str]
 ) -> None:
     runtime = runtime_for(store_url.url, store_url.schema, env_keys)
@@ -108,14 +109,23 @@ def test_an_allocation_on_a_full_tahap_answers_at_once_and_records_nothing(
         define_program(app, "WALIKOTA")
         open_tahap(app, "WALIKOTA", 1, quota=3)
         register_eligible(app, range(6))
-        assert allocation.allocate(app, "WALIKOTA", 1, DINSOS).assigned == 3
-        before = app.recorder.max_notification_id()
-        register_eligible(app, range(6, 8))  # new candidates: no seat is left for them either
-        registered = app.recorder.max_notification_id()
+        first = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+        assert (first.assigned, first.left_out) == (3, 3)
+        nothing_new = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
+        assert (nothing_new.assigned, nothing_new.left_out, nothing_new.position) == (0, 0, None)
+
+        register_eligible(app, range(6, 8))  # eligible after the tahap filled: told why, once
         again = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
-        assert (again.assigned, again.left_out, again.cutoff, again.position) == (0, 0, None, None)
-        assert registered != before
-        assert app.recorder.max_notification_id() == registered
+        assert (again.assigned, again.left_out) == (0, 2)
+        quota_exhausted = [
+            e.originator_id
+            for e in stored_events(app, "salur:household.LeftOut")
+            if e.code == "QUOTA_EXHAUSTED"
+        ]
+        assert sorted(quota_exhausted) == sorted(app.household_id(no_kk_of(n)) for n in range(3, 8))
+        written = app.recorder.max_notification_id()
+        assert allocation.allocate(app, "WALIKOTA", 1, DINSOS).left_out == 0
+        assert app.recorder.max_notification_id() == written
     finally:
         runtime.close()
 

@@ -314,9 +314,12 @@ def test_a_tahap_never_commits_more_than_its_budget_ceiling(app: SalurApplicatio
     )
 
     assert app.program("WALIKOTA").tahap[2].committed_idr == 1_000_000
-    outcome = allocation.allocate(app, "WALIKOTA", 2, DINSOS)  # no seat left: it answers at once
-    assert (outcome.assigned, outcome.left_out, outcome.position) == (0, 0, None)
-    assert left_out(app, 3) == []
+    outcome = allocation.allocate(app, "WALIKOTA", 2, DINSOS)  # no seat left: it says why, once
+    assert (outcome.assigned, outcome.left_out) == (0, 1)
+    assert left_out(app, 3) == [("WALIKOTA", 2, "QUOTA_EXHAUSTED")]
+    again = allocation.allocate(app, "WALIKOTA", 2, DINSOS)
+    assert (again.assigned, again.left_out, again.position) == (0, 0, None)
+    assert left_out(app, 3) == [("WALIKOTA", 2, "QUOTA_EXHAUSTED")]
 
 
 # --- the city's allocation ------------------------------------------------------------------

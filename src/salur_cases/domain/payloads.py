@@ -269,6 +269,7 @@ class SeatsCommitted(Payload, frozen=True, kw_only=True):
     households: list[str]
     amount_idr: int
     authority: str | None
+    weighed_through: int | None = None  # the store's position an allocation by the city's rule had read
 
 
 class TahapCertified(Payload, frozen=True, kw_only=True):

@@ -47,6 +47,8 @@ class Tahap:
     assigned: int = 0
     committed_idr: int = 0
     roster_hash: str | None = None
+    weighed_through: int | None = None
+    """The store's position the last allocation by the city's rule that committed seats had read."""
 
     @property
     def seats_left(self) -> int:
@@ -104,6 +106,7 @@ class Program(Aggregate):
         authority: str | None
         actor: str
         role: str
+        weighed_through: int | None = None
 
     class TahapCertified(Clocked, Aggregate.Event):
         TOPIC = payloads.TahapCertified.TOPIC
@@ -182,12 +185,18 @@ class Program(Aggregate):
         return self.tahap[max(earlier)] if earlier else None
 
     def commit_seats(
-        self, number: int, household_ids: list[str], actor: Actor, authority: str | None = None
+        self,
+        number: int,
+        household_ids: list[str],
+        actor: Actor,
+        authority: str | None = None,
+        weighed_through: int | None = None,
     ) -> None:
         """Commit seats for households in tahap `number`.
 
         Under the city's rule (`authority` None) the quota and the ceiling are hard limits; an outside
-        authority's roster is a fact and commits its seats regardless.
+        authority's roster is a fact and commits its seats regardless. An allocation gives the store's
+        position it read its candidates at (`weighed_through`).
         """
         tahap = self.get_tahap(number)
         if tahap.certified:
@@ -212,6 +221,7 @@ class Program(Aggregate):
             authority=authority,
             actor=actor.name,
             role=actor.role,
+            weighed_through=weighed_through,
         )
 
     def certify(self, number: int, households: list[str], chain_head: dict[str, Any], actor: Actor) -> str:
@@ -254,10 +264,19 @@ class Program(Aggregate):
 
     @event(SeatsCommitted)
     def _seats_committed(
-        self, tahap: int, households: list[str], amount_idr: int, authority: str | None, actor: str, role: str
+        self,
+        tahap: int,
+        households: list[str],
+        amount_idr: int,
+        authority: str | None,
+        actor: str,
+        role: str,
+        weighed_through: int | None = None,
     ) -> None:
         self.tahap[tahap].assigned += len(households)
         self.tahap[tahap].committed_idr += amount_idr
+        if weighed_through is not None:
+            self.tahap[tahap].weighed_through = weighed_through
 
     @event(TahapCertified)
     def _certified(

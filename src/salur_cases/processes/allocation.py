@@ -82,8 +82,11 @@ def allocate(
     allocation run again adds only what is new.
 
     Allocations of one program run one at a time (`serialised`, across processes on PostgreSQL), each
-    reading the program after the one before it committed: when no seat is left the allocation
-    answers at once, nothing assigned and nothing recorded. The whole allocation is one transaction,
+    reading the program after the one before it committed. When no seat is left and nothing that
+    could bring a new candidate (a proposal, a padan result, a verval decision, a reinstatement) was
+    recorded since the last allocation read its candidates, the allocation answers at once, nothing
+    assigned and nothing recorded; with no seat left, a household already left out with
+    QUOTA_EXHAUSTED is not recorded again. The whole allocation is one transaction,
     checked against the program's and every household's version (a concurrent single assignment or
     roster makes it run again on fresh state).
     """
@@ -100,8 +103,9 @@ def _allocate(
     if tahap.certified:
         raise Refusal(RefusalCode.TAHAP_CERTIFIED, f"tahap {number} of {program.code} is certified")
     outcome = AllocationOutcome()
-    if tahap.seats_left == 0:
+    if tahap.seats_left == 0 and not _new_candidates_since(app, tahap.weighed_through):
         return outcome
+    weighed_through = app.recorder.max_notification_id()
     previous = program.previous_tahap(number)
     eligible: list[Candidate] = []
     failing: list[tuple[Candidate, RefusalCode, str | None]] = []
@@ -120,7 +124,7 @@ def _allocate(
         return (0 if paid_before else 1, c.verval_on or date.max, c.registered_at or NEVER, str(c.id))
 
     eligible.sort(key=rank_key)
-    _decide(program, tahap, eligible, failing, actor, outcome)
+    _decide(program, tahap, eligible, failing, actor, outcome, weighed_through)
     events = [*program.collect_events(), *(e for c in eligible for e in c.collect_events())]
     events.extend(e for c, _, _ in failing for e in c.collect_events())
     positions = app.recorder.insert_events([app.mapper.to_stored_event(e) for e in events])
@@ -135,9 +139,12 @@ def _decide(
     failing: list[tuple[Candidate, RefusalCode, str | None]],
     actor: Actor,
     outcome: AllocationOutcome,
+    weighed_through: int | None,
 ) -> None:
     """Seat the first of the ranked, commit their seats on the program, leave out the others and why."""
     seats = tahap.seats_left
+    if seats == 0:  # they still wait behind the same full tahap: record only who is new to it
+        ranked = [c for c in ranked if c.left_out.get((program.code, tahap.number)) != "QUOTA_EXHAUSTED"]
     already = tahap.assigned  # before this allocation: committing seats raises tahap.assigned
     cutoff = already + seats
     outcome.cutoff = cutoff if ranked else None
@@ -160,11 +167,28 @@ def _decide(
             )
     winners = [str(c.id) for c in ranked[:seats]]
     for _, chunk in chunks(winners):
-        program.commit_seats(tahap.number, list(chunk), actor)
+        program.commit_seats(tahap.number, list(chunk), actor, weighed_through=weighed_through)
     for candidate, code_failed, other in failing:
         candidate.leave_out(program.code, tahap.number, str(code_failed), actor, other_program=other)
     outcome.assigned = len(winners)
     outcome.left_out = len(ranked) - len(winners) + len(failing)
+
+
+NEW_CANDIDATE_TOPICS = (
+    payloads.Proposed.TOPIC,
+    payloads.Reproposed.TOPIC,
+    payloads.PopulationMatched.TOPIC,
+    payloads.VervalDecided.TOPIC,
+    payloads.Reinstated.TOPIC,
+)
+"""The household events that can make a household a candidate it was not (an allocation writes none)."""
+
+
+def _new_candidates_since(app: SalurApplication, position: int | None) -> bool:
+    """Whether a household may have become a candidate after `position` (None: never weighed)."""
+    if position is None:
+        return True
+    return bool(app.recorder.select_notifications(position + 1, 1, topics=NEW_CANDIDATE_TOPICS))
 
 
 def load_candidates(app: SalurApplication, ids: Sequence[UUID]) -> dict[UUID, Candidate]:
