@@ -23,14 +23,14 @@ objects and per-row SQL:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
 from salur_cases import tables as t
 from salur_cases.domain import payloads
@@ -265,7 +265,7 @@ _NO_MEMBERS = [c.name for c in t.household.c if c.name != "members"]
 
 
 class BatchProjection:
-    """Applies one batch of notifications to the read models over `conn` (the caller commits)."""
+    """Applies one batch of decoded events (`decode`) to the read models over `conn` (the caller commits)."""
 
     def __init__(self, conn: Connection, id_key: bytes) -> None:
         self.conn = conn
@@ -293,9 +293,8 @@ class BatchProjection:
 
     # --- the batch ------------------------------------------------------------------------------
 
-    def apply(self, notifications: Sequence[Notification], mapper: Mapper[Any]) -> None:
-        """Decode, load what the events need, fold them in order, write the changed rows."""
-        records = decode(notifications, mapper)
+    def apply(self, records: Sequence[Decoded]) -> None:
+        """Load what the decoded events need, fold them in order, write the changed rows."""
         self._load(records)
         timeline = self.timeline
         for record in records:
@@ -677,37 +676,59 @@ class BatchProjection:
         upsert(conn, t.person_index, [v for v in self.persons.values() if v is not None])
         seats = [self.households[h].seats[p, n] for h, p, n in sorted(self.dirty_seats)]
         stored = self.stored_seats
-        insert_rows(
-            conn,
-            t.tahap_roster,
-            [s for s in seats if (s["household_id"], s["program"], s["tahap"]) not in stored],
-        )
-        upsert(
-            conn,
-            t.tahap_roster,
-            [s for s in seats if (s["household_id"], s["program"], s["tahap"]) in stored],
+        self._insert_or_upsert(
+            t.tahap_roster, seats, lambda s: (s["household_id"], s["program"], s["tahap"]) not in stored
         )
         for seat in seats:
             key = (seat["household_id"], seat["program"], seat["tahap"])
             self.statuses[key] = _status_of_seat(seat, self.seat_times[key])
-        upsert(conn, t.household_status, [self.statuses[k] for k in sorted(self.statuses)])
-        upsert(conn, t.withdrawal, [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)])
+        created = self.created
+        self._insert_or_upsert(
+            t.household_status,
+            [self.statuses[k] for k in sorted(self.statuses)],
+            lambda s: s["household_id"] in created,
+        )
+        self._insert_or_upsert(
+            t.withdrawal,
+            [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)],
+            lambda w: w["household_id"] in created,
+        )
+        self._reflag_batch_payments()
         insert_rows(conn, t.payment_ledger, self.ledger)
-        self._reflag_ledger()
+        self._reflag_stored_payments()
 
-    def _reflag_ledger(self) -> None:
-        """Recompute `after_removal` of the payments of households whose removals changed."""
+    def _insert_or_upsert(self, table: Table, rows: list[Row], new: Callable[[Row], bool]) -> None:
+        """COPY the rows `new` says are not stored yet straight in, upsert the others."""
+        insert_rows(self.conn, table, [r for r in rows if new(r)])
+        upsert(self.conn, table, [r for r in rows if not new(r)])
+
+    def _reflag_batch_payments(self) -> None:
+        """Recompute `after_removal` of the batch's payments of households whose removals changed
+        after the payment was folded (a removal may be recorded after the payments it covers)."""
         if not self.reflag:
+            return
+        for row in self.ledger:
+            hid, program = row["household_id"], row["program"]
+            if (hid, program) in self.reflag:
+                row["after_removal"] = row["status"] == "PAID" and self.households[hid].after_removal(
+                    program, row["tahap"], row["paid_on"]
+                )
+
+    def _reflag_stored_payments(self) -> None:
+        """Recompute `after_removal` of the stored payments of households whose removals changed
+        (households proposed in the batch have none)."""
+        reflag = sorted((h, p) for h, p in self.reflag if h not in self.created)
+        if not reflag:
             return
         ledger = t.payment_ledger
         same = and_(ledger.c.household_id == bindparam("h"), ledger.c.program == bindparam("p"))
         self.conn.execute(
             update(ledger).where(same).values(after_removal=False),
-            [{"h": h, "p": p} for h, p in sorted(self.reflag)],
+            [{"h": h, "p": p} for h, p in reflag],
         )
         flagged = [
             {"h": h, "p": p, "t": w["tahap"], "eff": w["effective_on"], "until": w["reinstated_on"] or NEVER}
-            for h, p in sorted(self.reflag)
+            for h, p in reflag
             for w in self.households[h].withdrawals
             if w["program"] == p
         ]

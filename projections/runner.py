@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
@@ -34,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from salur_cases import tables as t
 from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
-from salur_cases.projections.projector import BatchProjection
+from salur_cases.projections.projector import BatchProjection, Decoded, decode
 from salur_cases.runtime import Runtime
 from salur_cases.settings import Settings
 
@@ -75,21 +76,55 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
         driver.prepare_threshold = threshold
 
 
-def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
+class ReadAhead:
+    """The store's events in pages of `size`, decoded: the page after the one handed out is read and
+    decoded on another thread while the batch of that one is folded and written.
+
+    The page is read ahead from where the batch will leave the position; a batch that finds the
+    position elsewhere (another runner moved it) reads its page itself. A page read ahead holds what
+    the store had committed by then: ids are gap-free and commit in order, so it is a prefix of what
+    a later read would give, and the next catch-up takes the rest.
+    """
+
+    def __init__(self, runtime: Runtime, size: int) -> None:
+        self._recorder = runtime.app.recorder  # opened before a batch takes SQLite's write lock
+        self._mapper = runtime.app.mapper
+        self._size = size
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="salur-read-ahead")
+        self._ahead: tuple[int, Future[list[Decoded]]] | None = None
+
+    def _read(self, position: int) -> list[Decoded]:
+        notifications = self._recorder.select_notifications(position + 1, self._size)
+        return decode([n for n in notifications if n.id > position], self._mapper)
+
+    def after(self, position: int) -> list[Decoded]:
+        """The page of events after `position` (empty: none yet); starts reading the one after it."""
+        ahead, self._ahead = self._ahead, None
+        page = ahead[1].result() if ahead and ahead[0] == position else self._read(position)
+        if page:
+            reached = page[-1].position
+            self._ahead = (reached, self._reader.submit(self._read, reached))
+        return page
+
+    def close(self) -> None:
+        """Stop reading ahead (a read under way is waited for)."""
+        self._reader.shutdown(cancel_futures=True)
+
+
+def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
-    recorder = runtime.app.recorder  # opened before the batch takes SQLite's write lock, never inside it
     with runtime.engine.connect() as conn, _planned_each_time(conn), collector_paused():
         position = _begin(conn)
-        notifications = [n for n in recorder.select_notifications(position + 1, size) if n.id > position]
-        if not notifications:
+        records = pages.after(position)
+        if not records:
             conn.rollback()
             return 0, position
-        BatchProjection(conn, runtime.settings.id_key).apply(notifications, runtime.app.mapper)
-        reached = notifications[-1].id
+        BatchProjection(conn, runtime.settings.id_key).apply(records)
+        reached = records[-1].position
         pp = t.projection_position
         conn.execute(update(pp).where(pp.c.name == NAME).values(position=reached))
         conn.commit()
-        return len(notifications), reached
+        return len(records), reached
 
 
 def catch_up(runtime: Runtime, size: int | None = None) -> int:
@@ -98,15 +133,19 @@ def catch_up(runtime: Runtime, size: int | None = None) -> int:
     After a large catch-up the statistics of the read models that changed are refreshed (ANALYZE),
     so the planner does not keep plans made for the nearly empty tables of a new database.
     """
-    size = size or runtime.settings.projection_batch
+    pages = ReadAhead(runtime, size or runtime.settings.projection_batch)
     total = 0
-    while True:
-        applied, position = _apply_batch(runtime, size)
-        total += applied
-        if applied == 0:
-            if total >= ANALYZE_AFTER:
-                analyze(runtime)
-            return position
+    try:
+        while True:
+            applied, position = _apply_batch(runtime, pages)
+            total += applied
+            if applied == 0:
+                break
+    finally:
+        pages.close()
+    if total >= ANALYZE_AFTER:
+        analyze(runtime)
+    return position
 
 
 ANALYZE_AFTER = 50_000
