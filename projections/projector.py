@@ -41,10 +41,20 @@ from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.eventlog import EVENT_NAMESPACE, event_type, record_of
 from salur_cases.identifiers import keyed_hex
 from salur_cases.store.transcoder import MsgspecTranscoder
-from salur_cases.tables.bulk import Row, insert_rows, select_in, update_rows, upsert
+from salur_cases.tables.bulk import (
+    Prepared,
+    Row,
+    insert_rows,
+    inserting,
+    prepare,
+    select_in,
+    update_rows,
+    upsert,
+)
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Cipher, Mapper, Notification
+    from sqlalchemy.engine import Dialect
 
 NEVER = date(9999, 12, 31)
 
@@ -104,10 +114,12 @@ def aggregate_kind(topic: str) -> str:
 
 @dataclass(slots=True)
 class Decoded:
-    """One stored event as the fold needs it: its typed `payload`, and `shown`, the timeline's JSON."""
+    """One stored event as the fold needs it: its aggregate's `kind`, its typed `payload`, and `shown`,
+    the timeline's JSON."""
 
     position: int
     topic: str
+    kind: str
     event_id: str
     aggregate_id: str
     version: int
@@ -171,6 +183,7 @@ def _decode_state(notification: Notification, cipher: Cipher | None) -> Decoded 
     return Decoded(
         position=notification.id,
         topic=notification.topic,
+        kind=aggregate_kind(notification.topic),
         event_id=fast_event_id(aggregate_id, version),
         aggregate_id=aggregate_id,
         version=version,
@@ -190,6 +203,7 @@ def _decode_mapped(notification: Notification, mapper: Mapper[Any]) -> Decoded:
     return Decoded(
         position=record.position,
         topic=notification.topic,
+        kind=aggregate_kind(notification.topic),
         event_id=record.event_id,
         aggregate_id=record.aggregate_id,
         version=record.version,
@@ -212,6 +226,38 @@ def decode(notifications: Sequence[Notification], mapper: Mapper[Any]) -> list[D
         decoded = _decode_state(n, cipher) if plain else None
         out.append(decoded or _decode_mapped(n, mapper))
     return out
+
+
+def timeline_row(record: Decoded) -> Row:
+    """The event as the timeline keeps it."""
+    return {
+        "position": record.position,
+        "event_id": record.event_id,
+        "aggregate_id": record.aggregate_id,
+        "kind": record.kind,
+        "version": record.version,
+        "type": record.type,
+        "recorded_at": record.recorded_at,
+        "effective_on": record.effective_on,
+        "actor": record.actor,
+        "role": record.role,
+        "data": record.shown,
+    }
+
+
+@dataclass(slots=True)
+class Page:
+    """Stored events decoded, and their timeline rows already converted for the driver: the timeline
+    depends on the events alone, so a page is made ready while the batch before it is written."""
+
+    records: list[Decoded]
+    timeline: Prepared
+
+
+def read_page(notifications: Sequence[Notification], mapper: Mapper[Any], dialect: Dialect) -> Page:
+    """Decode a page of notifications and prepare its timeline rows for `dialect`'s driver."""
+    records = decode(notifications, mapper)
+    return Page(records, prepare(dialect, t.timeline, [timeline_row(r) for r in records]))
 
 
 @dataclass
@@ -265,7 +311,8 @@ _NO_MEMBERS = [c.name for c in t.household.c if c.name != "members"]
 
 
 class BatchProjection:
-    """Applies one batch of decoded events (`decode`) to the read models over `conn` (the caller commits)."""
+    """Applies a page of events (`read_page`) to the read models over `conn`: `fold`, then `write`
+    (the caller commits)."""
 
     def __init__(self, conn: Connection, id_key: bytes) -> None:
         self.conn = conn
@@ -274,7 +321,6 @@ class BatchProjection:
         self.programs: dict[str, Row] = {}
         self.program_codes: dict[str, str] = {}
         self.tahap: dict[tuple[str, int], Row] = {}
-        self.timeline: list[Row] = []
         self.ledger: list[Row] = []
         self.persons: dict[str, Row | None] = {}
         self.person_holders: dict[str, set[str]] = {}
@@ -293,32 +339,20 @@ class BatchProjection:
 
     # --- the batch ------------------------------------------------------------------------------
 
-    def apply(self, records: Sequence[Decoded]) -> None:
-        """Load what the decoded events need, fold them in order, write the changed rows."""
-        self._load(records)
-        timeline = self.timeline
-        for record in records:
-            topic = record.topic
-            kind = aggregate_kind(topic)
-            timeline.append(
-                {
-                    "position": record.position,
-                    "event_id": record.event_id,
-                    "aggregate_id": record.aggregate_id,
-                    "kind": kind,
-                    "version": record.version,
-                    "type": record.type,
-                    "recorded_at": record.recorded_at,
-                    "effective_on": record.effective_on,
-                    "actor": record.actor,
-                    "role": record.role,
-                    "data": record.shown,
-                }
-            )
-            if kind == "household":
-                self._household_event(record)
-            elif kind == "program":
-                self._program_event(record)
+    def fold(self, page: Page) -> None:
+        """Load the rows the page's events need and fold the events into them in order, while the
+        server stores the page's timeline (which the fold does not read)."""
+        self._load(page.records)
+        with inserting(self.conn, page.timeline):
+            for record in page.records:
+                kind = record.kind
+                if kind == "household":
+                    self._household_event(record)
+                elif kind == "program":
+                    self._program_event(record)
+
+    def write(self) -> None:
+        """Write the rows the folded events changed."""
         self._flush()
 
     def _load(self, records: Sequence[Decoded]) -> None:
@@ -328,7 +362,7 @@ class BatchProjection:
         members_wanted: set[str] = set()
         for record in records:
             topic = record.topic
-            if aggregate_kind(topic) != "household":
+            if record.kind != "household":
                 continue
             hid = record.aggregate_id
             if topic == payloads.Proposed.TOPIC:
@@ -654,7 +688,6 @@ class BatchProjection:
 
     def _flush(self) -> None:
         conn = self.conn
-        insert_rows(conn, t.timeline, self.timeline)
         upsert(conn, t.programs, [self.programs[c] for c in sorted(self.dirty_programs)])
         upsert(conn, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
         households = sorted(self.dirty_households)

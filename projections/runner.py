@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from salur_cases import tables as t
 from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
-from salur_cases.projections.projector import BatchProjection, Decoded, decode
+from salur_cases.projections.projector import BatchProjection, Page, read_page
 from salur_cases.runtime import Runtime
 from salur_cases.settings import Settings
 
@@ -77,34 +77,36 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
 
 
 class ReadAhead:
-    """The store's events in pages of `size`, decoded: the page after the one handed out is read and
-    decoded on another thread while the batch of that one is folded and written.
+    """The store's events in pages of `size` (`read_page`), the next page read, decoded and its
+    timeline rows prepared on another thread while a batch's rows are written.
 
-    The page is read ahead from where the batch will leave the position; a batch that finds the
-    position elsewhere (another runner moved it) reads its page itself. A page read ahead holds what
-    the store had committed by then: ids are gap-free and commit in order, so it is a prefix of what
-    a later read would give, and the next catch-up takes the rest.
+    Only while they are written: the fold, like the decoding, needs the interpreter, and two threads
+    that both compute would only take turns. A page is read ahead from where the batch will leave the
+    position; a batch that finds the position elsewhere (another runner moved it) reads its page itself.
+    A page read ahead holds what the store had committed by then: ids are gap-free and commit in
+    order, so it is a prefix of what a later read would give, and the next catch-up takes the rest.
     """
 
     def __init__(self, runtime: Runtime, size: int) -> None:
         self._recorder = runtime.app.recorder  # opened before a batch takes SQLite's write lock
         self._mapper = runtime.app.mapper
+        self._dialect = runtime.engine.dialect
         self._size = size
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="salur-read-ahead")
-        self._ahead: tuple[int, Future[list[Decoded]]] | None = None
+        self._ahead: tuple[int, Future[Page]] | None = None
 
-    def _read(self, position: int) -> list[Decoded]:
+    def _read(self, position: int) -> Page:
         notifications = self._recorder.select_notifications(position + 1, self._size)
-        return decode([n for n in notifications if n.id > position], self._mapper)
+        return read_page([n for n in notifications if n.id > position], self._mapper, self._dialect)
 
-    def after(self, position: int) -> list[Decoded]:
-        """The page of events after `position` (empty: none yet); starts reading the one after it."""
+    def after(self, position: int) -> Page:
+        """The page of events after `position` (no records: none yet), read ahead if it was."""
         ahead, self._ahead = self._ahead, None
-        page = ahead[1].result() if ahead and ahead[0] == position else self._read(position)
-        if page:
-            reached = page[-1].position
-            self._ahead = (reached, self._reader.submit(self._read, reached))
-        return page
+        return ahead[1].result() if ahead and ahead[0] == position else self._read(position)
+
+    def read_ahead(self, position: int) -> None:
+        """Start reading the page after `position`."""
+        self._ahead = (position, self._reader.submit(self._read, position))
 
     def close(self) -> None:
         """Stop reading ahead (a read under way is waited for)."""
@@ -115,16 +117,19 @@ def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
     with runtime.engine.connect() as conn, _planned_each_time(conn), collector_paused():
         position = _begin(conn)
-        records = pages.after(position)
-        if not records:
+        page = pages.after(position)
+        if not page.records:
             conn.rollback()
             return 0, position
-        BatchProjection(conn, runtime.settings.id_key).apply(records)
-        reached = records[-1].position
+        reached = page.records[-1].position
+        projection = BatchProjection(conn, runtime.settings.id_key)
+        projection.fold(page)
+        pages.read_ahead(reached)
+        projection.write()
         pp = t.projection_position
         conn.execute(update(pp).where(pp.c.name == NAME).values(position=reached))
         conn.commit()
-        return len(records), reached
+        return len(page.records), reached
 
 
 def catch_up(runtime: Runtime, size: int | None = None) -> int:
