@@ -77,14 +77,15 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
 
 
 class ReadAhead:
-    """The store's events in pages of `size` (`read_page`), the next page read, decoded and its
-    timeline rows prepared on another thread while a batch's rows are written.
+    """The store's events in pages of `size` (`read_page`); on PostgreSQL the next page is read,
+    decoded and its timeline rows prepared on another thread while a batch's rows are written.
 
     Only while they are written: the fold, like the decoding, needs the interpreter, and two threads
-    that both compute would only take turns. A page is read ahead from where the batch will leave the
-    position; a batch that finds the position elsewhere (another runner moved it) reads its page itself.
-    A page read ahead holds what the store had committed by then: ids are gap-free and commit in
-    order, so it is a prefix of what a later read would give, and the next catch-up takes the rest.
+    that both compute would only take turns; for that reason SQLite, whose writes run in this process
+    too, reads each page when its batch starts. A page is read ahead from where the batch will leave
+    the position; a batch that finds the position elsewhere (another runner moved it) reads its page
+    itself. A page read ahead holds what the store had committed by then: ids are gap-free and commit
+    in order, so it is a prefix of what a later read would give, and the next catch-up takes the rest.
     """
 
     def __init__(self, runtime: Runtime, size: int) -> None:
@@ -92,7 +93,8 @@ class ReadAhead:
         self._mapper = runtime.app.mapper
         self._dialect = runtime.engine.dialect
         self._size = size
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="salur-read-ahead")
+        threaded = runtime.settings.is_postgres
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="salur-read-ahead") if threaded else None
         self._ahead: tuple[int, Future[Page]] | None = None
 
     def _read(self, position: int) -> Page:
@@ -105,12 +107,14 @@ class ReadAhead:
         return ahead[1].result() if ahead and ahead[0] == position else self._read(position)
 
     def read_ahead(self, position: int) -> None:
-        """Start reading the page after `position`."""
-        self._ahead = (position, self._reader.submit(self._read, position))
+        """Start reading the page after `position` (PostgreSQL)."""
+        if self._reader is not None:
+            self._ahead = (position, self._reader.submit(self._read, position))
 
     def close(self) -> None:
         """Stop reading ahead (a read under way is waited for)."""
-        self._reader.shutdown(cancel_futures=True)
+        if self._reader is not None:
+            self._reader.shutdown(cancel_futures=True)
 
 
 def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
