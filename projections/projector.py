@@ -130,6 +130,8 @@ class Decoded:
     role: str
     payload: Payload
     shown: dict[str, Any]
+    members: list[Row] | None = None
+    """The entries (`member_entry`) of the members the event lists, made with its page (`read_page`)."""
 
 
 _STATE = msgspec.json.Decoder()
@@ -245,18 +247,32 @@ def timeline_row(record: Decoded) -> Row:
     }
 
 
+def listed_members(id_key: bytes, payload: Payload) -> list[Row] | None:
+    """The entries of the members an event lists: a proposal's, a new member list, a member moving in."""
+    if isinstance(payload, payloads.Proposed | payloads.MembersRecorded):
+        return [member_entry(id_key, m) for m in payload.members]
+    if isinstance(payload, payloads.MemberMovedIn):
+        return [member_entry(id_key, payload.member)]
+    return None
+
+
 @dataclass(slots=True)
 class Page:
-    """Stored events decoded, and their timeline rows already converted for the driver: the timeline
-    depends on the events alone, so a page is made ready while the batch before it is written."""
+    """Stored events decoded, with what depends on the events alone made ready: their timeline rows
+    converted for the driver and the entries of the members they list. A page is made ready while the
+    batch before it is written."""
 
     records: list[Decoded]
     timeline: Prepared
 
 
-def read_page(notifications: Sequence[Notification], mapper: Mapper[Any], dialect: Dialect) -> Page:
-    """Decode a page of notifications and prepare its timeline rows for `dialect`'s driver."""
+def read_page(
+    notifications: Sequence[Notification], mapper: Mapper[Any], dialect: Dialect, id_key: bytes
+) -> Page:
+    """Decode a page of notifications, make its members' entries and its timeline rows for `dialect`."""
     records = decode(notifications, mapper)
+    for record in records:
+        record.members = listed_members(id_key, record.payload)
     return Page(records, prepare(dialect, t.timeline, [timeline_row(r) for r in records]))
 
 
@@ -405,7 +421,7 @@ class BatchProjection:
                 row["city_proposed"] = row["city_proposed"] or _is_city(payload.source_kind)
             case payloads.MembersRecorded():
                 row["kecamatan"], row["kelurahan"] = _area(payload.address)
-                self._set_members(hid, row, [member_entry(self.id_key, m) for m in payload.members])
+                self._set_members(hid, row, record.members or [])
             case payloads.PopulationMatched():
                 row["padan"], row["padan_on"] = payload.result, payload.checked_on
             case payloads.VervalDecided():
@@ -426,7 +442,7 @@ class BatchProjection:
                 gone = keyed_hex(self.id_key, "nik", payload.nik)
                 self._set_members(hid, row, [m for m in row["members"] if m["nik_hash"] != gone])
             case payloads.MemberMovedIn():
-                self._set_members(hid, row, [*row["members"], member_entry(self.id_key, payload.member)])
+                self._set_members(hid, row, [*row["members"], *(record.members or [])])
             case _:
                 pass
 
@@ -451,8 +467,7 @@ class BatchProjection:
         }
         self.households[record.aggregate_id] = HouseholdState(row)
         self.dirty_households.add(record.aggregate_id)
-        members = [member_entry(self.id_key, m) for m in payload.members]
-        self._set_members(record.aggregate_id, row, members)
+        self._set_members(record.aggregate_id, row, record.members or [])
 
     def _set_members(self, hid: str, row: Row, members: list[Row]) -> None:
         self.new_members.add(hid)

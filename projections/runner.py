@@ -92,6 +92,7 @@ class ReadAhead:
         self._recorder = runtime.app.recorder  # opened before a batch takes SQLite's write lock
         self._mapper = runtime.app.mapper
         self._dialect = runtime.engine.dialect
+        self._id_key = runtime.settings.id_key
         self._size = size
         threaded = runtime.settings.is_postgres
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="salur-read-ahead") if threaded else None
@@ -99,7 +100,8 @@ class ReadAhead:
 
     def _read(self, position: int) -> Page:
         notifications = self._recorder.select_notifications(position + 1, self._size)
-        return read_page([n for n in notifications if n.id > position], self._mapper, self._dialect)
+        page = [n for n in notifications if n.id > position]
+        return read_page(page, self._mapper, self._dialect, self._id_key)
 
     def after(self, position: int) -> Page:
         """The page of events after `position` (no records: none yet), read ahead if it was."""
