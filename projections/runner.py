@@ -121,7 +121,7 @@ class ReadAhead:
 
 def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
-    with runtime.engine.connect() as conn, _planned_each_time(conn), collector_paused():
+    with runtime.engine.connect() as conn, _planned_each_time(conn):
         position = _begin(conn)
         page = pages.after(position)
         if not page.records:
@@ -147,11 +147,12 @@ def catch_up(runtime: Runtime, size: int | None = None) -> int:
     pages = ReadAhead(runtime, size or runtime.settings.projection_batch)
     total = 0
     try:
-        while True:
-            applied, position = _apply_batch(runtime, pages)
-            total += applied
-            if applied == 0:
-                break
+        with collector_paused():  # through the reading ahead between batches too
+            while True:
+                applied, position = _apply_batch(runtime, pages)
+                total += applied
+                if applied == 0:
+                    break
     finally:
         pages.close()
     if total >= ANALYZE_AFTER:
