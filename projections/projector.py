@@ -1,7 +1,9 @@
-"""The projection: folds a batch of stored events into the read-model tables with bulk SQL.
+"""The projection: folds a page of stored events into the read-model tables with bulk SQL.
 
 One batch is applied on one connection inside the caller's transaction (the runner commits the
-rows with the new position). The rows a batch's events need are loaded once (households not
+rows with the new position). What depends on the events alone is made with their page
+(`read_page`, on the runner's read-ahead thread): the decoded events, the entries of the members
+they list, and the timeline's rows. The rows the events need are loaded once (households not
 created in the batch, their seats and withdrawals, all programs), the events change them in memory
 in commit order, and the changed rows are written back in bulk: no round trip per event.
 
@@ -11,11 +13,14 @@ objects and per-row SQL:
   tagged format; decrypted first when encrypted at rest) into the event's payload Struct
   (`salur_cases.domain.payloads`, found by its topic), which the fold reads by attribute, and the JSON
   the timeline keeps; only with a compressor configured does it go through the application's mapper.
-- PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
-  COPYed straight in, in the binary format (typed values: no text to format here or to parse in
-  the server); rows that may exist are COPYed into a temporary staging table and upserted
+- PostgreSQL: the page's timeline is COPYed while the events are folded (the server stores it
+  meanwhile). Rows new to a table (households proposed, their seats, statuses and withdrawals, the
+  ledger) are COPYed straight in, in the binary format (typed values: no text to format here or to
+  parse in the server); rows that may exist are COPYed into a temporary staging table and upserted
   with one INSERT ... ON CONFLICT DO UPDATE. Existing rows are loaded with one query of an index
-  probe per id, the ids travelling as one text (`salur_cases.store.pglist`).
+  probe per id, the ids travelling as one text (`salur_cases.store.pglist`). A removal recorded
+  after the payments it covers reflags them in memory when they are the batch's, with SQL only for
+  stored ones.
 - SQLite: one executemany of the driver with values converted by the columns' own SQLAlchemy types
   (exactly what SQLAlchemy would store), without its per-statement compilation.
 """
