@@ -144,9 +144,11 @@ def _other(kind: str, d: Item, say: Say) -> str:
         )
     if kind == events.ComplaintResolved.EVENT_TYPE:
         outcome = d.get("outcome")
-        return say(f"Aduan dijawab: {outcome}", f"A complaint was answered: {outcome}") + _quote(
-            say, d.get("note")
-        ) + "."
+        return (
+            say(f"Aduan dijawab: {outcome}", f"A complaint was answered: {outcome}")
+            + _quote(say, d.get("note"))
+            + "."
+        )
     if kind == events.Corrected.EVENT_TYPE:
         return say(f"Data dikoreksi ({d.get('field')}).", f"Data corrected ({d.get('field')}).")
     if kind == events.MemberMovedOut.EVENT_TYPE:

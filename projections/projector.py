@@ -1,7 +1,9 @@
-"""The projection: folds a batch of stored events into the read-model tables with bulk SQL.
+"""The projection: folds a page of stored events into the read-model tables with bulk SQL.
 
 One batch is applied on one connection inside the caller's transaction (the runner commits the
-rows with the new position). The rows a batch's events need are loaded once (households not
+rows with the new position). What depends on the events alone is made with their page
+(`read_page`, on the runner's read-ahead thread): the decoded events, the entries of the members
+they list, and the timeline's rows. The rows the events need are loaded once (households not
 created in the batch, their seats and withdrawals, all programs), the events change them in memory
 in commit order, and the changed rows are written back in bulk: no round trip per event.
 
@@ -11,11 +13,14 @@ objects and per-row SQL:
   tagged format; decrypted first when encrypted at rest) into the event's payload Struct
   (`salur_cases.domain.payloads`, found by its topic), which the fold reads by attribute, and the JSON
   the timeline keeps; only with a compressor configured does it go through the application's mapper.
-- PostgreSQL: rows new to a table (households proposed, seats assigned, timeline, ledger) are
-  COPYed straight in, in the binary format (typed values: no text to format here or to parse in
-  the server); rows that may exist are COPYed into a temporary staging table and upserted
+- PostgreSQL: the page's timeline is COPYed while the events are folded (the server stores it
+  meanwhile). Rows new to a table (households proposed, their seats, statuses and withdrawals, the
+  ledger) are COPYed straight in, in the binary format (typed values: no text to format here or to
+  parse in the server); rows that may exist are COPYed into a temporary staging table and upserted
   with one INSERT ... ON CONFLICT DO UPDATE. Existing rows are loaded with one query of an index
-  probe per id, the ids travelling as one text (`salur_cases.store.pglist`).
+  probe per id, the ids travelling as one text (`salur_cases.store.pglist`). A removal recorded
+  after the payments it covers reflags them in memory when they are the batch's, with SQL only for
+  stored ones.
 - SQLite: one executemany of the driver with values converted by the columns' own SQLAlchemy types
   (exactly what SQLAlchemy would store), without its per-statement compilation.
 """
@@ -23,14 +28,14 @@ objects and per-row SQL:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
 from salur_cases import tables as t
 from salur_cases.domain import payloads
@@ -41,10 +46,20 @@ from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.eventlog import EVENT_NAMESPACE, event_type, record_of
 from salur_cases.identifiers import keyed_hex
 from salur_cases.store.transcoder import MsgspecTranscoder
-from salur_cases.tables.bulk import Row, insert_rows, select_in, update_rows, upsert
+from salur_cases.tables.bulk import (
+    Prepared,
+    Row,
+    insert_rows,
+    inserting,
+    prepare,
+    select_in,
+    update_rows,
+    upsert,
+)
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Cipher, Mapper, Notification
+    from sqlalchemy.engine import Dialect
 
 NEVER = date(9999, 12, 31)
 
@@ -104,10 +119,12 @@ def aggregate_kind(topic: str) -> str:
 
 @dataclass(slots=True)
 class Decoded:
-    """One stored event as the fold needs it: its typed `payload`, and `shown`, the timeline's JSON."""
+    """One stored event as the fold needs it: its aggregate's `kind`, its typed `payload`, and `shown`,
+    the timeline's JSON."""
 
     position: int
     topic: str
+    kind: str
     event_id: str
     aggregate_id: str
     version: int
@@ -118,6 +135,8 @@ class Decoded:
     role: str
     payload: Payload
     shown: dict[str, Any]
+    members: list[Row] | None = None
+    """The entries (`member_entry`) of the members the event lists, made with its page (`read_page`)."""
 
 
 _STATE = msgspec.json.Decoder()
@@ -171,6 +190,7 @@ def _decode_state(notification: Notification, cipher: Cipher | None) -> Decoded 
     return Decoded(
         position=notification.id,
         topic=notification.topic,
+        kind=aggregate_kind(notification.topic),
         event_id=fast_event_id(aggregate_id, version),
         aggregate_id=aggregate_id,
         version=version,
@@ -190,6 +210,7 @@ def _decode_mapped(notification: Notification, mapper: Mapper[Any]) -> Decoded:
     return Decoded(
         position=record.position,
         topic=notification.topic,
+        kind=aggregate_kind(notification.topic),
         event_id=record.event_id,
         aggregate_id=record.aggregate_id,
         version=record.version,
@@ -212,6 +233,52 @@ def decode(notifications: Sequence[Notification], mapper: Mapper[Any]) -> list[D
         decoded = _decode_state(n, cipher) if plain else None
         out.append(decoded or _decode_mapped(n, mapper))
     return out
+
+
+def timeline_row(record: Decoded) -> Row:
+    """The event as the timeline keeps it."""
+    return {
+        "position": record.position,
+        "event_id": record.event_id,
+        "aggregate_id": record.aggregate_id,
+        "kind": record.kind,
+        "version": record.version,
+        "type": record.type,
+        "recorded_at": record.recorded_at,
+        "effective_on": record.effective_on,
+        "actor": record.actor,
+        "role": record.role,
+        "data": record.shown,
+    }
+
+
+def listed_members(id_key: bytes, payload: Payload) -> list[Row] | None:
+    """The entries of the members an event lists: a proposal's, a new member list, a member moving in."""
+    if isinstance(payload, payloads.Proposed | payloads.MembersRecorded):
+        return [member_entry(id_key, m) for m in payload.members]
+    if isinstance(payload, payloads.MemberMovedIn):
+        return [member_entry(id_key, payload.member)]
+    return None
+
+
+@dataclass(slots=True)
+class Page:
+    """Stored events decoded, with what depends on the events alone made ready: their timeline rows
+    converted for the driver and the entries of the members they list. A page is made ready while the
+    batch before it is written."""
+
+    records: list[Decoded]
+    timeline: Prepared
+
+
+def read_page(
+    notifications: Sequence[Notification], mapper: Mapper[Any], dialect: Dialect, id_key: bytes
+) -> Page:
+    """Decode a page of notifications, make its members' entries and its timeline rows for `dialect`."""
+    records = decode(notifications, mapper)
+    for record in records:
+        record.members = listed_members(id_key, record.payload)
+    return Page(records, prepare(dialect, t.timeline, [timeline_row(r) for r in records]))
 
 
 @dataclass
@@ -265,7 +332,8 @@ _NO_MEMBERS = [c.name for c in t.household.c if c.name != "members"]
 
 
 class BatchProjection:
-    """Applies one batch of notifications to the read models over `conn` (the caller commits)."""
+    """Applies a page of events (`read_page`) to the read models over `conn`: `fold`, then `write`
+    (the caller commits)."""
 
     def __init__(self, conn: Connection, id_key: bytes) -> None:
         self.conn = conn
@@ -274,7 +342,6 @@ class BatchProjection:
         self.programs: dict[str, Row] = {}
         self.program_codes: dict[str, str] = {}
         self.tahap: dict[tuple[str, int], Row] = {}
-        self.timeline: list[Row] = []
         self.ledger: list[Row] = []
         self.persons: dict[str, Row | None] = {}
         self.person_holders: dict[str, set[str]] = {}
@@ -293,33 +360,20 @@ class BatchProjection:
 
     # --- the batch ------------------------------------------------------------------------------
 
-    def apply(self, notifications: Sequence[Notification], mapper: Mapper[Any]) -> None:
-        """Decode, load what the events need, fold them in order, write the changed rows."""
-        records = decode(notifications, mapper)
-        self._load(records)
-        timeline = self.timeline
-        for record in records:
-            topic = record.topic
-            kind = aggregate_kind(topic)
-            timeline.append(
-                {
-                    "position": record.position,
-                    "event_id": record.event_id,
-                    "aggregate_id": record.aggregate_id,
-                    "kind": kind,
-                    "version": record.version,
-                    "type": record.type,
-                    "recorded_at": record.recorded_at,
-                    "effective_on": record.effective_on,
-                    "actor": record.actor,
-                    "role": record.role,
-                    "data": record.shown,
-                }
-            )
-            if kind == "household":
-                self._household_event(record)
-            elif kind == "program":
-                self._program_event(record)
+    def fold(self, page: Page) -> None:
+        """Load the rows the page's events need and fold the events into them in order, while the
+        server stores the page's timeline (which the fold does not read)."""
+        self._load(page.records)
+        with inserting(self.conn, page.timeline):
+            for record in page.records:
+                kind = record.kind
+                if kind == "household":
+                    self._household_event(record)
+                elif kind == "program":
+                    self._program_event(record)
+
+    def write(self) -> None:
+        """Write the rows the folded events changed."""
         self._flush()
 
     def _load(self, records: Sequence[Decoded]) -> None:
@@ -329,7 +383,7 @@ class BatchProjection:
         members_wanted: set[str] = set()
         for record in records:
             topic = record.topic
-            if aggregate_kind(topic) != "household":
+            if record.kind != "household":
                 continue
             hid = record.aggregate_id
             if topic == payloads.Proposed.TOPIC:
@@ -372,7 +426,7 @@ class BatchProjection:
                 row["city_proposed"] = row["city_proposed"] or _is_city(payload.source_kind)
             case payloads.MembersRecorded():
                 row["kecamatan"], row["kelurahan"] = _area(payload.address)
-                self._set_members(hid, row, [member_entry(self.id_key, m) for m in payload.members])
+                self._set_members(hid, row, record.members or [])
             case payloads.PopulationMatched():
                 row["padan"], row["padan_on"] = payload.result, payload.checked_on
             case payloads.VervalDecided():
@@ -393,7 +447,7 @@ class BatchProjection:
                 gone = keyed_hex(self.id_key, "nik", payload.nik)
                 self._set_members(hid, row, [m for m in row["members"] if m["nik_hash"] != gone])
             case payloads.MemberMovedIn():
-                self._set_members(hid, row, [*row["members"], member_entry(self.id_key, payload.member)])
+                self._set_members(hid, row, [*row["members"], *(record.members or [])])
             case _:
                 pass
 
@@ -418,8 +472,7 @@ class BatchProjection:
         }
         self.households[record.aggregate_id] = HouseholdState(row)
         self.dirty_households.add(record.aggregate_id)
-        members = [member_entry(self.id_key, m) for m in payload.members]
-        self._set_members(record.aggregate_id, row, members)
+        self._set_members(record.aggregate_id, row, record.members or [])
 
     def _set_members(self, hid: str, row: Row, members: list[Row]) -> None:
         self.new_members.add(hid)
@@ -655,7 +708,6 @@ class BatchProjection:
 
     def _flush(self) -> None:
         conn = self.conn
-        insert_rows(conn, t.timeline, self.timeline)
         upsert(conn, t.programs, [self.programs[c] for c in sorted(self.dirty_programs)])
         upsert(conn, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
         households = sorted(self.dirty_households)
@@ -677,37 +729,59 @@ class BatchProjection:
         upsert(conn, t.person_index, [v for v in self.persons.values() if v is not None])
         seats = [self.households[h].seats[p, n] for h, p, n in sorted(self.dirty_seats)]
         stored = self.stored_seats
-        insert_rows(
-            conn,
-            t.tahap_roster,
-            [s for s in seats if (s["household_id"], s["program"], s["tahap"]) not in stored],
-        )
-        upsert(
-            conn,
-            t.tahap_roster,
-            [s for s in seats if (s["household_id"], s["program"], s["tahap"]) in stored],
+        self._insert_or_upsert(
+            t.tahap_roster, seats, lambda s: (s["household_id"], s["program"], s["tahap"]) not in stored
         )
         for seat in seats:
             key = (seat["household_id"], seat["program"], seat["tahap"])
             self.statuses[key] = _status_of_seat(seat, self.seat_times[key])
-        upsert(conn, t.household_status, [self.statuses[k] for k in sorted(self.statuses)])
-        upsert(conn, t.withdrawal, [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)])
+        created = self.created
+        self._insert_or_upsert(
+            t.household_status,
+            [self.statuses[k] for k in sorted(self.statuses)],
+            lambda s: s["household_id"] in created,
+        )
+        self._insert_or_upsert(
+            t.withdrawal,
+            [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)],
+            lambda w: w["household_id"] in created,
+        )
+        self._reflag_batch_payments()
         insert_rows(conn, t.payment_ledger, self.ledger)
-        self._reflag_ledger()
+        self._reflag_stored_payments()
 
-    def _reflag_ledger(self) -> None:
-        """Recompute `after_removal` of the payments of households whose removals changed."""
+    def _insert_or_upsert(self, table: Table, rows: list[Row], new: Callable[[Row], bool]) -> None:
+        """COPY the rows `new` says are not stored yet straight in, upsert the others."""
+        insert_rows(self.conn, table, [r for r in rows if new(r)])
+        upsert(self.conn, table, [r for r in rows if not new(r)])
+
+    def _reflag_batch_payments(self) -> None:
+        """Recompute `after_removal` of the batch's payments of households whose removals changed
+        after the payment was folded (a removal may be recorded after the payments it covers)."""
         if not self.reflag:
+            return
+        for row in self.ledger:
+            hid, program = row["household_id"], row["program"]
+            if (hid, program) in self.reflag:
+                row["after_removal"] = row["status"] == "PAID" and self.households[hid].after_removal(
+                    program, row["tahap"], row["paid_on"]
+                )
+
+    def _reflag_stored_payments(self) -> None:
+        """Recompute `after_removal` of the stored payments of households whose removals changed
+        (households proposed in the batch have none)."""
+        reflag = sorted((h, p) for h, p in self.reflag if h not in self.created)
+        if not reflag:
             return
         ledger = t.payment_ledger
         same = and_(ledger.c.household_id == bindparam("h"), ledger.c.program == bindparam("p"))
         self.conn.execute(
             update(ledger).where(same).values(after_removal=False),
-            [{"h": h, "p": p} for h, p in sorted(self.reflag)],
+            [{"h": h, "p": p} for h, p in reflag],
         )
         flagged = [
             {"h": h, "p": p, "t": w["tahap"], "eff": w["effective_on"], "until": w["reinstated_on"] or NEVER}
-            for h, p in sorted(self.reflag)
+            for h, p in reflag
             for w in self.households[h].withdrawals
             if w["program"] == p
         ]

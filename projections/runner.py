@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
@@ -34,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from salur_cases import tables as t
 from salur_cases.collector import collector_paused
 from salur_cases.logging import get_logger
-from salur_cases.projections.projector import BatchProjection
+from salur_cases.projections.projector import BatchProjection, Page, read_page
 from salur_cases.runtime import Runtime
 from salur_cases.settings import Settings
 
@@ -75,21 +76,66 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
         driver.prepare_threshold = threshold
 
 
-def _apply_batch(runtime: Runtime, size: int) -> tuple[int, int]:
+class ReadAhead:
+    """The store's events in pages of `size` (`read_page`); on PostgreSQL the next page is read,
+    decoded and its timeline rows prepared on another thread while a batch's rows are written.
+
+    Only while they are written: the fold, like the decoding, needs the interpreter, and two threads
+    that both compute would only take turns; for that reason SQLite, whose writes run in this process
+    too, reads each page when its batch starts. A page is read ahead from where the batch will leave
+    the position; a batch that finds the position elsewhere (another runner moved it) reads its page
+    itself. A page read ahead holds what the store had committed by then: ids are gap-free and commit
+    in order, so it is a prefix of what a later read would give, and the next catch-up takes the rest.
+    """
+
+    def __init__(self, runtime: Runtime, size: int) -> None:
+        self._recorder = runtime.app.recorder  # opened before a batch takes SQLite's write lock
+        self._mapper = runtime.app.mapper
+        self._dialect = runtime.engine.dialect
+        self._id_key = runtime.settings.id_key
+        self._size = size
+        threaded = runtime.settings.is_postgres
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="salur-read-ahead") if threaded else None
+        self._ahead: tuple[int, Future[Page]] | None = None
+
+    def _read(self, position: int) -> Page:
+        notifications = self._recorder.select_notifications(position + 1, self._size)
+        page = [n for n in notifications if n.id > position]
+        return read_page(page, self._mapper, self._dialect, self._id_key)
+
+    def after(self, position: int) -> Page:
+        """The page of events after `position` (no records: none yet), read ahead if it was."""
+        ahead, self._ahead = self._ahead, None
+        return ahead[1].result() if ahead and ahead[0] == position else self._read(position)
+
+    def read_ahead(self, position: int) -> None:
+        """Start reading the page after `position` (PostgreSQL)."""
+        if self._reader is not None:
+            self._ahead = (position, self._reader.submit(self._read, position))
+
+    def close(self) -> None:
+        """Stop reading ahead (a read under way is waited for)."""
+        if self._reader is not None:
+            self._reader.shutdown(cancel_futures=True)
+
+
+def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
-    recorder = runtime.app.recorder  # opened before the batch takes SQLite's write lock, never inside it
-    with runtime.engine.connect() as conn, _planned_each_time(conn), collector_paused():
+    with runtime.engine.connect() as conn, _planned_each_time(conn):
         position = _begin(conn)
-        notifications = [n for n in recorder.select_notifications(position + 1, size) if n.id > position]
-        if not notifications:
+        page = pages.after(position)
+        if not page.records:
             conn.rollback()
             return 0, position
-        BatchProjection(conn, runtime.settings.id_key).apply(notifications, runtime.app.mapper)
-        reached = notifications[-1].id
+        reached = page.records[-1].position
+        projection = BatchProjection(conn, runtime.settings.id_key)
+        projection.fold(page)
+        pages.read_ahead(reached)
+        projection.write()
         pp = t.projection_position
         conn.execute(update(pp).where(pp.c.name == NAME).values(position=reached))
         conn.commit()
-        return len(notifications), reached
+        return len(page.records), reached
 
 
 def catch_up(runtime: Runtime, size: int | None = None) -> int:
@@ -98,15 +144,20 @@ def catch_up(runtime: Runtime, size: int | None = None) -> int:
     After a large catch-up the statistics of the read models that changed are refreshed (ANALYZE),
     so the planner does not keep plans made for the nearly empty tables of a new database.
     """
-    size = size or runtime.settings.projection_batch
+    pages = ReadAhead(runtime, size or runtime.settings.projection_batch)
     total = 0
-    while True:
-        applied, position = _apply_batch(runtime, size)
-        total += applied
-        if applied == 0:
-            if total >= ANALYZE_AFTER:
-                analyze(runtime)
-            return position
+    try:
+        with collector_paused():  # through the reading ahead between batches too
+            while True:
+                applied, position = _apply_batch(runtime, pages)
+                total += applied
+                if applied == 0:
+                    break
+    finally:
+        pages.close()
+    if total >= ANALYZE_AFTER:
+        analyze(runtime)
+    return position
 
 
 ANALYZE_AFTER = 50_000
@@ -119,18 +170,31 @@ ANALYZE_BASE + ANALYZE_FRACTION x its rows: PostgreSQL's autovacuum defaults."""
 def analyze(runtime: Runtime) -> None:
     """ANALYZE the stale read models on PostgreSQL (autovacuum's rule, which a server run with
     autovacuum off never applies: the tables that did not grow are left alone; it reads the server's
-    row counters, kept unless `track_counts` is turned off), every read model on SQLite."""
+    row counters, kept unless `track_counts` is turned off), every read model on SQLite.
+
+    PostgreSQL analyses two tables at a time (on two connections), the largest first: each is sampled
+    on its own, and the server has a core for each."""
     names = [table.name for table in t.VIEW_TABLES]
     with runtime.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            stale = text(
-                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-                "AND relname = ANY(:names) AND n_mod_since_analyze > :base + :fraction * n_live_tup"
-            )
-            bounds = {"names": names, "base": ANALYZE_BASE, "fraction": ANALYZE_FRACTION}
-            names = list(conn.execute(stale, bounds).scalars())
-        for name in names:
-            conn.execute(text(f'ANALYZE "{name}"'))
+        if conn.dialect.name != "postgresql":
+            for name in names:
+                conn.execute(text(f'ANALYZE "{name}"'))
+            conn.commit()
+            return
+        stale = text(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND relname = ANY(:names) AND n_mod_since_analyze > :base + :fraction * n_live_tup "
+            "ORDER BY n_live_tup DESC"
+        )
+        bounds = {"names": names, "base": ANALYZE_BASE, "fraction": ANALYZE_FRACTION}
+        names = list(conn.execute(stale, bounds).scalars())
+    with ThreadPoolExecutor(2, thread_name_prefix="salur-analyze") as analysts:
+        list(analysts.map(lambda name: _analyze(runtime, name), names))
+
+
+def _analyze(runtime: Runtime, name: str) -> None:
+    with runtime.engine.connect() as conn:
+        conn.execute(text(f'ANALYZE "{name}"'))
         conn.commit()
 
 

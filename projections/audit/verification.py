@@ -131,7 +131,6 @@ class _Rosters:
         return f"the payment does not cite the certified roster of {name}"
 
 
-
 def verify(
     runtime: Runtime, head: str | None = None, public_key: Ed25519PublicKey | None = None
 ) -> VerifyRead:

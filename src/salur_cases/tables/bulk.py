@@ -12,6 +12,8 @@ Rows are dicts of column values, all of one batch with the same keys.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from operator import itemgetter
@@ -29,7 +31,7 @@ from salur_cases.store.sealed import SEALED_TYPES, opened, sealing
 from salur_cases.tables.base import UTCDateTime
 
 if TYPE_CHECKING:
-    from psycopg import Cursor
+    from psycopg import Copy, Cursor
     from sqlalchemy.engine import Dialect
 
 Row = dict[str, Any]
@@ -62,37 +64,37 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else _JSON.encode(value).decode()
 
 
-def _converters(conn: Connection, table: Table, columns: Sequence[str]) -> list[tuple[int, Any]]:
+def _converters(dialect: Dialect, table: Table, columns: Sequence[str]) -> list[tuple[int, Any]]:
     """(index, function) for the columns whose values need converting before the driver sees them.
 
     Sealed columns sealed (`salur_cases.store.sealed`); JSON as compact text (msgspec); recorded
     times aware (PostgreSQL, naive = WIB) or as SQLAlchemy's SQLite text; other SQLite columns
     through their own SQLAlchemy bind processors (dates, booleans).
     """
-    postgres = conn.dialect.name == "postgresql"
+    postgres = dialect.name == "postgresql"
     out: list[tuple[int, Any]] = []
     for index, name in enumerate(columns):
         kind = table.c[name].type
         if isinstance(kind, SEALED_TYPES):
-            out.append((index, sealing(kind, conn.dialect)))
+            out.append((index, sealing(kind, dialect)))
         elif isinstance(kind, UTCDateTime):
             out.append((index, _aware if postgres else _sqlite_time))
         elif kind._type_affinity is JSON:  # JSON and JSONB alike
             out.append((index, _json_text))
         elif not postgres:
-            processor = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            processor = kind.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 out.append((index, processor))
     return out
 
 
 def _values(
-    conn: Connection, table: Table, rows: Sequence[Row], columns: list[str] | None = None
+    dialect: Dialect, table: Table, rows: Sequence[Row], columns: list[str] | None = None
 ) -> tuple[list[str], Iterator[Sequence[Any]]]:
     """The column names (`columns`, else all the rows' keys) and the rows' values as the driver takes them."""
     columns = columns or list(rows[0])
     getter = itemgetter(*columns)
-    converters = _converters(conn, table, columns)
+    converters = _converters(dialect, table, columns)
 
     def values() -> Iterator[Sequence[Any]]:
         for row in rows:
@@ -106,6 +108,49 @@ def _values(
             yield out
 
     return columns, values()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Rows of one table converted to the values the driver takes (`prepare`), to insert later."""
+
+    table: Table
+    columns: list[str]
+    values: list[Sequence[Any]]
+
+
+def prepare(dialect: Dialect, table: Table, rows: Sequence[Row]) -> Prepared:
+    """Convert `rows` (all with the same keys) now: sealed, JSON as text, times as the database takes
+    them; on any thread, for `insert_prepared` to insert later."""
+    if not rows:
+        return Prepared(table, [], [])
+    columns, values = _values(dialect, table, rows)
+    return Prepared(table, columns, list(values))
+
+
+def insert_prepared(conn: Connection, prepared: Prepared) -> None:
+    """Insert rows converted by `prepare` (none there yet) in bulk (COPY on PostgreSQL)."""
+    if prepared.values:
+        _write_values(conn, prepared.table, prepared.columns, prepared.values, None)
+
+
+@contextmanager
+def inserting(conn: Connection, prepared: Prepared) -> Iterator[None]:
+    """Insert rows converted by `prepare` (none there yet) while the block runs, which must not use
+    `conn`. PostgreSQL: the rows are sent in a COPY at the start and the server stores them while
+    the block computes; the COPY ends with the block. SQLite: they are inserted at the start."""
+    if not prepared.values or conn.dialect.name != "postgresql":
+        insert_prepared(conn, prepared)
+        yield
+        return
+    table, columns = prepared.table, prepared.columns
+    names = SQL(", ").join(Identifier(c) for c in columns)
+    types = _pg_types(conn.dialect, table, tuple(columns))
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor, _copying(cursor, Identifier(table.name), names, types) as copy:
+        for value in prepared.values:
+            copy.write_row(value)
+        yield
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
@@ -133,7 +178,7 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: li
     if not rows:
         return
     keys = [c.name for c in table.primary_key]
-    columns, values = _values(conn, table, rows, columns)
+    columns, values = _values(conn.dialect, table, rows, columns)
     changed = [c for c in columns if c not in keys]
     if conn.dialect.name != "postgresql":
         sets = ", ".join(f'"{c}" = ?' for c in changed)
@@ -166,7 +211,17 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: li
 
 
 def _write(conn: Connection, table: Table, rows: Sequence[Row], keys: list[str] | None) -> None:
-    columns, values = _values(conn, table, rows)
+    columns, values = _values(conn.dialect, table, rows)
+    _write_values(conn, table, columns, values, keys)
+
+
+def _write_values(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    values: Iterable[Sequence[Any]],
+    keys: list[str] | None,
+) -> None:
     if conn.dialect.name == "postgresql":
         _pg_write(conn, table, columns, values, keys)
         return
@@ -221,15 +276,22 @@ def _pg_types(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> list[
 def _copy(
     cursor: Cursor[Any], into: Identifier, names: Any, types: list[str], values: Iterable[Sequence[Any]]
 ) -> None:
-    """COPY `values` into the `names` columns of `into` in the binary format.
+    """COPY `values` into the `names` columns of `into` in the binary format."""
+    with _copying(cursor, into, names, types) as copy:
+        for value in values:
+            copy.write_row(value)
+
+
+@contextmanager
+def _copying(cursor: Cursor[Any], into: Identifier, names: Any, types: list[str]) -> Iterator[Copy]:
+    """A COPY into the `names` columns of `into` in the binary format, ended with the block.
 
     JSON values arrive as text already (`_json_text`): the cursor's JSON dumper passes them as they are.
     """
     set_json_dumps(_as_is, cursor)
     with cursor.copy(SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(into, names)) as copy:
         copy.set_types(types)
-        for value in values:
-            copy.write_row(value)
+        yield copy
 
 
 def _as_is(text: str) -> str:
