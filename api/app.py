@@ -8,7 +8,7 @@ idempotency store and the OpenAPI document (``/schema``, ``/schema/openapi.json`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 import msgspec
@@ -26,6 +26,7 @@ from litestar.openapi.spec import (
     OpenAPIType,
     Operation,
     Parameter,
+    Reference,
     Schema,
     SecurityScheme,
 )
@@ -44,6 +45,7 @@ from salur_cases.api.middleware import AccessLogMiddleware
 from salur_cases.api.problems import exception_handlers
 from salur_cases.api.revocation import REFRESH_SECONDS, Denylist
 from salur_cases.api.shared import Board
+from salur_cases.domain import commands
 from salur_cases.fields import IDEMPOTENCY_KEY_PATTERN
 from salur_cases.runtime import Runtime
 
@@ -160,6 +162,7 @@ def _finish_openapi(app: Litestar) -> None:
             if require_if_match in (handler.guards or ()):
                 needs_if_match.add(operation_id)
     schema: OpenAPI = app.openapi_schema
+    _name_commands(schema)
     _refuse_unknown_fields(schema)
     for path, path_item in (schema.paths or {}).items():
         for method in ("get", "post"):
@@ -184,6 +187,38 @@ def _finish_openapi(app: Litestar) -> None:
                     media.examples = {"example": example}
 
 
+def _name_commands(schema: OpenAPI) -> None:
+    """A command's body keeps the component name the API has always given it (its `__schema_name__`).
+
+    Litestar names a component after its class; the domain names its commands by their decisions.
+    """
+    components = schema.components.schemas or {}
+    renamed = {name: _schema_name(struct) for name, struct in COMMANDS.items() if name in components}
+    for name, shown in renamed.items():
+        components[shown] = components.pop(name)
+    schema.components.schemas = dict(sorted(components.items()))
+    _rename_references(schema, {f"{COMPONENTS}{n}": f"{COMPONENTS}{s}" for n, s in renamed.items()})
+
+
+def _schema_name(struct: type[msgspec.Struct]) -> str:
+    return str(vars(struct)["__schema_name__"])
+
+
+def _rename_references(node: Any, refs: dict[str, str]) -> None:
+    """Point every reference in the document tree below `node` at its component's new name."""
+    if isinstance(node, Reference):
+        node.ref = refs.get(node.ref, node.ref)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _rename_references(value, refs)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _rename_references(value, refs)
+    elif is_dataclass(node):
+        for field in fields(node):
+            _rename_references(getattr(node, field.name), refs)
+
+
 def _refuse_unknown_fields(schema: OpenAPI) -> None:
     """The request bodies that refuse unknown fields say so (``additionalProperties: false``)."""
     for name, component in (schema.components.schemas or {}).items():
@@ -192,12 +227,22 @@ def _refuse_unknown_fields(schema: OpenAPI) -> None:
             component.additional_properties = False
 
 
-REQUESTS: dict[str, type[msgspec.Struct]] = {
+COMMANDS: dict[str, type[msgspec.Struct]] = {
     name: value
-    for name, value in vars(schemas).items()
-    if isinstance(value, type) and issubclass(value, msgspec.Struct)
+    for name, value in vars(commands).items()
+    if isinstance(value, type) and issubclass(value, msgspec.Struct) and "__schema_name__" in vars(value)
+}
+"""The commands by class name."""
+REQUESTS: dict[str, type[msgspec.Struct]] = {
+    **{
+        name: value
+        for name, value in vars(schemas).items()
+        if isinstance(value, type) and issubclass(value, msgspec.Struct)
+    },
+    **{_schema_name(struct): struct for struct in COMMANDS.values()},
 }
 """The API's request Structs by component name."""
+COMPONENTS = "#/components/schemas/"
 TOO_LARGE = "The request body is above the route's limit (`PAYLOAD_TOO_LARGE`)"
 IF_MATCH = Parameter(
     name="If-Match",

@@ -15,7 +15,7 @@ from litestar.params import QueryParameter
 from salur_cases.api.auth import Principal
 from salur_cases.api.context import ApiContext
 from salur_cases.api.problems import ApiProblem
-from salur_cases.commands import parse_time
+from salur_cases.domain.parsing import parse_time
 from salur_cases.processes.unit_of_work import HouseholdOutcome
 from salur_cases.projections.schemas import HouseholdRead
 from salur_cases.projections.views import household_view

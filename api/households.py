@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
@@ -34,22 +33,21 @@ from salur_cases.api.common import (
     write_headers,
 )
 from salur_cases.api.problems import problem_responses
-from salur_cases.api.schemas import (
-    ComplaintCreate,
-    ComplaintCreated,
-    ComplaintResolutionCreate,
-    CorrectionCreate,
-    HouseholdCreate,
-    LookupRequest,
-    MemberMoveCreate,
-    PopulationMatchCreate,
-    ReinstatementCreate,
-    RemovalCreate,
-    TransferCreate,
-    VervalCreate,
+from salur_cases.api.schemas import ComplaintCreated, LookupRequest
+from salur_cases.domain.commands import (
+    CorrectHousehold,
+    DecideVerval,
+    FileComplaint,
+    MoveMember,
+    ProposeHousehold,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+    ResolveComplaint,
+    TransferHousehold,
 )
-from salur_cases.commands import parse_nik, parse_no_kk, parse_proposal
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.parsing import parse_nik, parse_no_kk
 from salur_cases.domain.vocabulary import Role
 from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK, EXAMPLE_NO_KK, NO_KK_PATTERN
 from salur_cases.processes import complaints, padan, registration, verval, withdrawal
@@ -147,7 +145,7 @@ def propose_household(
     ctx: Ctx,
     principal: Caller,
     data: Annotated[
-        HouseholdCreate,
+        ProposeHousehold,
         Body(
             examples=[
                 Example(
@@ -176,7 +174,7 @@ def propose_household(
     ],
 ) -> Response[HouseholdRead]:
     """Record a proposal: a new household (201), or a new proposal of a known one (200)."""
-    proposal = parse_proposal(msgspec.to_builtins(data))
+    proposal = data.parsed()
     app = ctx.runtime.app
     if principal.role is Role.KELURAHAN:
         check_kelurahan(principal, proposal.address.kelurahan if proposal.address else None)
@@ -386,18 +384,13 @@ def record_population_match(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        PopulationMatchCreate,
+        RecordPopulationMatch,
         Body(examples=[Example(summary="matched", value={"result": "MATCHED", "checked_on": "2020-05-02"})]),
     ],
 ) -> Response[HouseholdRead]:
     """Record a padan result decided by Disdukcapil."""
     outcome = padan.record_padan(
-        ctx.runtime.app,
-        parse_no_kk(no_kk),
-        data.result,
-        data.checked_on,
-        principal.actor,
-        expected_version=expected_version(request),
+        ctx.runtime.app, parse_no_kk(no_kk), data, principal.actor, expected_version=expected_version(request)
     )
     return household_answer(ctx, outcome)
 
@@ -415,7 +408,7 @@ def decide_verval(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        VervalCreate,
+        DecideVerval,
         Body(
             examples=[
                 Example(
@@ -434,15 +427,7 @@ def decide_verval(
     """Record an officer's verval decision (LAYAK = ELIGIBLE, TIDAK_LAYAK = INELIGIBLE)."""
     no_kk = _household_in_scope(ctx, principal, no_kk)
     outcome = verval.decide_verval(
-        ctx.runtime.app,
-        no_kk,
-        data.decision,
-        data.reason,
-        data.officer,
-        data.decided_on,
-        principal.actor,
-        effective_on=data.effective_on,
-        expected_version=expected_version(request),
+        ctx.runtime.app, no_kk, data, principal.actor, expected_version=expected_version(request)
     )
     return household_answer(ctx, outcome)
 
@@ -459,7 +444,7 @@ def remove(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        RemovalCreate,
+        RemoveHousehold,
         Body(
             examples=[
                 Example(
@@ -479,16 +464,7 @@ def remove(
 ) -> Response[HouseholdRead]:
     """Record a removal by an authority; it applies to its tahap and every later one until a reinstatement."""
     outcome = withdrawal.remove(
-        ctx.runtime.app,
-        parse_no_kk(no_kk),
-        data.program,
-        data.tahap,
-        data.authority,
-        data.reason,
-        data.decree_ref,
-        principal.actor,
-        effective_on=data.effective_on,
-        expected_version=expected_version(request),
+        ctx.runtime.app, parse_no_kk(no_kk), data, principal.actor, expected_version=expected_version(request)
     )
     return household_answer(ctx, outcome)
 
@@ -505,7 +481,7 @@ def reinstate(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        ReinstatementCreate,
+        ReinstateHousehold,
         Body(
             examples=[
                 Example(
@@ -523,15 +499,7 @@ def reinstate(
 ) -> Response[HouseholdRead]:
     """Record a reinstatement; 409 NOT_REMOVED when there is no removal to undo."""
     outcome = withdrawal.reinstate(
-        ctx.runtime.app,
-        parse_no_kk(no_kk),
-        data.program,
-        data.tahap,
-        data.authority,
-        data.reason,
-        principal.actor,
-        effective_on=data.effective_on,
-        expected_version=expected_version(request),
+        ctx.runtime.app, parse_no_kk(no_kk), data, principal.actor, expected_version=expected_version(request)
     )
     return household_answer(ctx, outcome)
 
@@ -548,7 +516,7 @@ def transfer(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        TransferCreate,
+        TransferHousehold,
         Body(
             examples=[
                 Example(
@@ -567,16 +535,7 @@ def transfer(
 ) -> Response[HouseholdRead]:
     """Take the household out of ``from_program`` from ``from_tahap`` on, naming ``to_program``."""
     outcome = withdrawal.transfer(
-        ctx.runtime.app,
-        parse_no_kk(no_kk),
-        data.from_program,
-        data.from_tahap,
-        data.to_program,
-        data.authority,
-        data.reason,
-        principal.actor,
-        effective_on=data.effective_on,
-        expected_version=expected_version(request),
+        ctx.runtime.app, parse_no_kk(no_kk), data, principal.actor, expected_version=expected_version(request)
     )
     return household_answer(ctx, outcome)
 
@@ -593,7 +552,7 @@ def correct(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        CorrectionCreate,
+        CorrectHousehold,
         Body(
             examples=[
                 Example(
@@ -606,13 +565,7 @@ def correct(
 ) -> Response[HouseholdRead]:
     """Correct a field (``members[0].nik``, ``address.rt``, ...); the old value and the evidence are kept."""
     outcome = registration.correct(
-        ctx.runtime.app,
-        parse_no_kk(no_kk),
-        data.field,
-        data.new_value,
-        data.evidence,
-        principal.actor,
-        expected_version=expected_version(request),
+        ctx.runtime.app, parse_no_kk(no_kk), data, principal.actor, expected_version=expected_version(request)
     )
     return household_answer(ctx, outcome)
 
@@ -629,7 +582,7 @@ def move_member(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        MemberMoveCreate,
+        MoveMember,
         Body(
             examples=[
                 Example(
@@ -649,10 +602,7 @@ def move_member(
     outcome = registration.move_member(
         ctx.runtime.app,
         parse_no_kk(no_kk),
-        parse_nik(data.nik),
-        parse_no_kk(data.to_no_kk, "to_no_kk"),
-        data.reason,
-        data.evidence,
+        data.parsed(),
         principal.actor,
         expected_version=expected_version(request),
     )
@@ -674,7 +624,7 @@ def file_complaint(
     request: Request[Any, Any, Any],
     no_kk: NoKKPath,
     data: Annotated[
-        ComplaintCreate,
+        FileComplaint,
         Body(
             examples=[
                 Example(
@@ -688,12 +638,7 @@ def file_complaint(
     """Record an aduan; answers its id."""
     no_kk = _household_in_scope(ctx, principal, no_kk)
     complaint_id, outcome = complaints.file_complaint(
-        ctx.runtime.app,
-        no_kk,
-        data.channel,
-        data.text,
-        principal.actor,
-        expected_version=expected_version(request),
+        ctx.runtime.app, no_kk, data, principal.actor, expected_version=expected_version(request)
     )
     ctx.positions.wrote(outcome.position)
     version = outcome.household.version if outcome.household else None
@@ -717,7 +662,7 @@ def resolve_complaint(
     no_kk: NoKKPath,
     complaint_id: Annotated[str, PathParameter(max_length=64)],
     data: Annotated[
-        ComplaintResolutionCreate,
+        ResolveComplaint,
         Body(
             examples=[
                 Example(summary="paid again", value={"outcome": "RESOLVED", "note": "sudah dibayar ulang"})
@@ -730,8 +675,7 @@ def resolve_complaint(
         ctx.runtime.app,
         parse_no_kk(no_kk),
         complaint_id,
-        data.outcome,
-        data.note,
+        data,
         principal.actor,
         expected_version=expected_version(request),
     )

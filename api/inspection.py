@@ -12,7 +12,7 @@ from litestar.response import Stream
 from salur_cases.api.auth import allow
 from salur_cases.api.common import Caller, Ctx, Cursor, Limit, MinPosition
 from salur_cases.api.problems import problem_responses
-from salur_cases.commands import parse_no_kk
+from salur_cases.domain.parsing import parse_no_kk
 from salur_cases.domain.vocabulary import BudgetSource, Role
 from salur_cases.fields import EXAMPLE_NO_KK, NO_KK_PATTERN, REQUIRED_TEXT
 from salur_cases.identifiers import NoKK

@@ -13,8 +13,8 @@ from salur_cases.api.auth import allow
 from salur_cases.api.common import Caller, Ctx, MinPosition, check_kelurahan, kelurahan_of_view
 from salur_cases.api.households import READERS, NoKKPath
 from salur_cases.api.problems import problem_responses
-from salur_cases.commands import parse_no_kk
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.parsing import parse_no_kk
 from salur_cases.domain.vocabulary import Role
 
 PDF = "application/pdf"

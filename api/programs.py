@@ -21,19 +21,8 @@ from salur_cases.api.common import (
     write_headers,
 )
 from salur_cases.api.problems import problem_responses
-from salur_cases.api.schemas import (
-    AllocationCreate,
-    AllocationRead,
-    CertificationCreate,
-    CertificationRead,
-    ItemIssue,
-    PaymentsCreate,
-    PaymentsRead,
-    ProgramCreate,
-    TahapCreate,
-)
-from salur_cases.commands import PaymentItem, parse_no_kk, parse_time
-from salur_cases.domain.errors import InvalidCommand
+from salur_cases.api.schemas import AllocationRead, CertificationRead, ItemIssue, PaymentsRead
+from salur_cases.domain.commands import AllocateTahap, CertifyTahap, DefineProgram, OpenTahap, RecordPayments
 from salur_cases.domain.vocabulary import Role
 from salur_cases.fields import CODE_PATTERN, EXAMPLE_NO_KK
 from salur_cases.processes import allocation, disbursement, programs
@@ -92,7 +81,7 @@ def define_program(
     ctx: Ctx,
     principal: Caller,
     data: Annotated[
-        ProgramCreate,
+        DefineProgram,
         Body(
             examples=[
                 Example(
@@ -109,9 +98,7 @@ def define_program(
     ],
 ) -> Response[ProgramRead]:
     """Define a program; 409 PROGRAM_EXISTS when its code is taken."""
-    program, written = programs.define_program(
-        ctx.runtime.app, data.code, data.name, data.budget_source, data.group, principal.actor
-    )
+    program, written = programs.define_program(ctx.runtime.app, data, principal.actor)
     ctx.positions.wrote(written.position)
     return Response(program_view(program), status_code=201, headers=write_headers(written.position))
 
@@ -133,7 +120,7 @@ def open_tahap(
     principal: Caller,
     code: Code,
     data: Annotated[
-        TahapCreate,
+        OpenTahap,
         Body(
             examples=[
                 Example(
@@ -149,18 +136,7 @@ def open_tahap(
     ],
 ) -> Response[TahapRead]:
     """Open a tahap with its period, quota, amount, budget ceiling and decree."""
-    tahap, written = programs.open_tahap(
-        ctx.runtime.app,
-        code,
-        data.number,
-        data.starts_on,
-        data.ends_on,
-        data.quota,
-        data.amount_idr,
-        data.budget_ceiling_idr,
-        data.decree_ref,
-        principal.actor,
-    )
+    tahap, written = programs.open_tahap(ctx.runtime.app, code, data, principal.actor)
     ctx.positions.wrote(written.position)
     return Response(
         tahap_view(code.strip().upper(), tahap),
@@ -188,7 +164,7 @@ def allocate(
     code: Code,
     n: Number,
     data: Annotated[
-        AllocationCreate,
+        AllocateTahap,
         Body(
             description="`{}` for the city's rule, or `authority` and `no_kk` for an outside complete list",
             examples=[
@@ -202,19 +178,7 @@ def allocate(
     ],
 ) -> Response[AllocationRead]:
     """Assign seats by the city's rule, or record an outside authority's roster (facts, with warnings)."""
-    app = ctx.runtime.app
-    if data.authority is None and data.no_kk is None:
-        if data.effective_on is not None:
-            raise InvalidCommand("effective_on", "applies to an outside list only")
-        outcome = allocation.allocate(app, code, n, principal.actor)
-    elif data.authority is None or data.no_kk is None:
-        missing = "authority" if data.authority is None else "no_kk"
-        raise InvalidCommand(missing, "an outside list needs both authority and no_kk")
-    else:
-        no_kks = [parse_no_kk(k, f"no_kk[{i}]") for i, k in enumerate(data.no_kk)]
-        outcome = allocation.allocate_roster(
-            app, code, n, data.authority, no_kks, principal.actor, data.effective_on
-        )
+    outcome = allocation.allocate_tahap(ctx.runtime.app, code, n, data, principal.actor)
     ctx.positions.wrote(outcome.position)
     body = AllocationRead(outcome.assigned, outcome.left_out, outcome.cutoff, _issues(outcome.warnings))
     return Response(body, headers=write_headers(outcome.position))
@@ -247,7 +211,7 @@ def record_payments(
     code: Code,
     n: Number,
     data: Annotated[
-        PaymentsCreate,
+        RecordPayments,
         Body(
             examples=[
                 Example(
@@ -269,16 +233,7 @@ def record_payments(
     ],
 ) -> Response[PaymentsRead]:
     """Record the city's payments; an item a rule refuses is listed in ``rejected`` and the others stand."""
-    items = [
-        PaymentItem(
-            parse_no_kk(item.no_kk, f"items[{i}].no_kk"),
-            item.amount_idr,
-            parse_time(item.paid_at, f"items[{i}].paid_at"),
-            item.status,
-            item.reference,
-        )
-        for i, item in enumerate(data.items)
-    ]
+    items = data.parsed()
     outcome = disbursement.record_payments(ctx.runtime.app, code, n, items, principal.actor, as_fact=False)
     ctx.positions.wrote(outcome.position)
     body = PaymentsRead(outcome.accepted, _issues(outcome.rejected), _issues(outcome.warnings))
@@ -309,7 +264,7 @@ def certify(
     code: Code,
     n: Number,
     data: Annotated[  # noqa: ARG001 - decoding it refuses fields a certification does not have
-        CertificationCreate | None, Body(examples=[Example(summary="no fields", value={})])
+        CertifyTahap | None, Body(examples=[Example(summary="no fields", value={})])
     ] = None,
 ) -> Response[CertificationRead]:
     """Fix the roster: its hash, its size and the chain head it was fixed at; 409 TAHAP_CERTIFIED after."""

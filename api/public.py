@@ -23,8 +23,8 @@ from salur_cases.api.common import Ctx
 from salur_cases.api.context import ApiContext
 from salur_cases.api.problems import ApiProblem, problem_responses
 from salur_cases.api.schemas import HealthRead, PublicStatusRequest
-from salur_cases.commands import parse_nik
 from salur_cases.domain.errors import InvalidCommand
+from salur_cases.domain.parsing import parse_nik
 from salur_cases.fields import EXAMPLE_NAME, EXAMPLE_NIK
 from salur_cases.logging import get_logger
 from salur_cases.projections.schemas import PublicStatusRead

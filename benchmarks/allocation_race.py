@@ -30,6 +30,7 @@ from ingest import Extract, fresh_schema, households
 
 from salur_cases.application import SalurApplication
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import DecideVerval, DefineProgram, OpenTahap
 from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup, Role, VervalDecision
 from salur_cases.processes import allocation, programs, registration, verval
 from salur_cases.processes.unit_of_work import AllocationOutcome
@@ -57,13 +58,14 @@ def build(url: str, schema: str, count: int) -> float:
     started = time.perf_counter()
     registered = registration.register_many(app, proposals, DINSOS)
     decisions = [
-        (p.no_kk, VervalDecision.ELIGIBLE, "terdampak", "petugas", date(2020, 4, 24), None) for p in proposals
+        (p.no_kk, DecideVerval(VervalDecision.ELIGIBLE, "terdampak", "petugas", date(2020, 4, 24)))
+        for p in proposals
     ]
     decided = verval.decide_verval_many(app, decisions, DINSOS)
     if registered.rejected or decided.rejected:
         raise SystemExit(f"benchmark data refused: {registered.rejected[:1]} {decided.rejected[:1]}")
     programs.define_program(
-        app, PROGRAM, "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        app, DefineProgram(PROGRAM, "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS), DINSOS
     )
     app.close()
     return time.perf_counter() - started
@@ -74,7 +76,7 @@ def open_tahap(app: SalurApplication, number: int, quota: int) -> None:
     starts = date(2020, number + 4, 1)
     ends = date.fromordinal(date(2020, number + 5, 1).toordinal() - 1)
     programs.open_tahap(
-        app, PROGRAM, number, starts, ends, quota, AMOUNT, quota * AMOUNT, f"SK-{number}", DINSOS
+        app, PROGRAM, OpenTahap(number, starts, ends, quota, AMOUNT, quota * AMOUNT, f"SK-{number}"), DINSOS
     )
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from salur_cases.domain.commands import DefineProgram, OpenTahap, ProposeHousehold, RecordPayment
 from salur_cases.processes import allocation, disbursement, programs, registration
 
 LOOKUPS = 12_000
@@ -173,8 +174,8 @@ def _drop_schema(plan: Plan) -> None:
 
 def _build(runtime: Any, plan: Plan) -> None:
     from salur_cases import wilayah  # noqa: PLC0415
-    from salur_cases.commands import PaymentItem, parse_proposal, parse_time  # noqa: PLC0415
     from salur_cases.domain.actor import Actor  # noqa: PLC0415
+    from salur_cases.domain.parsing import parse_time  # noqa: PLC0415
     from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, Role  # noqa: PLC0415
 
     app = runtime.app
@@ -190,7 +191,7 @@ def _build(runtime: Any, plan: Plan) -> None:
             kec = kecamatans[n % 6]
             kel = by_kecamatan[kec][n // 6 % len(by_kecamatan[kec])]
             proposals.append(
-                parse_proposal(
+                ProposeHousehold.from_data(
                     {
                         "no_kk": no_kk(n),
                         "source": {"kind": "KELURAHAN"},
@@ -206,25 +207,32 @@ def _build(runtime: Any, plan: Plan) -> None:
         assert not outcome.rejected, outcome.rejected[:3]
     print(f"{plan.households} households proposed in {time.perf_counter() - started:.1f} s", flush=True)
     kemensos = Actor("kemensos", Role.DINSOS)
-    programs.define_program(app, PROGRAM, "BST Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, kemensos)
+    programs.define_program(
+        app, DefineProgram(PROGRAM, "BST Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS), kemensos
+    )
     for number, (starts, ends) in enumerate(
         ((date(2020, 5, 1), date(2020, 5, 31)), (date(2020, 6, 1), date(2020, 6, 30))), start=1
     ):
         programs.open_tahap(
             app,
             PROGRAM,
-            number,
-            starts,
-            ends,
-            len(plan.roster_1),
-            600_000,
-            600_000 * len(plan.roster_1),
-            f"KEP-BST-{number}",
+            OpenTahap(
+                number,
+                starts,
+                ends,
+                len(plan.roster_1),
+                600_000,
+                600_000 * len(plan.roster_1),
+                f"KEP-BST-{number}",
+            ),
             kemensos,
         )
     allocation.allocate_roster(app, PROGRAM, 1, "KEMENSOS", [no_kk(n) for n in plan.roster_1], kemensos)
     paid_at = parse_time("2020-05-15T10:00", "paid_at")
-    items = [PaymentItem(no_kk(n), 600_000, paid_at, PaymentStatus.PAID, f"POS-{n}") for n in plan.roster_1]
+    items = [
+        RecordPayment(no_kk(n), 600_000, paid_at.isoformat(), PaymentStatus.PAID, f"POS-{n}")
+        for n in plan.roster_1
+    ]
     disbursement.record_payments(app, PROGRAM, 1, items, kemensos, as_fact=True)
     allocation.allocate_roster(app, PROGRAM, 2, "KEMENSOS", [no_kk(n) for n in plan.roster_2], kemensos)
     events = app.recorder.max_notification_id()

@@ -33,9 +33,8 @@ from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
 from salur_cases.application import SalurApplication
-from salur_cases.commands import Proposal
 from salur_cases.domain.actor import Actor
-from salur_cases.domain.household import Address, Member, Source
+from salur_cases.domain.commands import ProposedAddress, ProposedMember, ProposedSource, ProposeHousehold
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.domain.vocabulary import KEPALA_KELUARGA, Role, VervalDecision
 from salur_cases.processes import registration, verval
@@ -105,7 +104,7 @@ class StockClaim(Aggregate):
         self.household_id = household_id
 
 
-def households(n: int) -> tuple[list[Proposal], dict[str, PopulationRecord]]:
+def households(n: int) -> tuple[list[ProposeHousehold], dict[str, PopulationRecord]]:
     """N valid, distinct households of four members in Bogor Selatan, and their extract records."""
     proposals, extract = [], {}
     for i in range(n):
@@ -116,13 +115,13 @@ def households(n: int) -> tuple[list[Proposal], dict[str, PopulationRecord]]:
             nik = (
                 f"32710{(j % 6) + 1}{(block % 28) + 1:02d}{(j * 3 + 1):02d}{70 + block // 28:02d}{serial:04d}"
             )
-            members.append(Member(nik, f"Warga {i} {j}", KEPALA_KELUARGA if j == 0 else "ANAK"))
+            members.append(ProposedMember(nik, f"Warga {i} {j}", KEPALA_KELUARGA if j == 0 else "ANAK"))
             extract[nik] = PopulationRecord(nik, no_kk, f"Warga {i} {j}", None, "HIDUP", True, True)
         proposals.append(
-            Proposal(
+            ProposeHousehold(
                 no_kk,
-                Source("KELURAHAN", "benchmark"),
-                Address("32.71.01", "32.71.01.1001", "01", "01"),
+                ProposedSource("KELURAHAN", "benchmark"),
+                ProposedAddress("32.71.01", "32.71.01.1001", "01", "01"),
                 members,
             )
         )
@@ -143,7 +142,7 @@ def fresh_schema(url: str) -> Iterator[str]:
 
 
 def run_application(
-    url: str, schema: str, proposals: list[Proposal], extract: Extract, *, encrypted: bool
+    url: str, schema: str, proposals: list[ProposeHousehold], extract: Extract, *, encrypted: bool
 ) -> tuple[float, int]:
     """Register, match and verval every household through the application; (seconds, events)."""
     secrets_ = (
@@ -197,7 +196,7 @@ def run_copy(url: str, schema: str) -> tuple[float, int]:
         return time.perf_counter() - started, len(rows)
 
 
-def run_stock(url: str, schema: str, proposals: list[Proposal]) -> tuple[float, int]:
+def run_stock(url: str, schema: str, proposals: list[ProposeHousehold]) -> tuple[float, int]:
     """Save equivalent plain aggregates with eventsourcing's stock PostgreSQL recorder; (seconds, events)."""
     parts = psycopg.conninfo.conninfo_to_dict(url)
     env = {

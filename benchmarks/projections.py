@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from salur_cases.domain.commands import DefineProgram, OpenTahap
 from salur_cases.processes import allocation, programs
 
 FULL_EVENTS = 500_000
@@ -92,11 +93,21 @@ def runtime_for(url: str) -> Any:
 
 def fill(runtime: Any) -> int:
     """Add households until the store holds TARGET_EVENTS events; return how many households exist."""
-    from salur_cases.commands import parse_address  # noqa: PLC0415
     from salur_cases.domain.actor import Actor  # noqa: PLC0415
     from salur_cases.domain.clock import WIB, recording_at  # noqa: PLC0415
+    from salur_cases.domain.commands import (  # noqa: PLC0415
+        DecideVerval,
+        ProposedAddress,
+        ProposedMember,
+        ProposedSource,
+        ProposeHousehold,
+        RecordPayment,
+        RecordPopulationMatch,
+        RemoveHousehold,
+    )
     from salur_cases.domain.errors import Refusal  # noqa: PLC0415
-    from salur_cases.domain.household import Household, Member, Source  # noqa: PLC0415
+    from salur_cases.domain.household import Household  # noqa: PLC0415
+    from salur_cases.domain.parsing import parse_address  # noqa: PLC0415
     from salur_cases.domain.person import PersonClaim  # noqa: PLC0415
     from salur_cases.domain.vocabulary import (  # noqa: PLC0415
         BudgetSource,
@@ -118,24 +129,32 @@ def fill(runtime: Any) -> int:
     with recording_at(moment):
         try:
             programs.define_program(
-                app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, actor
+                app,
+                DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS),
+                actor,
             )
             for number, start in ((1, date(2020, 4, 27)), (2, date(2020, 5, 27))):
                 programs.open_tahap(
                     app,
                     "WALIKOTA",
-                    number,
-                    start,
-                    start + timedelta(days=29),
-                    200_000,
-                    500_000,
-                    100_000_000_000,
-                    f"027.45-{number}",
+                    OpenTahap(
+                        number,
+                        start,
+                        start + timedelta(days=29),
+                        200_000,
+                        500_000,
+                        100_000_000_000,
+                        f"027.45-{number}",
+                    ),
                     actor,
                 )
         except Refusal:
             pass
-    address = parse_address({"kecamatan": "Bogor Selatan", "kelurahan": "Batutulis", "rw": "1", "rt": "1"})
+    address = ProposedAddress(
+        *parse_address({"kecamatan": "Bogor Selatan", "kelurahan": "Batutulis", "rw": "1", "rt": "1"})
+        .to_data()
+        .values()
+    )
     print(
         f"filling {runtime.settings.database_url.split('?')[0]}: households {existing} -> {wanted}",
         flush=True,
@@ -151,54 +170,35 @@ def fill(runtime: Any) -> int:
                 kk = no_kk(index)
                 hid = app.household_id(kk)
                 members = [
-                    Member(nik(index, m), f"Warga {index} {m}", "KEPALA KELUARGA" if m == 0 else "ISTRI")
+                    ProposedMember(
+                        nik(index, m), f"Warga {index} {m}", "KEPALA KELUARGA" if m == 0 else "ISTRI"
+                    )
                     for m in range(2)
                 ]
-                h = Household.propose(hid, kk, Source("KELURAHAN"), address, members, actor)
+                h = Household.propose(
+                    hid, ProposeHousehold(kk, ProposedSource("KELURAHAN"), address, members), actor
+                )
                 claims.extend(PersonClaim.claim(app.claim_id(m.nik), str(hid), actor) for m in members)
-                h.record_padan(PadanResult.MATCHED, date(2020, 4, 21), "EXTRACT", actor)
+                h.record_padan(
+                    RecordPopulationMatch(PadanResult.MATCHED, date(2020, 4, 21)), "EXTRACT", actor
+                )
                 h.decide_verval(
-                    VervalDecision.ELIGIBLE,
-                    "layak",
-                    "Pak RW",
-                    date(2020, 4, 22),
-                    None,
-                    actor,
+                    DecideVerval(VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 22)), actor
                 )
                 for number in (1, 2):
-                    t = tahap[number]
-                    h.assign(
-                        "WALIKOTA",
-                        number,
-                        t.starts_on,
-                        t.ends_on,
-                        t.amount_idr,
-                        "APBD_KOTA",
-                        t.decree_ref,
-                        actor,
-                        rank=index + 1,
-                    )
+                    h.assign("WALIKOTA", "APBD_KOTA", tahap[number], actor, rank=index + 1)
                 if index % 10 == 0:
-                    h.remove(
-                        "WALIKOTA",
-                        2,
-                        "KEMENSOS",
-                        "cleansing",
-                        "KEP-146",
-                        date(2020, 5, 20),
-                        actor,
+                    removal = RemoveHousehold(
+                        "WALIKOTA", 2, "KEMENSOS", "cleansing", "KEP-146", date(2020, 5, 20)
                     )
+                    h.remove(removal, actor)
                 for number in (1, 2) if index % 10 else (1,):
-                    paid_at = datetime(2020, 4 + number, 28, 10, tzinfo=WIB)
+                    paid_at = datetime(2020, 4 + number, 28, 10, tzinfo=WIB).isoformat()
                     status = PaymentStatus.FAILED if index % 17 == 0 else PaymentStatus.PAID
                     h.record_payment(
                         "WALIKOTA",
-                        number,
-                        500_000,
-                        paid_at,
-                        status,
-                        f"POS-{index}-{number}",
-                        500_000,
+                        tahap[number],
+                        RecordPayment(kk, 500_000, paid_at, status, f"POS-{index}-{number}"),
                         actor,
                     )
                 households.append(h)

@@ -17,8 +17,8 @@ import msgspec
 from sqlalchemy import select
 
 from salur_cases import tables as t
-from salur_cases.commands import parse_date, parse_nik, parse_no_kk, parse_time
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
+from salur_cases.domain.parsing import parse_date, parse_nik, parse_no_kk, parse_time
 from salur_cases.projections.explain import explain
 from salur_cases.projections.letter import letter
 from salur_cases.projections.narration import event_sentence

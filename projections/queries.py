@@ -18,9 +18,9 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 
 from salur_cases import tables as t
-from salur_cases.commands import parse_nik, parse_no_kk
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.household import Household
+from salur_cases.domain.parsing import parse_nik, parse_no_kk
 from salur_cases.domain.program import Program
 from salur_cases.eventlog import record_of
 from salur_cases.identifiers import keyed_hex

@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from salur_cases.commands import PaymentItem, parse_proposal, parse_time
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import (
+    DecideVerval,
+    DefineProgram,
+    OpenTahap,
+    ProposeHousehold,
+    RecordPayment,
+    RecordPopulationMatch,
+)
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.parsing import parse_time
 from salur_cases.domain.vocabulary import (
     BudgetSource,
     PadanResult,
@@ -31,7 +39,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from salur_cases.application import SalurApplication
-    from salur_cases.commands import Proposal
 
 KECAMATAN = {
     1: ("Bogor Selatan", "Batutulis"),
@@ -110,9 +117,9 @@ def proposal_data(
     }
 
 
-def proposal(n: int, **kwargs: Any) -> Proposal:
-    """Household ``n``'s proposal, parsed as the commands parse it."""
-    return parse_proposal(proposal_data(n, **kwargs))
+def proposal(n: int, **kwargs: Any) -> ProposeHousehold:
+    """Household ``n``'s proposal, parsed as the API parses it."""
+    return ProposeHousehold.from_data(proposal_data(n, **kwargs))
 
 
 def define_program(
@@ -122,7 +129,7 @@ def define_program(
     group: ProgramGroup = ProgramGroup.NON_DTKS,
 ) -> None:
     """Define a program named after its code."""
-    programs.define_program(app, code, f"Bantuan {code.title()}", budget_source, group, DINSOS)
+    programs.define_program(app, DefineProgram(code, f"Bantuan {code.title()}", budget_source, group), DINSOS)
 
 
 def open_tahap(
@@ -140,13 +147,15 @@ def open_tahap(
     programs.open_tahap(
         app,
         code,
-        number,
-        date(2020, month, 1),
-        date.fromordinal(ends),
-        quota,
-        amount_idr,
-        quota * amount_idr if ceiling_idr is None else ceiling_idr,
-        f"SK {code} {number}/2020",
+        OpenTahap(
+            number,
+            date(2020, month, 1),
+            date.fromordinal(ends),
+            quota,
+            amount_idr,
+            quota * amount_idr if ceiling_idr is None else ceiling_idr,
+            f"SK {code} {number}/2020",
+        ),
         DINSOS,
     )
 
@@ -163,16 +172,21 @@ def register_eligible(
     outcome = registration.register_many(app, [proposal(n, source=source) for n in households], KELURAHAN)
     assert not outcome.rejected
     for n in households:
-        padan.record_padan(app, no_kk_of(n), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+        padan.record_padan(
+            app, no_kk_of(n), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
+        )
     decisions = [
-        (no_kk_of(n), VervalDecision.ELIGIBLE, "layak", "petugas", verval_on, None) for n in households
+        (no_kk_of(n), DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", verval_on))
+        for n in households
     ]
     assert not verval.decide_verval_many(app, decisions, DINSOS).rejected
 
 
-def payment(n: int, amount_idr: int = 500_000, status: PaymentStatus = PaymentStatus.PAID) -> PaymentItem:
+def payment(n: int, amount_idr: int = 500_000, status: PaymentStatus = PaymentStatus.PAID) -> RecordPayment:
     """A payer's line for household ``n``."""
-    return PaymentItem(no_kk_of(n), amount_idr, parse_time("2020-05-20T10:00", "paid_at"), status, f"POS-{n}")
+    return RecordPayment(
+        no_kk_of(n), amount_idr, parse_time("2020-05-20T10:00", "paid_at").isoformat(), status, f"POS-{n}"
+    )
 
 
 def refused(app: SalurApplication, code: RefusalCode, action: Callable[[], object]) -> Refusal:

@@ -31,9 +31,10 @@ from salur_cases.api.console.web import (
     page,
     signed_in,
 )
-from salur_cases.commands import parse_nik, parse_no_kk
+from salur_cases.domain.commands import DecideVerval, FileComplaint, ResolveComplaint
 from salur_cases.domain.errors import InvalidCommand, Refusal, StaleVersion
 from salur_cases.domain.household import Household
+from salur_cases.domain.parsing import parse_nik, parse_no_kk
 from salur_cases.domain.vocabulary import Role, VervalDecision
 from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK
 from salur_cases.processes import complaints, verval
@@ -279,10 +280,7 @@ def decide_verval(
         lambda no_kk, actor: verval.decide_verval(
             app,
             no_kk,
-            data.decision,
-            data.reason,
-            data.officer,
-            data.decided_on,
+            DecideVerval(data.decision, data.reason, data.officer, data.decided_on),
             actor,
             expected_version=data.version,
         ),
@@ -305,7 +303,7 @@ def file_complaint(
         viewer,
         ref,
         lambda no_kk, actor: complaints.file_complaint(
-            app, no_kk, data.channel, data.text, actor, expected_version=data.version
+            app, no_kk, FileComplaint(data.channel, data.text), actor, expected_version=data.version
         )[1],
     )
 
@@ -326,7 +324,12 @@ def resolve_complaint(
         viewer,
         ref,
         lambda no_kk, actor: complaints.resolve_complaint(
-            app, no_kk, complaint_id, data.outcome, data.note, actor, expected_version=data.version
+            app,
+            no_kk,
+            complaint_id,
+            ResolveComplaint(data.outcome, data.note),
+            actor,
+            expected_version=data.version,
         ),
     )
 

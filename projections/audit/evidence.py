@@ -29,9 +29,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from salur_cases.commands import parse_no_kk
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Household
+from salur_cases.domain.parsing import parse_no_kk
 from salur_cases.domain.program import Program
 from salur_cases.eventlog import record_of
 from salur_cases.projections.audit.links import KEYS_PER_QUERY, Link, links_at, links_of, stream_chain

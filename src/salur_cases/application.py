@@ -17,10 +17,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Transcoder
 
-from salur_cases.commands import parse_no_kk
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.household import Household
 from salur_cases.domain.padan import PopulationRecord
+from salur_cases.domain.parsing import parse_no_kk
 from salur_cases.domain.person import PersonClaim
 from salur_cases.domain.program import Program
 from salur_cases.held import HeldAggregates

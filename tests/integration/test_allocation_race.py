@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from salur_cases.domain.commands import ReinstateHousehold, RemoveHousehold, TransferHousehold
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus
 from salur_cases.processes import allocation, disbursement, withdrawal
 from salur_cases.processes.unit_of_work import AllocationOutcome
@@ -146,9 +147,13 @@ def test_a_candidate_folded_from_the_events_stands_as_its_household_aggregate(
         disbursement.record_payments(app, "WALIKOTA", 1, [payment(n) for n in range(3)], DINSOS)
         returned = payment(1, status=PaymentStatus.RETURNED)
         disbursement.record_payments(app, "WALIKOTA", 1, [returned], DINSOS, as_fact=True)
-        withdrawal.remove(app, no_kk_of(2), "WALIKOTA", 2, "DINSOS", "pindah", "SK 9", DINSOS)
-        withdrawal.transfer(app, no_kk_of(3), "WALIKOTA", 1, "GUBERNUR", "DINSOS", "pindah", DINSOS)
-        withdrawal.reinstate(app, no_kk_of(3), "WALIKOTA", 1, "DINSOS", "kembali", DINSOS)
+        withdrawal.remove(
+            app, no_kk_of(2), RemoveHousehold("WALIKOTA", 2, "DINSOS", "pindah", "SK 9"), DINSOS
+        )
+        withdrawal.transfer(
+            app, no_kk_of(3), TransferHousehold("WALIKOTA", 1, "GUBERNUR", "DINSOS", "pindah"), DINSOS
+        )
+        withdrawal.reinstate(app, no_kk_of(3), ReinstateHousehold("WALIKOTA", 1, "DINSOS", "kembali"), DINSOS)
         allocation.allocate_roster(app, "GUBERNUR", 1, "PROVINSI", [no_kk_of(4), no_kk_of(5)], DINSOS)
         allocation.allocate(app, "WALIKOTA", 2, DINSOS)
 

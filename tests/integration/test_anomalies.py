@@ -19,8 +19,17 @@ from sqlalchemy import select
 from salur_cases import tables as t
 from salur_cases.cli import main
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import (
+    DecideVerval,
+    ProposedMember,
+    ProposedSource,
+    ProposeHousehold,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+)
 from salur_cases.domain.errors import InvalidCommand
-from salur_cases.domain.household import Household, Member, Source
+from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import (
     BudgetSource,
     PadanResult,
@@ -98,7 +107,10 @@ def clean_history(app: SalurApplication) -> None:
     )
     # removed later, effective after the payment: no anomaly
     withdrawal.remove(
-        app, no_kk_of(0), "WALIKOTA", 1, "DINSOS", "pindah", "SK 1", DINSOS, effective_on=date(2020, 5, 25)
+        app,
+        no_kk_of(0),
+        RemoveHousehold("WALIKOTA", 1, "DINSOS", "pindah", "SK 1", effective_on=date(2020, 5, 25)),
+        DINSOS,
     )
 
 
@@ -113,7 +125,8 @@ def test_clean_data_has_no_anomalies(runtime: Runtime) -> None:
 def _old_seat(app: SalurApplication, n: int, program: str, tahap: int) -> None:
     """An assignment written before the rules existed (no checks, no seat commitment)."""
     household = app.household(no_kk_of(n))
-    household._assigned(
+    household.trigger_event(
+        household.Assigned,
         program=program,
         tahap=tahap,
         starts_on=date(2020, 5, 1),
@@ -146,7 +159,10 @@ def broken_history(app: SalurApplication) -> dict[str, Any]:
     # 1: paid 400,000 of a 500,000 tahap; 2: paid, then removed retroactively
     disbursement.record_payments(app, "WALIKOTA", 1, [payment(0), payment(1, 400_000), payment(2)], DINSOS)
     withdrawal.remove(
-        app, no_kk_of(2), "WALIKOTA", 1, "DINSOS", "meninggal", "SK 9", DINSOS, effective_on=date(2020, 5, 10)
+        app,
+        no_kk_of(2),
+        RemoveHousehold("WALIKOTA", 1, "DINSOS", "meninggal", "SK 9", effective_on=date(2020, 5, 10)),
+        DINSOS,
     )
     # 10: never proposed by the city, on Kemensos' BLT roster (with 0 and 11: over the quota of 2), paid
     allocation.allocate_roster(app, "BLT", 1, KEMENSOS, [no_kk_of(0), no_kk_of(10), no_kk_of(11)], DINSOS)
@@ -155,26 +171,32 @@ def broken_history(app: SalurApplication) -> dict[str, Any]:
     allocation.allocate_roster(app, "PKH", 1, KEMENSOS, [no_kk_of(12), no_kk_of(13)], DINSOS)
     # 20: a city seat from old data, padan failed; 21: old seat, verval INELIGIBLE
     registration.register_many(app, [proposal(20), proposal(21)], KELURAHAN)
-    padan.record_padan(app, no_kk_of(20), PadanResult.NIK_NOT_FOUND, date(2020, 5, 2), DUKCAPIL)
-    verval.decide_verval(
-        app, no_kk_of(20), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+    padan.record_padan(
+        app, no_kk_of(20), RecordPopulationMatch(PadanResult.NIK_NOT_FOUND, date(2020, 5, 2)), DUKCAPIL
     )
-    padan.record_padan(app, no_kk_of(21), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
     verval.decide_verval(
-        app, no_kk_of(21), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 3), DINSOS
+        app, no_kk_of(20), DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)), DINSOS
+    )
+    padan.record_padan(
+        app, no_kk_of(21), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
+    )
+    verval.decide_verval(
+        app,
+        no_kk_of(21),
+        DecideVerval(VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 3)),
+        DINSOS,
     )
     _old_seat(app, 20, "WALIKOTA", 1)
     _old_seat(app, 21, "WALIKOTA", 1)
     disbursement.record_payments(app, "WALIKOTA", 1, [payment(20), payment(21)], DINSOS, as_fact=True)
     # 30: old data put household 3's first member into a second household too
-    twin = Household.propose(
-        app.household_id(no_kk_of(30)),
+    twin_proposal = ProposeHousehold(
         no_kk_of(30),
-        Source("KELURAHAN"),
+        ProposedSource("KELURAHAN"),
         None,
-        [Member(nik_of(3, 0), "Nama Lain", "KEPALA KELUARGA")],
-        Actor("migrasi", Role.SYSTEM),
+        [ProposedMember(nik_of(3, 0), "Nama Lain", "KEPALA KELUARGA")],
     )
+    twin = Household.propose(app.household_id(no_kk_of(30)), twin_proposal, Actor("migrasi", Role.SYSTEM))
     app.save(twin)
     return {"ids": {n: str(app.household_id(no_kk_of(n))) for n in (0, 1, 2, 3, 10, 11, 12, 20, 21, 30)}}
 
@@ -278,16 +300,14 @@ def test_paid_after_a_removal_is_judged_by_effective_date_and_reinstatement(runt
         withdrawal.remove(
             app,
             no_kk_of(n),
-            "WALIKOTA",
-            1,
-            "DINSOS",
-            "alasan",
-            "SK 3",
+            RemoveHousehold("WALIKOTA", 1, "DINSOS", "alasan", "SK 3", effective_on=date(2020, 5, 15)),
             DINSOS,
-            effective_on=date(2020, 5, 15),
         )
     withdrawal.reinstate(
-        app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "keliru", DINSOS, effective_on=date(2020, 5, 18)
+        app,
+        no_kk_of(1),
+        ReinstateHousehold("WALIKOTA", 1, "DINSOS", "keliru", effective_on=date(2020, 5, 18)),
+        DINSOS,
     )
     disbursement.record_payments(
         app, "WALIKOTA", 2, [payment(0), payment(1)], DINSOS, as_fact=True
@@ -407,7 +427,10 @@ def outside_lists(app: SalurApplication) -> None:
     open_tahap(app, "BST", 5, month=7, quota=10, amount_idr=600_000)
     allocation.allocate_roster(app, "BPNT", 1, KEMENSOS, [no_kk_of(n) for n in (50, 51, 52)], DINSOS)
     withdrawal.remove(
-        app, no_kk_of(52), "BPNT", 1, KEMENSOS, "ganda", "BA 1", DINSOS, effective_on=date(2020, 5, 1)
+        app,
+        no_kk_of(52),
+        RemoveHousehold("BPNT", 1, KEMENSOS, "ganda", "BA 1", effective_on=date(2020, 5, 1)),
+        DINSOS,
     )
     disbursement.record_payments(app, "BPNT", 1, [payment(n) for n in (50, 51, 52)], DINSOS, as_fact=True)
     allocation.allocate_roster(app, "GUBERNUR", 1, "PROVINSI", [no_kk_of(n) for n in (60, 61)], DINSOS)

@@ -7,6 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from salur_cases.domain.commands import (
+    CorrectHousehold,
+    DecideVerval,
+    FileComplaint,
+    MoveMember,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+    ResolveComplaint,
+    TransferHousehold,
+)
 from salur_cases.domain.errors import InvalidCommand, RefusalCode, StaleVersion
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
 from salur_cases.processes import (
@@ -77,7 +88,9 @@ def a_season(app: SalurApplication) -> None:
     register_eligible(app, range(1, 6))
     registration.register(app, proposal(1, source="DINAS:Pertanian"), DINSOS)
     registration.register(app, proposal(6), KELURAHAN)
-    padan.record_padan(app, no_kk_of(6), PadanResult.NOT_EKTP, date(2020, 5, 2), DUKCAPIL)
+    padan.record_padan(
+        app, no_kk_of(6), RecordPopulationMatch(PadanResult.NOT_EKTP, date(2020, 5, 2)), DUKCAPIL
+    )
     allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     disbursement.record_payments(
         app,
@@ -91,14 +104,25 @@ def a_season(app: SalurApplication) -> None:
     )
     allocation.allocate_roster(app, "BST", 5, KEMENSOS, [no_kk_of(4), no_kk_of(7)], DINSOS)
     withdrawal.remove(
-        app, no_kk_of(2), "WALIKOTA", 2, KEMENSOS, "cleansing", "SK 12", DINSOS, effective_on=date(2020, 6, 1)
+        app,
+        no_kk_of(2),
+        RemoveHousehold("WALIKOTA", 2, KEMENSOS, "cleansing", "SK 12", effective_on=date(2020, 6, 1)),
+        DINSOS,
     )
-    withdrawal.reinstate(app, no_kk_of(2), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
-    withdrawal.transfer(app, no_kk_of(3), "WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis", DINSOS)
-    complaint, _ = complaints.file_complaint(app, no_kk_of(5), "WA", "belum terima", KELURAHAN)
-    complaints.resolve_complaint(app, no_kk_of(5), complaint, "DIJAWAB", "kuota habis", DINSOS)
-    registration.correct(app, no_kk_of(5), "address.rt", "09", "surat RT", DINSOS)
-    registration.move_member(app, no_kk_of(4), nik_of(4, 1), no_kk_of(5), "pindah KK", "KK baru", DINSOS)
+    withdrawal.reinstate(
+        app, no_kk_of(2), ReinstateHousehold("WALIKOTA", 2, "DINSOS", "aduan diterima"), DINSOS
+    )
+    withdrawal.transfer(
+        app, no_kk_of(3), TransferHousehold("WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis"), DINSOS
+    )
+    complaint, _ = complaints.file_complaint(app, no_kk_of(5), FileComplaint("WA", "belum terima"), KELURAHAN)
+    complaints.resolve_complaint(
+        app, no_kk_of(5), complaint, ResolveComplaint("DIJAWAB", "kuota habis"), DINSOS
+    )
+    registration.correct(app, no_kk_of(5), CorrectHousehold("address.rt", "09", "surat RT"), DINSOS)
+    registration.move_member(
+        app, no_kk_of(4), MoveMember(nik_of(4, 1), no_kk_of(5), "pindah KK", "KK baru"), DINSOS
+    )
     programs.certify(app, "WALIKOTA", 1, DINSOS)
     allocation.allocate(app, "WALIKOTA", 2, DINSOS)
 
@@ -140,10 +164,12 @@ def test_a_season_is_told_back_the_same_by_a_fresh_application_on_the_same_store
 def test_every_command_reports_the_position_of_its_last_event(app: SalurApplication) -> None:
     registered = registration.register(app, proposal(1), KELURAHAN)
     assert registered.position == app.recorder.max_notification_id()
-    matched = padan.record_padan(app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    matched = padan.record_padan(
+        app, no_kk_of(1), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
+    )
     assert matched.position == app.recorder.max_notification_id() == (registered.position or 0) + 1
     verval.decide_verval(
-        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+        app, no_kk_of(1), DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)), DINSOS
     )
     assigned = allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
     assert assigned.position == app.recorder.max_notification_id()
@@ -170,7 +196,9 @@ def test_a_refused_command_leaves_the_store_as_it_was(app: SalurApplication) -> 
     refused(
         app,
         RefusalCode.NOT_REMOVED,
-        lambda: withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "?", DINSOS),
+        lambda: withdrawal.reinstate(
+            app, no_kk_of(1), ReinstateHousehold("WALIKOTA", 1, "DINSOS", "?"), DINSOS
+        ),
     )
     refused(app, RefusalCode.PROGRAM_EXISTS, lambda: define_program(app, "BST"))
     refused(app, RefusalCode.TAHAP_EXISTS, lambda: open_tahap(app, "BST", 5))
@@ -192,7 +220,11 @@ def test_a_write_at_a_stale_version_is_refused_and_writes_nothing(app: SalurAppl
     registration.register(app, proposal(1), KELURAHAN)
     version = app.household(no_kk_of(1)).version
     padan.record_padan(
-        app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL, expected_version=version
+        app,
+        no_kk_of(1),
+        RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)),
+        DUKCAPIL,
+        expected_version=version,
     )
     before = app.recorder.max_notification_id()
 
@@ -200,10 +232,7 @@ def test_a_write_at_a_stale_version_is_refused_and_writes_nothing(app: SalurAppl
         verval.decide_verval(
             app,
             no_kk_of(1),
-            VervalDecision.ELIGIBLE,
-            "layak",
-            "petugas",
-            date(2020, 5, 3),
+            DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)),
             DINSOS,
             expected_version=version,
         )
@@ -265,7 +294,7 @@ def test_a_bulk_command_decides_on_what_another_application_wrote_since_it_held_
     app: SalurApplication, store_url: StoreTarget, env_keys: dict[str, str]
 ) -> None:
     register_eligible(app, [1, 2])
-    decide = [(no_kk_of(2), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 4), None)]
+    decide = [(no_kk_of(2), DecideVerval(VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 4)))]
     verval.decide_verval_many(app, decide, DINSOS)
     allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     assert app.household(no_kk_of(2)).left_out[("WALIKOTA", 1)] == "NOT_ELIGIBLE"
@@ -275,10 +304,7 @@ def test_a_bulk_command_decides_on_what_another_application_wrote_since_it_held_
         verval.decide_verval(
             other.app,
             no_kk_of(2),
-            VervalDecision.ELIGIBLE,
-            "aduan diterima",
-            "petugas",
-            date(2020, 5, 6),
+            DecideVerval(VervalDecision.ELIGIBLE, "aduan diterima", "petugas", date(2020, 5, 6)),
             DINSOS,
         )
     finally:
@@ -294,6 +320,8 @@ def test_a_correction_to_the_current_value_is_refused_and_writes_nothing(app: Sa
     before = app.recorder.max_notification_id()
 
     with pytest.raises(InvalidCommand):
-        registration.correct(app, no_kk_of(1), "members[1].nik", nik_of(1, 1), "KK scan", DINSOS)
+        registration.correct(
+            app, no_kk_of(1), CorrectHousehold("members[1].nik", nik_of(1, 1), "KK scan"), DINSOS
+        )
 
     assert app.recorder.max_notification_id() == before

@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from salur_cases.cli import main
+from salur_cases.domain.commands import OpenTahap
 from salur_cases.domain.vocabulary import BudgetSource, Role
 from salur_cases.processes import allocation, disbursement, programs
 from salur_cases.projections.audit import BUDGET_FIELDS, LEDGER_FIELDS, payments
@@ -51,7 +52,10 @@ def runtime(
     history(rt.app)
     define_program(rt.app, "JAHAT", BudgetSource.APBD_KOTA)
     programs.open_tahap(
-        rt.app, "JAHAT", 1, date(2020, 9, 1), date(2020, 9, 30), 5, 100_000, 500_000, FORMULA, DINSOS
+        rt.app,
+        "JAHAT",
+        OpenTahap(1, date(2020, 9, 1), date(2020, 9, 30), 5, 100_000, 500_000, FORMULA),
+        DINSOS,
     )
     catch_up(rt)
     for name, value in env.items():

@@ -8,8 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from salur_cases.commands import PaymentItem, parse_proposal, parse_time
+from salur_cases.domain.commands import (
+    CorrectHousehold,
+    DecideVerval,
+    DefineProgram,
+    FileComplaint,
+    MoveMember,
+    OpenTahap,
+    ProposeHousehold,
+    RecordPayment,
+    RemoveHousehold,
+    TransferHousehold,
+)
 from salur_cases.domain.errors import InvalidCommand, Refusal
+from salur_cases.domain.parsing import parse_time
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, VervalDecision
 from salur_cases.processes import (
     allocation,
@@ -100,25 +112,28 @@ def with_member(n: int, index: int, **changes: Any) -> dict[str, Any]:
 
 
 def test_the_good_identifiers_of_the_builders_are_accepted() -> None:
-    assert parse_proposal(proposal_data(1)).no_kk == no_kk_of(1)
-    assert parse_proposal(with_member(1, 1, nik=GOOD_NIK)).members[1].nik == GOOD_NIK
+    assert ProposeHousehold.from_data(proposal_data(1)).no_kk == no_kk_of(1)
+    assert ProposeHousehold.from_data(with_member(1, 1, nik=GOOD_NIK)).members[1].nik == GOOD_NIK
     assert (
-        parse_proposal(with_member(1, 1, nik=f" {GOOD_NIK[:8]} {GOOD_NIK[8:]} ")).members[1].nik == GOOD_NIK
+        ProposeHousehold.from_data(with_member(1, 1, nik=f" {GOOD_NIK[:8]} {GOOD_NIK[8:]} ")).members[1].nik
+        == GOOD_NIK
     )
     woman = make_nik(7, born=date(1992, 2, 29), female=True)
-    assert parse_proposal(with_member(1, 2, nik=woman)).members[2].nik == woman
+    assert ProposeHousehold.from_data(with_member(1, 2, nik=woman)).members[2].nik == woman
 
 
 @pytest.mark.parametrize("nik", BAD_NIKS.values(), ids=BAD_NIKS.keys())
 def test_a_bad_member_nik_is_refused_naming_the_member(nik: str) -> None:
-    invalid("members[1].nik", lambda: parse_proposal(with_member(1, 1, nik=nik)), nik, name_in(1, 1))
+    invalid(
+        "members[1].nik", lambda: ProposeHousehold.from_data(with_member(1, 1, nik=nik)), nik, name_in(1, 1)
+    )
 
 
 @pytest.mark.parametrize("no_kk", BAD_NO_KKS.values(), ids=BAD_NO_KKS.keys())
 def test_a_bad_no_kk_is_refused_naming_the_field(no_kk: str) -> None:
     data = proposal_data(1)
     data["no_kk"] = no_kk
-    invalid("no_kk", lambda: parse_proposal(data), no_kk)
+    invalid("no_kk", lambda: ProposeHousehold.from_data(data), no_kk)
 
 
 def name_in(n: int, member: int) -> str:
@@ -158,11 +173,11 @@ def name_in(n: int, member: int) -> str:
 )
 def test_a_malformed_proposal_is_refused_naming_the_field(data: dict[str, Any], field: str) -> None:
     secrets = [m["nik"] for m in data.get("members") or []] + [m["name"] for m in data.get("members") or []]
-    invalid(field, lambda: parse_proposal(data), *secrets)
+    invalid(field, lambda: ProposeHousehold.from_data(data), *secrets)
 
 
 def test_an_outside_authoritys_proposal_needs_neither_address_nor_members() -> None:
-    parsed = parse_proposal({"no_kk": no_kk_of(1), "source": {"kind": "KEMENSOS"}})
+    parsed = ProposeHousehold.from_data({"no_kk": no_kk_of(1), "source": {"kind": "KEMENSOS"}})
     assert (parsed.address, parsed.members) == (None, [])
 
 
@@ -199,28 +214,32 @@ def bad_commands(app: SalurApplication) -> dict[str, tuple[str, Callable[[], obj
         "verval of a bad No. KK": (
             "no_kk",
             lambda: verval.decide_verval(
-                app, BAD_KK, VervalDecision.ELIGIBLE, "ok", "petugas", date(2020, 5, 3), DINSOS
+                app, BAD_KK, DecideVerval(VervalDecision.ELIGIBLE, "ok", "petugas", date(2020, 5, 3)), DINSOS
             ),
         ),
         "verval without officer": (
             "officer",
             lambda: verval.decide_verval(
-                app, no_kk_of(2), VervalDecision.ELIGIBLE, "ok", " ", date(2020, 5, 3), DINSOS
+                app, no_kk_of(2), DecideVerval(VervalDecision.ELIGIBLE, "ok", " ", date(2020, 5, 3)), DINSOS
             ),
         ),
         "program without code": (
             "code",
-            lambda: programs.define_program(app, " ", "x", BudgetSource.APBN, ProgramGroup.DTKS, DINSOS),
+            lambda: programs.define_program(
+                app, DefineProgram(" ", "x", BudgetSource.APBN, ProgramGroup.DTKS), DINSOS
+            ),
         ),
         "program without name": (
             "name",
-            lambda: programs.define_program(app, "PKH", " ", BudgetSource.APBN, ProgramGroup.DTKS, DINSOS),
+            lambda: programs.define_program(
+                app, DefineProgram("PKH", " ", BudgetSource.APBN, ProgramGroup.DTKS), DINSOS
+            ),
         ),
         "tahap 0": ("number", lambda: open_tahap(app, "WALIKOTA", 0)),
         "tahap ending before it starts": (
             "ends_on",
             lambda: programs.open_tahap(
-                app, "WALIKOTA", 2, date(2020, 6, 30), date(2020, 6, 1), 1, 1, 1, "SK", DINSOS
+                app, "WALIKOTA", OpenTahap(2, date(2020, 6, 30), date(2020, 6, 1), 1, 1, 1, "SK"), DINSOS
             ),
         ),
         "negative quota": ("quota", lambda: open_tahap(app, "WALIKOTA", 2, quota=-1)),
@@ -235,42 +254,52 @@ def bad_commands(app: SalurApplication) -> dict[str, tuple[str, Callable[[], obj
         ),
         "removal without reason": (
             "reason",
-            lambda: withdrawal.remove(app, no_kk_of(1), "WALIKOTA", 1, "KEMENSOS", "", "SK", DINSOS),
+            lambda: withdrawal.remove(
+                app, no_kk_of(1), RemoveHousehold("WALIKOTA", 1, "KEMENSOS", "", "SK"), DINSOS
+            ),
         ),
         "transfer without authority": (
             "authority",
-            lambda: withdrawal.transfer(app, no_kk_of(1), "WALIKOTA", 1, "WALIKOTA", "", "pindah", DINSOS),
+            lambda: withdrawal.transfer(
+                app, no_kk_of(1), TransferHousehold("WALIKOTA", 1, "WALIKOTA", "", "pindah"), DINSOS
+            ),
         ),
         "complaint without text": (
             "text",
-            lambda: complaints.file_complaint(app, no_kk_of(1), "WA", " ", KELURAHAN),
+            lambda: complaints.file_complaint(app, no_kk_of(1), FileComplaint("WA", " "), KELURAHAN),
         ),
         "correction of an unknown field": (
             "field",
-            lambda: registration.correct(app, no_kk_of(1), "members[0].religion", "x", "KK", DINSOS),
+            lambda: registration.correct(
+                app, no_kk_of(1), CorrectHousehold("members[0].religion", "x", "KK"), DINSOS
+            ),
         ),
         "correction of a member that is not there": (
             "field",
-            lambda: registration.correct(app, no_kk_of(1), "members[5].name", "x", "KK", DINSOS),
+            lambda: registration.correct(
+                app, no_kk_of(1), CorrectHousehold("members[5].name", "x", "KK"), DINSOS
+            ),
         ),
         "correction to a bad NIK": (
             "new_value",
             lambda: registration.correct(
-                app, no_kk_of(1), "members[0].nik", BAD_NIKS["serial 0000"], "KK", DINSOS
+                app, no_kk_of(1), CorrectHousehold("members[0].nik", BAD_NIKS["serial 0000"], "KK"), DINSOS
             ),
         ),
         "correction to a kelurahan outside the city": (
             "new_value.kelurahan",
-            lambda: registration.correct(app, no_kk_of(1), "address.kelurahan", "Pakansari", "KK", DINSOS),
+            lambda: registration.correct(
+                app, no_kk_of(1), CorrectHousehold("address.kelurahan", "Pakansari", "KK"), DINSOS
+            ),
         ),
         "correction without evidence": (
             "evidence",
-            lambda: registration.correct(app, no_kk_of(1), "address.rt", "1", " ", DINSOS),
+            lambda: registration.correct(app, no_kk_of(1), CorrectHousehold("address.rt", "1", " "), DINSOS),
         ),
         "member moved into its own household": (
             "to_no_kk",
             lambda: registration.move_member(
-                app, no_kk_of(1), nik_of(1), no_kk_of(1), "pindah", "KK", DINSOS
+                app, no_kk_of(1), MoveMember(nik_of(1), no_kk_of(1), "pindah", "KK"), DINSOS
             ),
         ),
     }
@@ -291,9 +320,9 @@ def test_a_bad_line_of_a_payers_report_is_rejected_and_writes_nothing(app: Salur
     before = store_size(app)
     paid_at = parse_time("2020-05-20T10:00", "paid_at")
     items = [
-        PaymentItem(no_kk_of(1), -500_000, paid_at, PaymentStatus.PAID, "POS-1"),
-        PaymentItem(BAD_KK, 500_000, paid_at, PaymentStatus.PAID, "POS-2"),
-        PaymentItem(no_kk_of(3), 500_000, paid_at, PaymentStatus.PAID, "POS-3"),
+        RecordPayment(no_kk_of(1), -500_000, paid_at.isoformat(), PaymentStatus.PAID, "POS-1"),
+        RecordPayment(BAD_KK, 500_000, paid_at.isoformat(), PaymentStatus.PAID, "POS-2"),
+        RecordPayment(no_kk_of(3), 500_000, paid_at.isoformat(), PaymentStatus.PAID, "POS-3"),
     ]
 
     for as_fact in (False, True):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import text
 
+from salur_cases.domain.commands import RecordPopulationMatch
 from salur_cases.domain.vocabulary import PadanResult
 from salur_cases.processes import padan, registration
 from salur_cases.projections.views import household_view
@@ -42,7 +43,9 @@ def write_a_household(runtime: Runtime) -> None:
     define_program(app, "WALIKOTA")
     open_tahap(app, "WALIKOTA", 1)
     registration.register(app, proposal(1), KELURAHAN)
-    padan.record_padan(app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    padan.record_padan(
+        app, no_kk_of(1), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
+    )
 
 
 def raw_states(runtime: Runtime) -> list[bytes]:

@@ -16,9 +16,18 @@ from typing import Any
 
 import pytest
 
-from salur_cases.commands import PaymentItem, parse_proposal
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
+from salur_cases.domain.commands import (
+    DecideVerval,
+    DefineProgram,
+    OpenTahap,
+    ProposeHousehold,
+    RecordPayment,
+    RecordPopulationMatch,
+    RemoveHousehold,
+    TransferHousehold,
+)
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.vocabulary import (
     BudgetSource,
@@ -65,7 +74,7 @@ def at(month: int, day: int) -> datetime:
 
 
 def _proposal(i: int, source: str) -> Any:
-    return parse_proposal(
+    return ProposeHousehold.from_data(
         {
             "no_kk": kk(i),
             "source": {"kind": source},
@@ -85,66 +94,70 @@ def build_story(runtime: Runtime) -> None:
     app = runtime.app
     with recording_at(at(4, 14)):
         programs.define_program(
-            app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+            app,
+            DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS),
+            DINSOS,
         )
-        programs.define_program(app, "BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
         programs.define_program(
-            app, "GUBERNUR", "Bantuan Gubernur", BudgetSource.APBD_PROVINSI, ProgramGroup.NON_DTKS, DINSOS
+            app, DefineProgram("BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS), DINSOS
+        )
+        programs.define_program(
+            app,
+            DefineProgram("GUBERNUR", "Bantuan Gubernur", BudgetSource.APBD_PROVINSI, ProgramGroup.NON_DTKS),
+            DINSOS,
         )
         programs.open_tahap(
             app,
             "GUBERNUR",
-            1,
-            date(2020, 4, 15),
-            date(2020, 5, 14),
-            10,
-            500_000,
-            5_000_000,
-            "PERGUB 1",
+            OpenTahap(1, date(2020, 4, 15), date(2020, 5, 14), 10, 500_000, 5_000_000, "PERGUB 1"),
             DINSOS,
         )
         programs.open_tahap(
             app,
             "WALIKOTA",
-            1,
-            date(2020, 4, 27),
-            date(2020, 5, 26),
-            3,
-            500_000,
-            1_500_000,
-            "027.45-312",
+            OpenTahap(1, date(2020, 4, 27), date(2020, 5, 26), 3, 500_000, 1_500_000, "027.45-312"),
             DINSOS,
         )
         programs.open_tahap(
             app,
             "WALIKOTA",
-            2,
-            date(2020, 5, 27),
-            date(2020, 6, 26),
-            4,
-            500_000,
-            2_000_000,
-            "027.45-400",
+            OpenTahap(2, date(2020, 5, 27), date(2020, 6, 26), 4, 500_000, 2_000_000, "027.45-400"),
             DINSOS,
         )
         programs.open_tahap(
-            app, "BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 10, 600_000, 6_000_000, "KEMENSOS-V", DINSOS
+            app,
+            "BLT",
+            OpenTahap(1, date(2020, 5, 1), date(2020, 5, 31), 10, 600_000, 6_000_000, "KEMENSOS-V"),
+            DINSOS,
         )
         programs.open_tahap(
-            app, "BLT", 2, date(2020, 6, 1), date(2020, 6, 30), 10, 600_000, 6_000_000, "KEMENSOS-VI", DINSOS
+            app,
+            "BLT",
+            OpenTahap(2, date(2020, 6, 1), date(2020, 6, 30), 10, 600_000, 6_000_000, "KEMENSOS-VI"),
+            DINSOS,
         )
     with recording_at(at(4, 20)):
         registration.register_many(app, [_proposal(i, "KELURAHAN") for i in (1, 2, 3, 4, 5, 6, 7, 9)], DINSOS)
         registration.register_many(app, [_proposal(i, "DTKS") for i in (10, 11)], DINSOS)
         for i in (1, 2, 3, 4, 5, 7, 9, 10, 11):
-            padan.record_padan(app, kk(i), PadanResult.MATCHED, date(2020, 4, 20), DINSOS)
-        padan.record_padan(app, kk(6), PadanResult.NAME_MISMATCH, date(2020, 4, 20), DINSOS)
+            padan.record_padan(
+                app, kk(i), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 4, 20)), DINSOS
+            )
+        padan.record_padan(
+            app, kk(6), RecordPopulationMatch(PadanResult.NAME_MISMATCH, date(2020, 4, 20)), DINSOS
+        )
         for i, day in ((1, 21), (2, 22), (7, 23), (3, 24), (9, 25), (4, 21), (6, 21)):
             verval.decide_verval(
-                app, kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, day), DINSOS
+                app,
+                kk(i),
+                DecideVerval(VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, day)),
+                DINSOS,
             )
         verval.decide_verval(
-            app, kk(5), VervalDecision.INELIGIBLE, "punya mobil", "Pak RW", date(2020, 4, 21), DINSOS
+            app,
+            kk(5),
+            DecideVerval(VervalDecision.INELIGIBLE, "punya mobil", "Pak RW", date(2020, 4, 21)),
+            DINSOS,
         )
     with recording_at(at(4, 22)):
         allocation.allocate_roster(app, "GUBERNUR", 1, "PROVINSI", [kk(4)], DINSOS)
@@ -160,28 +173,29 @@ def build_story(runtime: Runtime) -> None:
         withdrawal.remove(
             app,
             kk(1),
-            "WALIKOTA",
-            2,
-            "KEMENSOS",
-            "cleansing DTKS",
-            CLEANSING_DECREE,
+            RemoveHousehold(
+                "WALIKOTA", 2, "KEMENSOS", "cleansing DTKS", CLEANSING_DECREE, effective_on=date(2020, 5, 25)
+            ),
             DINSOS,
-            effective_on=date(2020, 5, 25),
         )
     with recording_at(at(5, 21)):
-        withdrawal.transfer(app, kk(7), "WALIKOTA", 2, "BLT", "DINSOS", "dialihkan ke BLT Kemensos", DINSOS)
+        withdrawal.transfer(
+            app, kk(7), TransferHousehold("WALIKOTA", 2, "BLT", "DINSOS", "dialihkan ke BLT Kemensos"), DINSOS
+        )
     with recording_at(at(5, 26)):
         allocation.allocate(app, "WALIKOTA", 2, DINSOS)
     with recording_at(at(6, 1)):
         allocation.allocate_roster(app, "BLT", 2, "KEMENSOS", [kk(10)], DINSOS, effective_on=ROSTER_BERLAKU)
     with recording_at(at(6, 2)):
-        failed = PaymentItem(kk(9), 500_000, at(6, 2), PaymentStatus.FAILED, "POS-9-2")
+        failed = RecordPayment(kk(9), 500_000, at(6, 2).isoformat(), PaymentStatus.FAILED, "POS-9-2")
         disbursement.record_payments(app, "WALIKOTA", 2, [_paid(2, 6, 2), _paid(3, 6, 2), failed], DINSOS)
     catch_up(runtime)
 
 
-def _paid(i: int, month: int, day: int, amount: int = 500_000) -> PaymentItem:
-    return PaymentItem(kk(i), amount, at(month, day), PaymentStatus.PAID, f"POS-{i}-{month}{day}")
+def _paid(i: int, month: int, day: int, amount: int = 500_000) -> RecordPayment:
+    return RecordPayment(
+        kk(i), amount, at(month, day).isoformat(), PaymentStatus.PAID, f"POS-{i}-{month}{day}"
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

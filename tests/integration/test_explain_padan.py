@@ -20,9 +20,9 @@ import pytest
 from pypdf import PdfReader
 
 from salur_cases.cli import main
-from salur_cases.commands import PaymentItem
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB
+from salur_cases.domain.commands import DecideVerval, DefineProgram, OpenTahap, RecordPayment, RemoveHousehold
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import BudgetSource, PaymentStatus, ProgramGroup, Role, VervalDecision
 from salur_cases.intake.importer import import_file
@@ -110,24 +110,33 @@ def _story(rt: Runtime) -> None:
     app = rt.app
     for no_kk in (KK_DEAD, KK_MOVED, KK_TYPO, KK_PAID):
         verval.decide_verval(
-            app, no_kk, VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 21), DINSOS
+            app, no_kk, DecideVerval(VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 21)), DINSOS
         )
     programs.define_program(
-        app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        app,
+        DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS),
+        DINSOS,
     )
     programs.open_tahap(
-        app, "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 5, 500_000, 2_500_000, "027.45-312", DINSOS
+        app,
+        "WALIKOTA",
+        OpenTahap(1, date(2020, 4, 27), date(2020, 5, 26), 5, 500_000, 2_500_000, "027.45-312"),
+        DINSOS,
     )
     allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     paid_at = date(2020, 4, 28)
     moment = datetime(2020, 4, 28, 10, tzinfo=WIB)
     disbursement.record_payments(
-        app, "WALIKOTA", 1, [PaymentItem(KK_PAID, 500_000, moment, PaymentStatus.PAID, "POS-77")], DINSOS
+        app,
+        "WALIKOTA",
+        1,
+        [RecordPayment(KK_PAID, 500_000, moment.isoformat(), PaymentStatus.PAID, "POS-77")],
+        DINSOS,
     )
-    withdrawal.remove(
-        app, KK_PAID, "WALIKOTA", 1, "KEMENSOS", "pindah domisili ke Kabupaten Bogor", "KEP-9", DINSOS,
-        effective_on=paid_at,
-    )  # fmt: skip
+    removal = RemoveHousehold(
+        "WALIKOTA", 1, "KEMENSOS", "pindah domisili ke Kabupaten Bogor", "KEP-9", effective_on=paid_at
+    )
+    withdrawal.remove(app, KK_PAID, removal, DINSOS)
     catch_up(rt)
 
 

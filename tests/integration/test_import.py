@@ -17,9 +17,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from salur_cases.commands import PaymentItem
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB
+from salur_cases.domain.commands import DefineProgram, OpenTahap, RecordPayment
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import (
@@ -118,10 +118,14 @@ def register(rt: Runtime, rows: Sequence[Sequence[object]] = GOOD_REGISTRATIONS)
     return import_file(rt, "registrations", "daftar.csv", csv_bytes(REG_HEADER, rows), DINSOS)
 
 
-def paid(no_kk: str) -> PaymentItem:
+def paid(no_kk: str) -> RecordPayment:
     """A PAID line of Rp500.000 on 28 April 2020."""
-    return PaymentItem(
-        no_kk, 500_000, datetime(2020, 4, 28, 10, tzinfo=WIB), PaymentStatus.PAID, f"BJB-{no_kk[-2:]}"
+    return RecordPayment(
+        no_kk,
+        500_000,
+        datetime(2020, 4, 28, 10, tzinfo=WIB).isoformat(),
+        PaymentStatus.PAID,
+        f"BJB-{no_kk[-2:]}",
     )
 
 
@@ -131,18 +135,12 @@ def codes(problems: Sequence[RowProblem]) -> dict[int, str]:
 
 def open_program(rt: Runtime, code: str = "WALIKOTA", tahap: int = 1, amount: int = 500_000) -> None:
     programs.define_program(
-        rt.app, code, "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        rt.app, DefineProgram(code, "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS), DINSOS
     )
     programs.open_tahap(
         rt.app,
         code,
-        tahap,
-        date(2020, 4, 27),
-        date(2020, 5, 26),
-        10,
-        amount,
-        10 * amount,
-        "SK 027.45-312",
+        OpenTahap(tahap, date(2020, 4, 27), date(2020, 5, 26), 10, amount, 10 * amount, "SK 027.45-312"),
         DINSOS,
     )
 
@@ -421,13 +419,7 @@ def test_a_rosters_berlaku_is_recorded_on_its_seats_and_on_whom_it_drops(runtime
     programs.open_tahap(
         runtime.app,
         "WALIKOTA",
-        2,
-        date(2020, 5, 27),
-        date(2020, 6, 26),
-        10,
-        500_000,
-        5_000_000,
-        "SK 027.45-400",
+        OpenTahap(2, date(2020, 5, 27), date(2020, 6, 26), 10, 500_000, 5_000_000, "SK 027.45-400"),
         DINSOS,
     )
     allocation.allocate_roster(runtime.app, "WALIKOTA", 1, "KEMENSOS", [KK1, KK2], DINSOS)

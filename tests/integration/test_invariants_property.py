@@ -18,6 +18,15 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from salur_cases.domain.commands import (
+    DecideVerval,
+    MoveMember,
+    OpenTahap,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+    TransferHousehold,
+)
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
 from salur_cases.processes import allocation, disbursement, padan, programs, registration, verval, withdrawal
@@ -106,13 +115,7 @@ def set_up(app: SalurApplication) -> None:
         programs.open_tahap(
             app,
             program,
-            number,
-            date(2020, first, 1),
-            date.fromordinal(ends),
-            quota,
-            AMOUNT,
-            ceiling,
-            "SK",
+            OpenTahap(number, date(2020, first, 1), date.fromordinal(ends), quota, AMOUNT, ceiling, "SK"),
             DINSOS,
         )
 
@@ -130,11 +133,16 @@ def run(app: SalurApplication, command: tuple[Any, ...]) -> None:  # noqa: PLR09
                 data = type(data)(data.no_kk, data.source, data.address, [*data.members, stolen])
             registration.register(app, data, KELURAHAN)
         elif kind == "padan":
-            padan.record_padan(app, no_kk_of(args[0]), args[1], date(2020, 5, 2), DUKCAPIL)
+            padan.record_padan(
+                app, no_kk_of(args[0]), RecordPopulationMatch(args[1], date(2020, 5, 2)), DUKCAPIL
+            )
         elif kind == "verval":
             n, decision, day = args
             verval.decide_verval(
-                app, no_kk_of(n), decision, "cek lapangan", "petugas", date(2020, 5, day), DINSOS
+                app,
+                no_kk_of(n),
+                DecideVerval(decision, "cek lapangan", "petugas", date(2020, 5, day)),
+                DINSOS,
             )
         elif kind == "assign":
             (program, number), n = args
@@ -147,13 +155,19 @@ def run(app: SalurApplication, command: tuple[Any, ...]) -> None:  # noqa: PLR09
             disbursement.record_payments(app, program, number, [payment(n, AMOUNT + above, status)], DINSOS)
         elif kind == "remove":
             (program, number), n = args
-            withdrawal.remove(app, no_kk_of(n), program, number, "KEMENSOS", "cleansing", "SK", DINSOS)
+            withdrawal.remove(
+                app, no_kk_of(n), RemoveHousehold(program, number, "KEMENSOS", "cleansing", "SK"), DINSOS
+            )
         elif kind == "reinstate":
             (program, number), n = args
-            withdrawal.reinstate(app, no_kk_of(n), program, number, "DINSOS", "aduan", DINSOS)
+            withdrawal.reinstate(
+                app, no_kk_of(n), ReinstateHousehold(program, number, "DINSOS", "aduan"), DINSOS
+            )
         elif kind == "transfer":
             (program, number), n, to = args
-            withdrawal.transfer(app, no_kk_of(n), program, number, to, "DINSOS", "pindah program", DINSOS)
+            withdrawal.transfer(
+                app, no_kk_of(n), TransferHousehold(program, number, to, "DINSOS", "pindah program"), DINSOS
+            )
         elif kind == "roster":
             (program, number), listed = args
             allocation.allocate_roster(
@@ -162,7 +176,9 @@ def run(app: SalurApplication, command: tuple[Any, ...]) -> None:  # noqa: PLR09
         elif kind == "move":
             n, to = args
             moving = proposal(n).members[1].nik
-            registration.move_member(app, no_kk_of(n), moving, no_kk_of(to), "pindah KK", "KK baru", DINSOS)
+            registration.move_member(
+                app, no_kk_of(n), MoveMember(moving, no_kk_of(to), "pindah KK", "KK baru"), DINSOS
+            )
     except (Refusal, InvalidCommand):
         assert app.recorder.max_notification_id() == before, command
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from salur_cases.domain.commands import CorrectHousehold, DecideVerval, MoveMember, RecordPopulationMatch
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
 from salur_cases.logging import configure_logging, get_logger
@@ -65,17 +66,26 @@ def run_the_ledger(store_url: StoreTarget, env_keys: dict[str, str]) -> None:
         open_tahap(app, "BST", 1)
         registration.register_many(app, [proposal(n, members=3) for n in HOUSEHOLDS], KELURAHAN)
         for n in HOUSEHOLDS:
-            padan.record_padan(app, no_kk_of(n), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+            padan.record_padan(
+                app, no_kk_of(n), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
+            )
             verval.decide_verval(
-                app, no_kk_of(n), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+                app,
+                no_kk_of(n),
+                DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)),
+                DINSOS,
             )
         allocation.allocate(app, "WALIKOTA", 1, DINSOS)
         disbursement.record_payments(
             app, "WALIKOTA", 1, [payment(1), payment(2, status=PaymentStatus.FAILED)], DINSOS
         )
         allocation.allocate_roster(app, "BST", 1, "KEMENSOS", [no_kk_of(3), no_kk_of(99)], DINSOS)
-        registration.correct(app, no_kk_of(4), "members[2].name", name_of(4, 2).upper(), "KK", DINSOS)
-        registration.move_member(app, no_kk_of(4), nik_of(4, 2), no_kk_of(3), "pindah", "KK", DINSOS)
+        registration.correct(
+            app, no_kk_of(4), CorrectHousehold("members[2].name", name_of(4, 2).upper(), "KK"), DINSOS
+        )
+        registration.move_member(
+            app, no_kk_of(4), MoveMember(nik_of(4, 2), no_kk_of(3), "pindah", "KK"), DINSOS
+        )
         app.household_by_nik(nik_of(1, 1))
         for refused in (
             lambda: registration.register(app, proposal(4, members=3), KELURAHAN),
@@ -85,7 +95,9 @@ def run_the_ledger(store_url: StoreTarget, env_keys: dict[str, str]) -> None:
             with pytest.raises(Refusal):
                 refused()
         with pytest.raises(InvalidCommand):
-            registration.correct(app, no_kk_of(1), "members[0].nik", nik_of(1)[:-1], "KK", DINSOS)
+            registration.correct(
+                app, no_kk_of(1), CorrectHousehold("members[0].nik", nik_of(1)[:-1], "KK"), DINSOS
+            )
         logging.getLogger("salur_cases.test").info(SENTINEL)
     finally:
         runtime.close()

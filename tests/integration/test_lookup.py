@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import MoveMember
 from salur_cases.domain.vocabulary import Role
 from salur_cases.processes import registration
 from salur_cases.projections.migrate import upgrade
@@ -34,7 +35,7 @@ def test_a_nik_finds_the_household_it_belongs_to_now(runtime: Runtime) -> None:
     catch_up(runtime)
     assert household_of_nik(runtime, nik_of(1, 1)) == household_read(runtime, no_kk_of(1))
     registration.move_member(
-        app, no_kk_of(1), nik_of(1, 1), no_kk_of(2), "menikah", "akta nikah 12/2020", DINSOS
+        app, no_kk_of(1), MoveMember(nik_of(1, 1), no_kk_of(2), "menikah", "akta nikah 12/2020"), DINSOS
     )
     catch_up(runtime)
     moved = household_of_nik(runtime, nik_of(1, 1))

@@ -28,9 +28,22 @@ from sqlalchemy import String, select
 
 from salur_cases import tables as t
 from salur_cases.application import SalurApplication
-from salur_cases.commands import PaymentItem, parse_proposal
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
+from salur_cases.domain.commands import (
+    CorrectHousehold,
+    DecideVerval,
+    DefineProgram,
+    FileComplaint,
+    MoveMember,
+    OpenTahap,
+    ProposeHousehold,
+    RecordPayment,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+    TransferHousehold,
+)
 from salur_cases.domain.errors import InvalidCommand, Refusal
 from salur_cases.domain.household import Household
 from salur_cases.domain.program import Program
@@ -110,7 +123,7 @@ def fresh_runtime(kind: str, base: Any, env_keys: dict[str, str], tmp: Path) -> 
 def proposal(i: int, members: int = 2, source: str = "KELURAHAN", rt: str = "1") -> Any:
     """A household proposal with `members` members."""
     names = ["Budi Santoso", "Siti Aminah", "Agus Salim", "Dewi Lestari"]
-    return parse_proposal(
+    return ProposeHousehold.from_data(
         {
             "no_kk": kk(i),
             "source": {"kind": source},
@@ -130,17 +143,30 @@ def proposal(i: int, members: int = 2, source: str = "KELURAHAN", rt: str = "1")
 def define_programs(app: SalurApplication) -> None:
     """WALIKOTA (APBD Kota) tahap 1-2 and BLT (APBN) tahap 1, overlapping WALIKOTA's tahap 1."""
     programs.define_program(
-        app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        app,
+        DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS),
+        DINSOS,
     )
-    programs.define_program(app, "BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS, DINSOS)
-    programs.open_tahap(
-        app, "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 2, 500_000, 1_000_000, "SK-W1", DINSOS
-    )
-    programs.open_tahap(
-        app, "WALIKOTA", 2, date(2020, 5, 27), date(2020, 6, 26), 3, 500_000, 1_500_000, "SK-W2", DINSOS
+    programs.define_program(
+        app, DefineProgram("BLT", "BLT Kemensos", BudgetSource.APBN, ProgramGroup.NON_DTKS), DINSOS
     )
     programs.open_tahap(
-        app, "BLT", 1, date(2020, 5, 1), date(2020, 5, 31), 2, 600_000, 1_200_000, "SK-BLT1", DINSOS
+        app,
+        "WALIKOTA",
+        OpenTahap(1, date(2020, 4, 27), date(2020, 5, 26), 2, 500_000, 1_000_000, "SK-W1"),
+        DINSOS,
+    )
+    programs.open_tahap(
+        app,
+        "WALIKOTA",
+        OpenTahap(2, date(2020, 5, 27), date(2020, 6, 26), 3, 500_000, 1_500_000, "SK-W2"),
+        DINSOS,
+    )
+    programs.open_tahap(
+        app,
+        "BLT",
+        OpenTahap(1, date(2020, 5, 1), date(2020, 5, 31), 2, 600_000, 1_200_000, "SK-BLT1"),
+        DINSOS,
     )
 
 
@@ -394,10 +420,13 @@ def run_op(runtime: Runtime, op: tuple[Any, Any, Any], step: int) -> None:  # no
     name, a, b = op
     with suppress(Refusal, InvalidCommand):
         if name == "padan":
-            padan.record_padan(app, kk(a), b, START.date(), DINSOS)
+            padan.record_padan(app, kk(a), RecordPopulationMatch(b, START.date()), DINSOS)
         elif name == "verval":
             verval.decide_verval(
-                app, kk(a), b, "field visit", "Pak Lurah", START.date() + timedelta(days=a), DINSOS
+                app,
+                kk(a),
+                DecideVerval(b, "field visit", "Pak Lurah", START.date() + timedelta(days=a)),
+                DINSOS,
             )
         elif name == "allocate":
             allocation.allocate(app, a[0], a[1], DINSOS)
@@ -405,47 +434,51 @@ def run_op(runtime: Runtime, op: tuple[Any, Any, Any], step: int) -> None:  # no
             allocation.allocate_roster(app, a[0], a[1], "KEMENSOS", [kk(i) for i in sorted(b)], DINSOS)
         elif name == "pay":
             (program, number), payment_status, fact = b
-            item = PaymentItem(kk(a), 500_000, START + timedelta(days=step), payment_status, f"REF-{step}")
+            item = RecordPayment(
+                kk(a), 500_000, (START + timedelta(days=step)).isoformat(), payment_status, f"REF-{step}"
+            )
             disbursement.record_payments(app, program, number, [item], DINSOS, as_fact=fact)
         elif name == "remove":
             number, shift = b
             withdrawal.remove(
                 app,
                 kk(a),
-                "WALIKOTA",
-                number,
-                "KEMENSOS",
-                "cleansing",
-                f"SK-C{step}",
+                RemoveHousehold(
+                    "WALIKOTA",
+                    number,
+                    "KEMENSOS",
+                    "cleansing",
+                    f"SK-C{step}",
+                    effective_on=START.date() + timedelta(days=step + shift),
+                ),
                 DINSOS,
-                effective_on=START.date() + timedelta(days=step + shift),
             )
         elif name == "reinstate":
             withdrawal.reinstate(
                 app,
                 kk(a),
-                "WALIKOTA",
-                b,
-                "DINSOS",
-                "aduan upheld",
+                ReinstateHousehold(
+                    "WALIKOTA", b, "DINSOS", "aduan upheld", effective_on=START.date() + timedelta(days=step)
+                ),
                 DINSOS,
-                effective_on=START.date() + timedelta(days=step),
             )
         elif name == "transfer":
-            withdrawal.transfer(app, kk(a), "WALIKOTA", b, "BLT", "DINSOS", "moved to Kemensos", DINSOS)
+            withdrawal.transfer(
+                app, kk(a), TransferHousehold("WALIKOTA", b, "BLT", "DINSOS", "moved to Kemensos"), DINSOS
+            )
         elif name == "correct":
             value = {
                 "members[0].name": f"Budi Koreksi {step}",
                 "members[1].nik": nik(a, 9),
                 "address.rt": str(step),
             }[b]
-            registration.correct(app, kk(a), b, value, "KK scan", DINSOS)
+            registration.correct(app, kk(a), CorrectHousehold(b, value, "KK scan"), DINSOS)
         elif name == "move":
-            registration.move_member(app, kk(a), nik(a, 1), kk(b), "married", "KK scan", DINSOS)
+            registration.move_member(app, kk(a), MoveMember(nik(a, 1), kk(b), "married", "KK scan"), DINSOS)
         elif name == "repropose":
             registration.register(app, proposal(a, b, "SELF" if a % 2 else "KELURAHAN", rt=str(b)), DINSOS)
         elif name == "complaint":
-            complaints.file_complaint(app, kk(a), "WALK_IN", "why was I dropped?", DINSOS)
+            complaints.file_complaint(app, kk(a), FileComplaint("WALK_IN", "why was I dropped?"), DINSOS)
         elif name == "catch_up":
             catch_up(runtime, a)
 
@@ -524,7 +557,9 @@ def test_the_live_runner_follows_new_events(story: Runtime) -> None:
         from salur_cases.projections.queries import wait_for_position  # noqa: PLC0415
 
         assert wait_for_position(story, story.app.recorder.max_notification_id() or 0, timeout=20)
-        written = complaints.file_complaint(story.app, kk(1), "WALK_IN", "kapan cair?", DINSOS)[1]
+        written = complaints.file_complaint(
+            story.app, kk(1), FileComplaint("WALK_IN", "kapan cair?"), DINSOS
+        )[1]
         assert written.position is not None
         assert wait_for_position(story, written.position, timeout=20)
     finally:

@@ -20,9 +20,16 @@ import pytest
 from sqlalchemy import func, select
 
 from salur_cases import tables as t
-from salur_cases.commands import PaymentItem, parse_proposal
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB
+from salur_cases.domain.commands import (
+    DecideVerval,
+    DefineProgram,
+    OpenTahap,
+    ProposeHousehold,
+    RecordPayment,
+    RecordPopulationMatch,
+)
 from salur_cases.domain.vocabulary import (
     BudgetSource,
     PadanResult,
@@ -55,13 +62,18 @@ def build(runtime: Runtime) -> None:
     """Some thousands of events: registrations, padan, verval, an allocation, payments."""
     app = runtime.app
     programs.define_program(
-        app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+        app,
+        DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS),
+        DINSOS,
     )
     programs.open_tahap(
-        app, "WALIKOTA", 1, date(2020, 4, 27), date(2020, 5, 26), 400, 500_000, 200_000_000, "SK-1", DINSOS
+        app,
+        "WALIKOTA",
+        OpenTahap(1, date(2020, 4, 27), date(2020, 5, 26), 400, 500_000, 200_000_000, "SK-1"),
+        DINSOS,
     )
     proposals = [
-        parse_proposal(
+        ProposeHousehold.from_data(
             {
                 "no_kk": kk(i),
                 "source": {"kind": "KELURAHAN"},
@@ -80,11 +92,11 @@ def build(runtime: Runtime) -> None:
     ]
     assert not registration.register_many(app, proposals, DINSOS).rejected
     for i in range(0, HOUSEHOLDS, 3):
-        padan.record_padan(app, kk(i), PadanResult.MATCHED, date(2020, 4, 21), DINSOS)
+        padan.record_padan(app, kk(i), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 4, 21)), DINSOS)
     verval.decide_verval_many(
         app,
         [
-            (kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 22), None)
+            (kk(i), DecideVerval(VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 22)))
             for i in range(HOUSEHOLDS)
         ],
         DINSOS,
@@ -95,7 +107,8 @@ def build(runtime: Runtime) -> None:
 
     paid_at = datetime(2020, 4, 28, 10, tzinfo=WIB)
     items = [
-        PaymentItem(kk(i), 500_000, paid_at, PaymentStatus.PAID, f"P{i}") for i in range(0, HOUSEHOLDS, 3)
+        RecordPayment(kk(i), 500_000, paid_at.isoformat(), PaymentStatus.PAID, f"P{i}")
+        for i in range(0, HOUSEHOLDS, 3)
     ]
     disbursement.record_payments(app, "WALIKOTA", 1, items, DINSOS)
 

@@ -15,9 +15,18 @@ from typing import Any
 import msgspec
 import pytest
 
-from salur_cases.commands import PaymentItem, parse_proposal
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import WIB, recording_at
+from salur_cases.domain.commands import (
+    DecideVerval,
+    DefineProgram,
+    OpenTahap,
+    ProposeHousehold,
+    RecordPayment,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+)
 from salur_cases.domain.vocabulary import (
     BudgetSource,
     PadanResult,
@@ -75,24 +84,20 @@ def build_story(runtime: Runtime) -> None:
     app = runtime.app
     with recording_at(at(4, 20)):
         programs.define_program(
-            app, "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, DINSOS
+            app,
+            DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS),
+            DINSOS,
         )
         programs.open_tahap(
             app,
             "WALIKOTA",
-            1,
-            date(2020, 6, 1),
-            date(2020, 6, 30),
-            3,
-            500_000,
-            1_500_000,
-            "027.45-312",
+            OpenTahap(1, date(2020, 6, 1), date(2020, 6, 30), 3, 500_000, 1_500_000, "027.45-312"),
             DINSOS,
         )
         registration.register_many(
             app,
             [
-                parse_proposal(
+                ProposeHousehold.from_data(
                     {
                         "no_kk": kk(i),
                         "source": {"kind": "KELURAHAN"},
@@ -113,9 +118,14 @@ def build_story(runtime: Runtime) -> None:
         )
     with recording_at(at(4, 21)):
         for i in (1, 2, 3, 4):
-            padan.record_padan(app, kk(i), PadanResult.MATCHED, date(2020, 4, 21), DINSOS)
+            padan.record_padan(
+                app, kk(i), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 4, 21)), DINSOS
+            )
             verval.decide_verval(
-                app, kk(i), VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 20 + i), DINSOS
+                app,
+                kk(i),
+                DecideVerval(VervalDecision.ELIGIBLE, "layak", "Pak RW", date(2020, 4, 20 + i)),
+                DINSOS,
             )
     with recording_at(at(5, 31)):
         allocation.allocate(app, "WALIKOTA", 1, DINSOS)
@@ -123,20 +133,20 @@ def build_story(runtime: Runtime) -> None:
         withdrawal.remove(
             app,
             kk(3),
-            "WALIKOTA",
-            1,
-            "DINSOS",
-            "data ganda",
-            "SK-DINSOS-7",
+            RemoveHousehold(
+                "WALIKOTA", 1, "DINSOS", "data ganda", "SK-DINSOS-7", effective_on=date(2020, 6, 5)
+            ),
             DINSOS,
-            effective_on=date(2020, 6, 5),
         )
     with recording_at(at(6, 10)):
         disbursement.record_payments(
             app,
             "WALIKOTA",
             1,
-            [PaymentItem(kk(i), 500_000, at(6, 10), PaymentStatus.PAID, f"POS-{i}") for i in (1, 2)],
+            [
+                RecordPayment(kk(i), 500_000, at(6, 10).isoformat(), PaymentStatus.PAID, f"POS-{i}")
+                for i in (1, 2)
+            ],
             DINSOS,
         )
     with recording_at(at(6, 20)):
@@ -144,24 +154,24 @@ def build_story(runtime: Runtime) -> None:
             app,
             "WALIKOTA",
             1,
-            [PaymentItem(kk(2), 500_000, at(6, 20), PaymentStatus.RETURNED, "POS-2R")],
+            [RecordPayment(kk(2), 500_000, at(6, 20).isoformat(), PaymentStatus.RETURNED, "POS-2R")],
             DINSOS,
         )
     with recording_at(at(6, 21)):
         withdrawal.remove(
             app,
             kk(1),
-            "WALIKOTA",
-            1,
-            "KEMENSOS",
-            "cleansing",
-            "KEP-KEMENSOS-146",
+            RemoveHousehold(
+                "WALIKOTA", 1, "KEMENSOS", "cleansing", "KEP-KEMENSOS-146", effective_on=date(2020, 6, 1)
+            ),
             DINSOS,
-            effective_on=date(2020, 6, 1),
         )
     with recording_at(at(6, 25)):
         withdrawal.reinstate(
-            app, kk(3), "WALIKOTA", 1, "DINSOS", "aduan diterima", DINSOS, effective_on=date(2020, 6, 25)
+            app,
+            kk(3),
+            ReinstateHousehold("WALIKOTA", 1, "DINSOS", "aduan diterima", effective_on=date(2020, 6, 25)),
+            DINSOS,
         )
     catch_up(runtime)
 

@@ -12,6 +12,17 @@ import pytest
 
 from salur_cases.application import SalurApplication
 from salur_cases.domain.clock import recording_at
+from salur_cases.domain.commands import (
+    CorrectHousehold,
+    DecideVerval,
+    FileComplaint,
+    MoveMember,
+    RecordPopulationMatch,
+    ReinstateHousehold,
+    RemoveHousehold,
+    ResolveComplaint,
+    TransferHousehold,
+)
 from salur_cases.domain.errors import InvalidCommand, RefusalCode
 from salur_cases.domain.padan import PopulationRecord
 from salur_cases.domain.vocabulary import BudgetSource, PadanResult, PaymentStatus, VervalDecision
@@ -138,7 +149,9 @@ def test_a_nik_belongs_to_one_household_at_a_time(app: SalurApplication) -> None
     )
     assert wife_of_1 not in refusal.message
 
-    registration.move_member(app, no_kk_of(1), wife_of_1, no_kk_of(2), "menikah lagi", "KK baru", DINSOS)
+    registration.move_member(
+        app, no_kk_of(1), MoveMember(wife_of_1, no_kk_of(2), "menikah lagi", "KK baru"), DINSOS
+    )
     moved_to = app.household_by_nik(wife_of_1)
     assert moved_to is not None
     assert moved_to.no_kk == no_kk_of(2)
@@ -169,10 +182,14 @@ def test_a_corrected_nik_moves_its_claim_to_the_new_number(app: SalurApplication
     refused(
         app,
         RefusalCode.NIK_IN_OTHER_HOUSEHOLD,
-        lambda: registration.correct(app, no_kk_of(1), "members[0].nik", nik_of(2), "salah ketik", DINSOS),
+        lambda: registration.correct(
+            app, no_kk_of(1), CorrectHousehold("members[0].nik", nik_of(2), "salah ketik"), DINSOS
+        ),
     )
 
-    registration.correct(app, no_kk_of(1), "members[0].nik", nik_of(40), "salah ketik", DINSOS)
+    registration.correct(
+        app, no_kk_of(1), CorrectHousehold("members[0].nik", nik_of(40), "salah ketik"), DINSOS
+    )
 
     assert app.household_by_nik(nik_of(1)) is None
     corrected = app.household_by_nik(nik_of(40))
@@ -198,7 +215,7 @@ def test_a_household_whose_head_has_no_ektp_cannot_be_assigned_by_the_city(
     )
     registration.register(app, proposal(1), KELURAHAN)
     verval.decide_verval(
-        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+        app, no_kk_of(1), DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)), DINSOS
     )
 
     assert app.household(no_kk_of(1)).padan is PadanResult.NOT_EKTP
@@ -214,7 +231,7 @@ def test_a_household_matched_by_the_extract_and_found_eligible_is_assigned(
     )
     registration.register(app, proposal(1), KELURAHAN)
     verval.decide_verval(
-        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+        app, no_kk_of(1), DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)), DINSOS
     )
 
     allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
@@ -227,17 +244,25 @@ def test_the_city_assigns_only_matched_households_whose_latest_verval_is_eligibl
 ) -> None:
     registration.register(app, proposal(1), KELURAHAN)
     refused(app, RefusalCode.NOT_MATCHED, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
-    padan.record_padan(app, no_kk_of(1), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
-    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
-    verval.decide_verval(
-        app, no_kk_of(1), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
-    )
-    verval.decide_verval(
-        app, no_kk_of(1), VervalDecision.INELIGIBLE, "punya mobil", "petugas", date(2020, 5, 4), DINSOS
+    padan.record_padan(
+        app, no_kk_of(1), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
     )
     refused(app, RefusalCode.NOT_ELIGIBLE, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
     verval.decide_verval(
-        app, no_kk_of(1), VervalDecision.ELIGIBLE, "mobil dijual", "petugas", date(2020, 5, 5), DINSOS
+        app, no_kk_of(1), DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)), DINSOS
+    )
+    verval.decide_verval(
+        app,
+        no_kk_of(1),
+        DecideVerval(VervalDecision.INELIGIBLE, "punya mobil", "petugas", date(2020, 5, 4)),
+        DINSOS,
+    )
+    refused(app, RefusalCode.NOT_ELIGIBLE, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
+    verval.decide_verval(
+        app,
+        no_kk_of(1),
+        DecideVerval(VervalDecision.ELIGIBLE, "mobil dijual", "petugas", date(2020, 5, 5)),
+        DINSOS,
     )
 
     allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
@@ -381,9 +406,13 @@ def test_an_allocation_records_why_each_considered_household_was_left_out(app: S
     register_eligible(app, [1])
     registration.register(app, proposal(2), KELURAHAN)
     registration.register(app, proposal(3), KELURAHAN)
-    padan.record_padan(app, no_kk_of(3), PadanResult.MATCHED, date(2020, 5, 2), DUKCAPIL)
+    padan.record_padan(
+        app, no_kk_of(3), RecordPopulationMatch(PadanResult.MATCHED, date(2020, 5, 2)), DUKCAPIL
+    )
     register_eligible(app, [4])
-    withdrawal.remove(app, no_kk_of(4), "WALIKOTA", 1, "DINSOS", "pindah domisili", "SK 1", DINSOS)
+    withdrawal.remove(
+        app, no_kk_of(4), RemoveHousehold("WALIKOTA", 1, "DINSOS", "pindah domisili", "SK 1"), DINSOS
+    )
 
     outcome = allocation.allocate(app, "WALIKOTA", 1, DINSOS)
 
@@ -556,7 +585,7 @@ def test_a_removal_names_an_authority_and_a_reason(
     before = app.recorder.max_notification_id()
 
     with pytest.raises(InvalidCommand) as caught:
-        withdrawal.remove(app, no_kk_of(1), "WALIKOTA", 1, authority, reason, "SK 9", DINSOS)
+        withdrawal.remove(app, no_kk_of(1), RemoveHousehold("WALIKOTA", 1, authority, reason, "SK 9"), DINSOS)
 
     assert caught.value.field == field
     assert app.recorder.max_notification_id() == before
@@ -568,7 +597,10 @@ def test_a_household_removed_from_a_tahap_is_refused_it_and_every_later_one_unti
     open_tahap(app, "WALIKOTA", 2, month=6)
     register_eligible(app, [1])
     withdrawal.remove(
-        app, no_kk_of(1), "WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", DINSOS, effective_on=date(2020, 5, 1)
+        app,
+        no_kk_of(1),
+        RemoveHousehold("WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", effective_on=date(2020, 5, 1)),
+        DINSOS,
     )
 
     refused(app, RefusalCode.REMOVED, lambda: allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS))
@@ -580,7 +612,9 @@ def test_a_household_removed_from_a_tahap_is_refused_it_and_every_later_one_unti
         date(2020, 5, 1),
     )
 
-    withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 2, "DINSOS", "aduan diterima", DINSOS)
+    withdrawal.reinstate(
+        app, no_kk_of(1), ReinstateHousehold("WALIKOTA", 2, "DINSOS", "aduan diterima"), DINSOS
+    )
     allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS)
     assert seats(app, 1) == [("WALIKOTA", 2, "ASSIGNED")]
 
@@ -592,13 +626,17 @@ def test_a_reinstatement_that_would_give_a_household_two_programs_in_one_month_i
     open_tahap(app, "GUBERNUR", 1, month=5)
     register_eligible(app, [1])
     allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
-    withdrawal.remove(app, no_kk_of(1), "WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9", DINSOS)
+    withdrawal.remove(
+        app, no_kk_of(1), RemoveHousehold("WALIKOTA", 1, KEMENSOS, "data ganda", "SK 9"), DINSOS
+    )
     allocation.assign(app, "GUBERNUR", 1, no_kk_of(1), DINSOS)
 
     refusal = refused(
         app,
         RefusalCode.ALREADY_RECEIVING,
-        lambda: withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "aduan diterima", DINSOS),
+        lambda: withdrawal.reinstate(
+            app, no_kk_of(1), ReinstateHousehold("WALIKOTA", 1, "DINSOS", "aduan diterima"), DINSOS
+        ),
     )
 
     assert "GUBERNUR" in refusal.message
@@ -610,7 +648,9 @@ def test_reinstating_a_household_that_was_not_removed_is_refused(app: SalurAppli
     refused(
         app,
         RefusalCode.NOT_REMOVED,
-        lambda: withdrawal.reinstate(app, no_kk_of(1), "WALIKOTA", 1, "DINSOS", "salah input", DINSOS),
+        lambda: withdrawal.reinstate(
+            app, no_kk_of(1), ReinstateHousehold("WALIKOTA", 1, "DINSOS", "salah input"), DINSOS
+        ),
     )
 
 
@@ -623,7 +663,9 @@ def test_a_transfer_takes_a_household_out_of_one_program_without_assigning_it_to
     register_eligible(app, [1])
     allocation.assign(app, "WALIKOTA", 1, no_kk_of(1), DINSOS)
 
-    withdrawal.transfer(app, no_kk_of(1), "WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis", DINSOS)
+    withdrawal.transfer(
+        app, no_kk_of(1), TransferHousehold("WALIKOTA", 2, "BST", "DINSOS", "kuota kota habis"), DINSOS
+    )
 
     refused(app, RefusalCode.REMOVED, lambda: allocation.assign(app, "WALIKOTA", 2, no_kk_of(1), DINSOS))
     assert seats(app, 1) == [("WALIKOTA", 1, "ASSIGNED")]
@@ -656,7 +698,10 @@ def test_commands_about_unknown_programs_tahap_and_households_are_refused(app: S
         app,
         RefusalCode.UNKNOWN_HOUSEHOLD,
         lambda: verval.decide_verval(
-            app, no_kk_of(2), VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), DINSOS
+            app,
+            no_kk_of(2),
+            DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)),
+            DINSOS,
         ),
     )
 
@@ -698,14 +743,22 @@ def life_of_a_household(app: SalurApplication) -> None:
     disbursement.record_payments(app, "WALIKOTA", 1, [payment(1)], DINSOS)
     allocation.allocate(app, "WALIKOTA", 1, DINSOS)
     allocation.allocate_roster(app, "BST", 1, KEMENSOS, [no_kk_of(2), no_kk_of(3)], DINSOS)
-    withdrawal.remove(app, no_kk_of(2), "BST", 1, KEMENSOS, "cleansing", "SK 5", DINSOS)
-    withdrawal.reinstate(app, no_kk_of(2), "BST", 1, KEMENSOS, "aduan", DINSOS)
-    withdrawal.transfer(app, no_kk_of(2), "BST", 1, "WALIKOTA", "DINSOS", "pindah program", DINSOS)
-    complaint, _ = complaints.file_complaint(app, no_kk_of(2), "WA", "belum terima", KELURAHAN)
-    complaints.resolve_complaint(app, no_kk_of(2), complaint, "DIJAWAB", "sudah dicek", DINSOS)
-    registration.correct(app, no_kk_of(2), "address.rt", "08", "surat RT", DINSOS)
-    registration.correct(app, no_kk_of(4), "members[0].nik", nik_of(40), "salah ketik NIK", DINSOS)
-    registration.move_member(app, no_kk_of(1), nik_of(1, 1), no_kk_of(2), "pindah KK", "KK baru", DINSOS)
+    withdrawal.remove(app, no_kk_of(2), RemoveHousehold("BST", 1, KEMENSOS, "cleansing", "SK 5"), DINSOS)
+    withdrawal.reinstate(app, no_kk_of(2), ReinstateHousehold("BST", 1, KEMENSOS, "aduan"), DINSOS)
+    withdrawal.transfer(
+        app, no_kk_of(2), TransferHousehold("BST", 1, "WALIKOTA", "DINSOS", "pindah program"), DINSOS
+    )
+    complaint, _ = complaints.file_complaint(app, no_kk_of(2), FileComplaint("WA", "belum terima"), KELURAHAN)
+    complaints.resolve_complaint(
+        app, no_kk_of(2), complaint, ResolveComplaint("DIJAWAB", "sudah dicek"), DINSOS
+    )
+    registration.correct(app, no_kk_of(2), CorrectHousehold("address.rt", "08", "surat RT"), DINSOS)
+    registration.correct(
+        app, no_kk_of(4), CorrectHousehold("members[0].nik", nik_of(40), "salah ketik NIK"), DINSOS
+    )
+    registration.move_member(
+        app, no_kk_of(1), MoveMember(nik_of(1, 1), no_kk_of(2), "pindah KK", "KK baru"), DINSOS
+    )
     programs.certify(app, "WALIKOTA", 1, DINSOS)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import DefineProgram, OpenTahap
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.program import Program, roster_hash
 from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup, Role
@@ -17,19 +18,11 @@ KEMENSOS = "KEMENSOS"
 
 def walikota(quota: int = 2, amount_idr: int = 500_000, ceiling_idr: int | None = None) -> Program:
     """Bantuan Walikota with tahap 1 (May 2020) open."""
-    program = Program.define(
-        "WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS, OFFICER
-    )
-    program.open_tahap(
-        1,
-        date(2020, 5, 1),
-        date(2020, 5, 31),
-        quota,
-        amount_idr,
-        quota * amount_idr if ceiling_idr is None else ceiling_idr,
-        "027.45-312",
-        OFFICER,
-    )
+    definition = DefineProgram("WALIKOTA", "Bantuan Walikota", BudgetSource.APBD_KOTA, ProgramGroup.NON_DTKS)
+    program = Program.define(definition, OFFICER)
+    ceiling = quota * amount_idr if ceiling_idr is None else ceiling_idr
+    opening = OpenTahap(1, date(2020, 5, 1), date(2020, 5, 31), quota, amount_idr, ceiling, "027.45-312")
+    program.open_tahap(opening, OFFICER)
     return program
 
 
@@ -54,7 +47,7 @@ def test_a_tahap_cannot_be_opened_twice() -> None:
     refused(
         RefusalCode.TAHAP_EXISTS,
         program,
-        lambda: program.open_tahap(1, date(2020, 6, 1), date(2020, 6, 30), 1, 1, 1, "", OFFICER),
+        lambda: program.open_tahap(OpenTahap(1, date(2020, 6, 1), date(2020, 6, 30), 1, 1, 1, ""), OFFICER),
     )
 
 
@@ -113,7 +106,7 @@ def test_the_roster_hash_does_not_depend_on_the_order_of_assignment() -> None:
 
 def test_the_previous_tahap_is_the_one_opened_before() -> None:
     program = walikota()
-    program.open_tahap(3, date(2020, 7, 1), date(2020, 7, 31), 1, 1, 1, "", OFFICER)
+    program.open_tahap(OpenTahap(3, date(2020, 7, 1), date(2020, 7, 31), 1, 1, 1, ""), OFFICER)
     previous = program.previous_tahap(3)
     assert previous is not None
     assert previous.number == 1

@@ -34,6 +34,7 @@ from salur_cases.demo.scenario import (
 )
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import recording_at
+from salur_cases.domain.commands import DefineProgram, OpenTahap
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.vocabulary import Role
 from salur_cases.intake.importer import import_file
@@ -151,9 +152,8 @@ class Story:
     def _open(
         self, code: str, tahap: int, period: tuple[date, date], quota: int, amount: int, decree: str
     ) -> None:
-        programs.open_tahap(
-            self.app, code, tahap, period[0], period[1], quota, amount, quota * amount, decree, DINSOS
-        )
+        opening = OpenTahap(tahap, period[0], period[1], quota, amount, quota * amount, decree)
+        programs.open_tahap(self.app, code, opening, DINSOS)
 
     def _allocate(self, code: str, tahap: int, candidates: Sequence[Family]) -> None:
         outcome = allocation.allocate(
@@ -170,9 +170,8 @@ class Story:
         """1 April: the programs of the year."""
         with recording_at(moment(_d(4, 1))):
             for spec in PROGRAMS:
-                programs.define_program(
-                    self.app, spec.code, spec.name, spec.budget_source, spec.group, DINSOS
-                )
+                definition = DefineProgram(spec.code, spec.name, spec.budget_source, spec.group)
+                programs.define_program(self.app, definition, DINSOS)
 
     def population(self) -> None:
         """2 April: Disdukcapil loads its extract, the reference for padan."""

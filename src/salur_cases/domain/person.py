@@ -10,34 +10,47 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
-from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.events import PayloadEvent
 from salur_cases.domain.topics import register_event_topics
 
 
-class PersonClaim(Aggregate):
+class ClaimState:
+    """What a PersonClaim knows: the household holding the NIK (None once released)."""
+
+    household_id: str | None
+
+
+class PersonClaim(ClaimState, Aggregate):
     """A NIK's membership of at most one household."""
 
-    class Claimed(Clocked, Aggregate.Created):
-        TOPIC = payloads.Claimed.TOPIC
-        household_id: str
-        actor: str
-        role: str
+    class Claimed(PayloadEvent, Aggregate.Created):
+        """A NIK claimed by a household."""
 
-    class Moved(Clocked, Aggregate.Event):
-        TOPIC = payloads.Moved.TOPIC
-        household_id: str
-        actor: str
-        role: str
+        PAYLOAD = payloads.Claimed
 
-    class Released(Clocked, Aggregate.Event):
-        TOPIC = payloads.Released.TOPIC
-        actor: str
-        role: str
+        def apply(self, claim: ClaimState) -> None:
+            claim.household_id = self.household_id
+
+    class Moved(PayloadEvent, Aggregate.Event):
+        """A NIK's claim moved to another household."""
+
+        PAYLOAD = payloads.Moved
+
+        def apply(self, claim: ClaimState) -> None:
+            claim.household_id = self.household_id
+
+    class Released(PayloadEvent, Aggregate.Event):
+        """A NIK's claim released."""
+
+        PAYLOAD = payloads.Released
+
+        def apply(self, claim: ClaimState) -> None:
+            claim.household_id = None
 
     @classmethod
     def claim(cls, claim_id: UUID, household_id: str, actor: Actor) -> PersonClaim:
@@ -46,33 +59,21 @@ class PersonClaim(Aggregate):
             cls.Claimed, id=claim_id, household_id=household_id, actor=actor.name, role=actor.role
         )
 
-    @event(Claimed)
-    def __init__(self, household_id: str, actor: str, role: str) -> None:
-        self.household_id: str | None = household_id
-
     def claim_for(self, household_id: str, actor: Actor) -> None:
         """Take a released claim; refused while another household holds it."""
         if self.household_id == household_id:
             return
         if self.household_id is not None:
             raise Refusal(RefusalCode.NIK_IN_OTHER_HOUSEHOLD, "a member's NIK belongs to another household")
-        self._moved(household_id=household_id, actor=actor.name, role=actor.role)
+        self.move_to(household_id, actor)
 
     def move_to(self, household_id: str, actor: Actor) -> None:
         """Hand the claim to another household (an explicit member move)."""
-        self._moved(household_id=household_id, actor=actor.name, role=actor.role)
+        self.trigger_event(self.Moved, household_id=household_id, actor=actor.name, role=actor.role)
 
     def release(self, actor: Actor) -> None:
         """The NIK no longer belongs to any household (e.g. corrected away)."""
-        self._released(actor=actor.name, role=actor.role)
-
-    @event(Moved)
-    def _moved(self, household_id: str, actor: str, role: str) -> None:
-        self.household_id = household_id
-
-    @event(Released)
-    def _released(self, actor: str, role: str) -> None:
-        self.household_id = None
+        self.trigger_event(self.Released, actor=actor.name, role=actor.role)
 
 
 register_event_topics(PersonClaim)

@@ -13,17 +13,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
-from salur_cases.domain.clock import Clocked
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.events import PayloadEvent
 from salur_cases.domain.topics import register_event_topics
 from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
+
+if TYPE_CHECKING:
+    from salur_cases.domain.commands import DefineProgram, OpenTahap
 
 PROGRAM_NAMESPACE = UUID("6c3f4a8e-2f55-4d1b-9a57-3b0a2f1c9e10")
 
@@ -74,48 +77,66 @@ def roster_hash(household_ids: list[str]) -> str:
     return hashlib.sha256("".join(f"{h}\n" for h in sorted(household_ids)).encode()).hexdigest()
 
 
-class Program(Aggregate):
+class ProgramState:
+    """What a Program knows, as its events fold it."""
+
+    code: str
+    name: str
+    budget_source: BudgetSource
+    group: ProgramGroup
+    tahap: dict[int, Tahap]
+
+
+class Program(ProgramState, Aggregate):
     """An aid program such as BPNT, BLT Kemensos, Bantuan Gubernur or Bantuan Walikota."""
 
-    class Defined(Clocked, Aggregate.Created):
-        TOPIC = payloads.Defined.TOPIC
-        code: str
-        name: str
-        budget_source: str
-        group: str
-        actor: str
-        role: str
+    class Defined(PayloadEvent, Aggregate.Created):
+        """A program defined."""
 
-    class TahapOpened(Clocked, Aggregate.Event):
-        TOPIC = payloads.TahapOpened.TOPIC
-        number: int
-        starts_on: date
-        ends_on: date
-        quota: int
-        amount_idr: int
-        budget_ceiling_idr: int
-        decree_ref: str
-        actor: str
-        role: str
+        PAYLOAD = payloads.Defined
 
-    class SeatsCommitted(Clocked, Aggregate.Event):
-        TOPIC = payloads.SeatsCommitted.TOPIC
-        tahap: int
-        households: list[str]
-        amount_idr: int
-        authority: str | None
-        actor: str
-        role: str
-        weighed_through: int | None = None
+        def apply(self, program: ProgramState) -> None:
+            program.code = self.code
+            program.name = self.name
+            program.budget_source = BudgetSource(self.budget_source)
+            program.group = ProgramGroup(self.group)
+            program.tahap = {}
 
-    class TahapCertified(Clocked, Aggregate.Event):
-        TOPIC = payloads.TahapCertified.TOPIC
-        tahap: int
-        roster_hash: str
-        households: int
-        chain_head: dict[str, Any]
-        actor: str
-        role: str
+    class TahapOpened(PayloadEvent, Aggregate.Event):
+        """A tahap opened, with its period, quota, amount and ceiling."""
+
+        PAYLOAD = payloads.TahapOpened
+
+        def apply(self, program: ProgramState) -> None:
+            program.tahap[self.number] = Tahap(
+                self.number,
+                self.starts_on,
+                self.ends_on,
+                self.quota,
+                self.amount_idr,
+                self.budget_ceiling_idr,
+                self.decree_ref,
+            )
+
+    class SeatsCommitted(PayloadEvent, Aggregate.Event):
+        """Seats committed in a tahap (household ids, the amount they commit)."""
+
+        PAYLOAD = payloads.SeatsCommitted
+
+        def apply(self, program: ProgramState) -> None:
+            tahap = program.tahap[self.tahap]
+            tahap.assigned += len(self.households)
+            tahap.committed_idr += self.amount_idr
+            if self.weighed_through is not None:
+                tahap.weighed_through = self.weighed_through
+
+    class TahapCertified(PayloadEvent, Aggregate.Event):
+        """A tahap's roster certified: its hash and the chain head it was certified at."""
+
+        PAYLOAD = payloads.TahapCertified
+
+        def apply(self, program: ProgramState) -> None:
+            program.tahap[self.tahap].roster_hash = self.roster_hash
 
     @staticmethod
     def create_id(code: str, **_: Any) -> UUID:
@@ -123,51 +144,35 @@ class Program(Aggregate):
         return uuid5(PROGRAM_NAMESPACE, f"program:{code}")
 
     @classmethod
-    def define(
-        cls, code: str, name: str, budget_source: BudgetSource, group: ProgramGroup, actor: Actor
-    ) -> Program:
-        """Define a new program."""
-        return cls(
-            code=code,
-            name=name,
-            budget_source=str(budget_source),
-            group=str(group),
+    def define(cls, definition: DefineProgram, actor: Actor) -> Program:
+        """Define a new program (its code as the write side has normalised it)."""
+        return cls._create(
+            cls.Defined,
+            id=cls.create_id(definition.code),
+            code=definition.code,
+            name=definition.name,
+            budget_source=str(definition.budget_source),
+            group=str(definition.group),
             actor=actor.name,
             role=actor.role,
         )
 
-    @event(Defined)
-    def __init__(self, code: str, name: str, budget_source: str, group: str, actor: str, role: str) -> None:
-        self.code = code
-        self.name = name
-        self.budget_source = BudgetSource(budget_source)
-        self.group = ProgramGroup(group)
-        self.tahap: dict[int, Tahap] = {}
-
     # --- commands -------------------------------------------------------------------------------
 
-    def open_tahap(
-        self,
-        number: int,
-        starts_on: date,
-        ends_on: date,
-        quota: int,
-        amount_idr: int,
-        budget_ceiling_idr: int,
-        decree_ref: str,
-        actor: Actor,
-    ) -> None:
-        """Open tahap `number`; refused when it exists."""
-        if number in self.tahap:
-            raise Refusal(RefusalCode.TAHAP_EXISTS, f"program {self.code} already has tahap {number}")
-        self._tahap_opened(
-            number=number,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            quota=quota,
-            amount_idr=amount_idr,
-            budget_ceiling_idr=budget_ceiling_idr,
-            decree_ref=decree_ref,
+    def open_tahap(self, opening: OpenTahap, actor: Actor) -> None:
+        """Open a tahap; refused when its number exists."""
+        if opening.number in self.tahap:
+            msg = f"program {self.code} already has tahap {opening.number}"
+            raise Refusal(RefusalCode.TAHAP_EXISTS, msg)
+        self.trigger_event(
+            self.TahapOpened,
+            number=opening.number,
+            starts_on=opening.starts_on,
+            ends_on=opening.ends_on,
+            quota=opening.quota,
+            amount_idr=opening.amount_idr,
+            budget_ceiling_idr=opening.budget_ceiling_idr,
+            decree_ref=opening.decree_ref,
             actor=actor.name,
             role=actor.role,
         )
@@ -214,7 +219,8 @@ class Program(Aggregate):
                     RefusalCode.CEILING_REACHED,
                     f"tahap {number} of {self.code} has reached its budget ceiling",
                 )
-        self._seats_committed(
+        self.trigger_event(
+            self.SeatsCommitted,
             tahap=number,
             households=household_ids,
             amount_idr=len(household_ids) * tahap.amount_idr,
@@ -233,7 +239,8 @@ class Program(Aggregate):
             msg = f"roster of {len(households)} households for {tahap.assigned} seats"
             raise ValueError(msg)
         digest = roster_hash(households)
-        self._certified(
+        self.trigger_event(
+            self.TahapCertified,
             tahap=number,
             roster_hash=digest,
             households=tahap.assigned,
@@ -242,47 +249,6 @@ class Program(Aggregate):
             role=actor.role,
         )
         return digest
-
-    # --- events ---------------------------------------------------------------------------------
-
-    @event(TahapOpened)
-    def _tahap_opened(
-        self,
-        number: int,
-        starts_on: date,
-        ends_on: date,
-        quota: int,
-        amount_idr: int,
-        budget_ceiling_idr: int,
-        decree_ref: str,
-        actor: str,
-        role: str,
-    ) -> None:
-        self.tahap[number] = Tahap(
-            number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref
-        )
-
-    @event(SeatsCommitted)
-    def _seats_committed(
-        self,
-        tahap: int,
-        households: list[str],
-        amount_idr: int,
-        authority: str | None,
-        actor: str,
-        role: str,
-        weighed_through: int | None = None,
-    ) -> None:
-        self.tahap[tahap].assigned += len(households)
-        self.tahap[tahap].committed_idr += amount_idr
-        if weighed_through is not None:
-            self.tahap[tahap].weighed_through = weighed_through
-
-    @event(TahapCertified)
-    def _certified(
-        self, tahap: int, roster_hash: str, households: int, chain_head: dict[str, Any], actor: str, role: str
-    ) -> None:
-        self.tahap[tahap].roster_hash = roster_hash
 
 
 register_event_topics(Program)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from salur_cases.commands import parse_date, parse_time
 from salur_cases.domain.errors import InvalidCommand
+from salur_cases.domain.parsing import parse_date, parse_time
 
 ROMAN = {
     "I": 1,

@@ -13,12 +13,13 @@ from uuid import UUID
 
 import msgspec
 
-from salur_cases.commands import parse_no_kk, parse_source
 from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import AllocateTahap, ProposedSource, ProposeHousehold
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
-from salur_cases.domain.household import Household, Seat, Source
+from salur_cases.domain.household import Household, Seat
 from salur_cases.domain.household.candidate import Candidate
+from salur_cases.domain.parsing import parse_no_kk, parse_source
 from salur_cases.domain.program import Program, Tahap
 from salur_cases.processes.unit_of_work import (
     AllocationOutcome,
@@ -238,6 +239,21 @@ def _decoded(app: SalurApplication, stored: StoredEvent) -> tuple[datetime, payl
     return recorded_at, msgspec.convert(data, payloads.payload_type(stored.topic))
 
 
+def allocate_tahap(
+    app: SalurApplication, code: str, number: int, command: AllocateTahap, actor: Actor
+) -> AllocationOutcome:
+    """Allocate by the city's rule (`{}`), or record the outside list the command names with its
+    authority and its berlaku."""
+    if command.authority is None and command.no_kk is None:
+        if command.effective_on is not None:
+            raise InvalidCommand("effective_on", "applies to an outside list only")
+        return allocate(app, code, number, actor)
+    if command.authority is None or command.no_kk is None:
+        missing = "authority" if command.authority is None else "no_kk"
+        raise InvalidCommand(missing, "an outside list needs both authority and no_kk")
+    return allocate_roster(app, code, number, command.authority, command.no_kk, actor, command.effective_on)
+
+
 def allocate_roster(
     app: SalurApplication,
     code: str,
@@ -306,7 +322,7 @@ def _roster_chunk(
         seen.add(hid)
         household = loaded.get(hid)
         if household is None:
-            household = Household.propose(hid, no_kk, _authority_source(authority), None, [], actor)
+            household = Household.propose(hid, ProposeHousehold(no_kk, _authority_source(authority)), actor)
             loaded[hid] = household
             trial.created += 1
         if (code, number) in household.seats:
@@ -368,12 +384,8 @@ def seat(
     """Give the household a seat in this tahap of the program (see `Household.assign`)."""
     return household.assign(
         program.code,
-        tahap.number,
-        tahap.starts_on,
-        tahap.ends_on,
-        tahap.amount_idr,
         str(program.budget_source),
-        tahap.decree_ref,
+        tahap,
         actor,
         authority=authority,
         rank=rank,
@@ -381,9 +393,10 @@ def seat(
     )
 
 
-def _authority_source(authority: str) -> Source:
+def _authority_source(authority: str) -> ProposedSource:
     """The source of a household first named by an outside roster: the authority, as a source kind."""
     try:
-        return parse_source(authority)
+        source = parse_source(authority)
     except InvalidCommand:
-        return Source("KEMENSOS" if "KEMENSOS" in authority.upper() else "PROVINSI", authority)
+        return ProposedSource("KEMENSOS" if "KEMENSOS" in authority.upper() else "PROVINSI", authority)
+    return ProposedSource(source.kind, source.reference)

@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import FileComplaint, ResolveComplaint
 from salur_cases.processes.unit_of_work import HouseholdOutcome, household_at, retrying, saved
 
 if TYPE_CHECKING:
@@ -16,15 +17,14 @@ if TYPE_CHECKING:
 def file_complaint(
     app: SalurApplication,
     no_kk: str,
-    channel: str,
-    text: str,
+    complaint: FileComplaint,
     actor: Actor,
     expected_version: int | None = None,
 ) -> tuple[str, HouseholdOutcome]:
     """Record an aduan; returns its id."""
     household = household_at(app, no_kk, expected_version)
     complaint_id = uuid.uuid4().hex
-    household.file_complaint(complaint_id, channel, text, actor)
+    household.file_complaint(complaint_id, complaint, actor)
     return complaint_id, saved(app, household)
 
 
@@ -33,12 +33,11 @@ def resolve_complaint(
     app: SalurApplication,
     no_kk: str,
     complaint_id: str,
-    outcome: str,
-    note: str,
+    resolution: ResolveComplaint,
     actor: Actor,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Answer an aduan."""
     household = household_at(app, no_kk, expected_version)
-    household.resolve_complaint(complaint_id, outcome, note, actor)
+    household.resolve_complaint(complaint_id, resolution, actor)
     return saved(app, household)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from salur_cases.commands import PaymentItem
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import RecordPayment
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.processes.unit_of_work import (
     BulkOutcome,
@@ -26,12 +26,12 @@ def record_payments(
     app: SalurApplication,
     code: str,
     number: int,
-    items: Sequence[PaymentItem],
+    items: Sequence[RecordPayment],
     actor: Actor,
     *,
     as_fact: bool = False,
 ) -> BulkOutcome:
-    """Record payment attempts for a tahap.
+    """Record payment attempts (parsed `RecordPayment`s) for a tahap.
 
     The city's own records are refused item by item when a rule says no; a payer's report
     (`as_fact`) is recorded with the broken rules as warnings.
@@ -50,7 +50,7 @@ def _payments_chunk(
     code: str,
     number: int,
     start: int,
-    items: Sequence[PaymentItem],
+    items: Sequence[RecordPayment],
     actor: Actor,
     outcome: BulkOutcome,
     as_fact: bool,
@@ -71,18 +71,7 @@ def _payments_chunk(
             )
             continue
         try:
-            warnings = household.record_payment(
-                code,
-                number,
-                item.amount_idr,
-                item.paid_at,
-                item.status,
-                item.reference,
-                tahap.amount_idr,
-                actor,
-                as_fact=as_fact,
-                roster_hash=tahap.roster_hash,
-            )
+            warnings = household.record_payment(code, tahap, item, actor, as_fact=as_fact)
         except Refusal as refusal:
             trial.rejected.append(Rejection(start + offset, refusal.code, refusal.message))
             continue

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from salur_cases.domain.actor import Actor
-from salur_cases.domain.clock import today
+from salur_cases.domain.commands import RecordPopulationMatch
 from salur_cases.domain.household import Household
 from salur_cases.domain.padan import PopulationRecord, match_household
-from salur_cases.domain.vocabulary import PadanResult
 from salur_cases.processes.unit_of_work import (
     BulkOutcome,
     HouseholdOutcome,
@@ -35,21 +33,20 @@ def match(household: Household, extract: Mapping[str, PopulationRecord], actor: 
     """Match the household against the extract; record the result when it changed."""
     result = match_household(household.no_kk, household.members, extract)
     if result is not household.padan:
-        household.record_padan(result, today(), "EXTRACT", actor)
+        household.record_padan(RecordPopulationMatch(result), "EXTRACT", actor)
 
 
 @retrying
 def record_padan(
     app: SalurApplication,
     no_kk: str,
-    result: PadanResult,
-    checked_on: date | None,
+    match: RecordPopulationMatch,
     actor: Actor,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Record a padan result decided elsewhere (Disdukcapil's own check)."""
     household = household_at(app, no_kk, expected_version)
-    household.record_padan(result, checked_on or today(), "MANUAL", actor)
+    household.record_padan(match, "MANUAL", actor)
     return saved(app, household)
 
 

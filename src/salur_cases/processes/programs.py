@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from eventsourcing.persistence import IntegrityError
 
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import DefineProgram, OpenTahap
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.program import Program, Tahap
-from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
 from salur_cases.processes.unit_of_work import Written, retrying, save
 
 if TYPE_CHECKING:
     from salur_cases.application import SalurApplication
 
 
-def define_program(
-    app: SalurApplication,
-    code: str,
-    name: str,
-    budget_source: BudgetSource,
-    group: ProgramGroup,
-    actor: Actor,
-) -> tuple[Program, Written]:
-    """Define an aid program; PROGRAM_EXISTS when its code is taken."""
-    code = code.strip().upper()
+def define_program(app: SalurApplication, definition: DefineProgram, actor: Actor) -> tuple[Program, Written]:
+    """Define an aid program (its code in upper case); PROGRAM_EXISTS when its code is taken."""
+    code, name = definition.code.strip().upper(), definition.name.strip()
     if not code:
         raise InvalidCommand("code", "is required")
-    if not name.strip():
+    if not name:
         raise InvalidCommand("name", "is required")
     if Program.create_id(code) in app.chained.existing_originator_ids([Program.create_id(code)]):
         raise Refusal(RefusalCode.PROGRAM_EXISTS, f"program {code} exists")
-    program = Program.define(code, name.strip(), budget_source, group, actor)
+    program = Program.define(msgspec.structs.replace(definition, code=code, name=name), actor)
     written = Written()
     try:
         save(app, written, program)
@@ -46,32 +39,22 @@ def define_program(
 def open_tahap(
     app: SalurApplication,
     code: str,
-    number: int,
-    starts_on: date,
-    ends_on: date,
-    quota: int,
-    amount_idr: int,
-    budget_ceiling_idr: int,
-    decree_ref: str,
+    opening: OpenTahap,
     actor: Actor,
 ) -> tuple[Tahap, Written]:
     """Open a tahap of a program."""
-    if number < 1:
+    if opening.number < 1:
         raise InvalidCommand("number", "must be 1 or more")
-    if ends_on < starts_on:
+    if opening.ends_on < opening.starts_on:
         raise InvalidCommand("ends_on", "must not be before starts_on")
-    for name, value in (
-        ("quota", quota),
-        ("amount_idr", amount_idr),
-        ("budget_ceiling_idr", budget_ceiling_idr),
-    ):
-        if value < 0:
+    for name in ("quota", "amount_idr", "budget_ceiling_idr"):
+        if getattr(opening, name) < 0:
             raise InvalidCommand(name, "must be 0 or more")
     program = app.program(code)
-    program.open_tahap(number, starts_on, ends_on, quota, amount_idr, budget_ceiling_idr, decree_ref, actor)
+    program.open_tahap(opening, actor)
     written = Written()
     save(app, written, program)
-    return program.tahap[number], written
+    return program.tahap[opening.number], written
 
 
 @retrying

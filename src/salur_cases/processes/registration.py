@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from salur_cases.commands import Proposal, parse_address, parse_date, parse_nik
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import CorrectHousehold, MoveMember, ProposeHousehold
 from salur_cases.domain.errors import InvalidCommand, Refusal, RefusalCode
 from salur_cases.domain.household import Household, current_value, parse_field_path
+from salur_cases.domain.parsing import parse_address, parse_date, parse_nik
 from salur_cases.domain.person import PersonClaim
 from salur_cases.processes import bulk, padan, unit_of_work
 from salur_cases.processes.unit_of_work import (
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from salur_cases.application import SalurApplication
 
 
-def register(app: SalurApplication, proposal: Proposal, actor: Actor) -> HouseholdOutcome:
+def register(app: SalurApplication, proposal: ProposeHousehold, actor: Actor) -> HouseholdOutcome:
     """Record a proposal: a new household, or a new proposal event on the existing one."""
     outcome = register_many(app, [proposal], actor)
     if outcome.rejected:
@@ -48,7 +50,7 @@ def register(app: SalurApplication, proposal: Proposal, actor: Actor) -> Househo
     return HouseholdOutcome(outcome.position, household, created=outcome.created == 1)
 
 
-def register_many(app: SalurApplication, proposals: Sequence[Proposal], actor: Actor) -> BulkOutcome:
+def register_many(app: SalurApplication, proposals: Sequence[ProposeHousehold], actor: Actor) -> BulkOutcome:
     """Record many proposals, a chunk of households per transaction; refused ones are reported."""
     outcome = BulkOutcome()
     size = bulk.chunk_size(len(proposals), unit_of_work.CHUNK, bulk.worker_count(app))
@@ -57,7 +59,7 @@ def register_many(app: SalurApplication, proposals: Sequence[Proposal], actor: A
 
 
 def register_chunk(
-    app: SalurApplication, start: int, chunk: Sequence[Proposal], actor: Actor, outcome: BulkOutcome
+    app: SalurApplication, start: int, chunk: Sequence[ProposeHousehold], actor: Actor, outcome: BulkOutcome
 ) -> None:
     """One transaction of `register_many`; after repeated conflicts, one transaction per proposal."""
     for attempt in range(ATTEMPTS):
@@ -76,7 +78,7 @@ def register_chunk(
 
 
 def _propose_all(
-    app: SalurApplication, start: int, chunk: Sequence[Proposal], actor: Actor, outcome: BulkOutcome
+    app: SalurApplication, start: int, chunk: Sequence[ProposeHousehold], actor: Actor, outcome: BulkOutcome
 ) -> list[Aggregate]:
     household_ids = {p.no_kk: app.household_id(p.no_kk) for p in chunk}
     claim_ids = {m.nik: app.claim_id(m.nik) for p in chunk for m in p.members}
@@ -105,19 +107,12 @@ def _propose_all(
             continue
         household = households.get(hid)
         if household is None:
-            household = Household.propose(
-                hid,
-                proposal.no_kk,
-                proposal.source,
-                proposal.address,
-                proposal.members,
-                actor,
-            )
+            household = Household.propose(hid, proposal, actor)
             households[hid] = household
             outcome.created += 1
         else:
             before = household.niks
-            household.repropose(proposal.source, proposal.address, proposal.members, actor)
+            household.repropose(proposal, actor)
             for nik in before - household.niks:
                 _release(app, claims, changed, nik, actor)
         for member in household.members:
@@ -153,17 +148,15 @@ def _release(
 def correct(
     app: SalurApplication,
     no_kk: str,
-    field_path: str,
-    new_value: str,
-    evidence: str,
+    correction: CorrectHousehold,
     actor: Actor,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Correct one field, keeping the old value and the evidence; a NIK correction moves its claim."""
     household = household_at(app, no_kk, expected_version)
-    section, _, attribute = parse_field_path(field_path)
-    old = current_value(household, field_path)
-    value = new_value.strip()
+    section, _, attribute = parse_field_path(correction.field)
+    old = current_value(household, correction.field)
+    value = correction.new_value.strip()
     if not value:
         raise InvalidCommand("new_value", "is required")
     claims: list[PersonClaim] = []
@@ -178,7 +171,7 @@ def correct(
         value = getattr(resolved, attribute)
     if value == old:
         raise InvalidCommand("new_value", "is the current value: nothing to correct")
-    household.correct(field_path, old, value, evidence, actor)
+    household.correct(msgspec.structs.replace(correction, new_value=value), old, actor)
     return saved(app, household, *claims)
 
 
@@ -204,20 +197,17 @@ def _move_claim(
 def move_member(
     app: SalurApplication,
     no_kk: str,
-    nik: str,
-    to_no_kk: str,
-    reason: str,
-    evidence: str,
+    move: MoveMember,
     actor: Actor,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Move a person to another household: out of one, into the other, and the claim with them."""
     household = household_at(app, no_kk, expected_version)
-    target = app.household(to_no_kk)
+    target = app.household(move.to_no_kk)
     if target.id == household.id:
         raise InvalidCommand("to_no_kk", "is the same household")
-    member = household.move_out(nik, target.no_kk, reason, evidence, actor)
-    target.move_in(member, household.no_kk, reason, evidence, actor)
-    claim = cast("PersonClaim", app.repository.get(app.claim_id(nik)))
+    member = household.move_out(move, actor)
+    target.move_in(member, household.no_kk, move, actor)
+    claim = cast("PersonClaim", app.repository.get(app.claim_id(move.nik)))
     claim.move_to(str(target.id), actor)
     return saved(app, household, target, claim)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import TYPE_CHECKING
 
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
-from salur_cases.domain.vocabulary import VervalDecision
 from salur_cases.processes.unit_of_work import (
     BulkOutcome,
     HouseholdOutcome,
@@ -24,25 +23,21 @@ from salur_cases.processes.unit_of_work import (
 if TYPE_CHECKING:
     from salur_cases.application import SalurApplication
 
-VervalItem = tuple[str, VervalDecision, str, str, date, date | None]
-"""(no_kk, decision, reason, officer, decided_on, effective_on)."""
+VervalItem = tuple[str, DecideVerval]
+"""A household's No. KK and the decision on it."""
 
 
 @retrying
 def decide_verval(
     app: SalurApplication,
     no_kk: str,
-    decision: VervalDecision,
-    reason: str,
-    officer: str,
-    decided_on: date,
+    decision: DecideVerval,
     actor: Actor,
-    effective_on: date | None = None,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Record a verval decision."""
     household = household_at(app, no_kk, expected_version)
-    household.decide_verval(decision, reason, officer, decided_on, effective_on, actor)
+    household.decide_verval(decision, actor)
     return saved(app, household)
 
 
@@ -58,16 +53,16 @@ def decide_verval_many(app: SalurApplication, items: Sequence[VervalItem], actor
 def _verval_chunk(
     app: SalurApplication, start: int, chunk: Sequence[VervalItem], actor: Actor, outcome: BulkOutcome
 ) -> None:
-    loaded = load_households(app, [app.household_id(item[0]) for item in chunk])
+    loaded = load_households(app, [app.household_id(no_kk) for no_kk, _ in chunk])
     trial = BulkOutcome()
-    for offset, (no_kk, decision, reason, officer, decided_on, effective_on) in enumerate(chunk):
+    for offset, (no_kk, decision) in enumerate(chunk):
         household = loaded.get(app.household_id(no_kk))
         if household is None:
             trial.rejected.append(
                 Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
             )
             continue
-        household.decide_verval(decision, reason, officer, decided_on, effective_on, actor)
+        household.decide_verval(decision, actor)
         trial.accepted += 1
     save(app, trial, *loaded.values(), hold=True)
     outcome.merge(trial)

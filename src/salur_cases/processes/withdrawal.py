@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import TYPE_CHECKING
 
-from salur_cases.commands import RemovalItem
 from salur_cases.domain.actor import Actor
+from salur_cases.domain.commands import ReinstateHousehold, RemoveHousehold, TransferHousehold
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.domain.program import Program
 from salur_cases.processes.unit_of_work import (
@@ -30,24 +29,22 @@ if TYPE_CHECKING:
 def remove(
     app: SalurApplication,
     no_kk: str,
-    program: str,
-    tahap: int,
-    authority: str,
-    reason: str,
-    decree_ref: str,
+    removal: RemoveHousehold,
     actor: Actor,
-    effective_on: date | None = None,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Remove a household from a program from a tahap on."""
-    app.program(program).get_tahap(tahap)
+    app.program(removal.program).get_tahap(removal.tahap)
     household = household_at(app, no_kk, expected_version)
-    household.remove(program, tahap, authority, reason, decree_ref, effective_on, actor)
+    household.remove(removal, actor)
     return saved(app, household)
 
 
-def remove_many(app: SalurApplication, items: Sequence[RemovalItem], actor: Actor) -> BulkOutcome:
-    """Record many removals (an authority's cleansing list), a chunk of households per transaction.
+def remove_many(
+    app: SalurApplication, items: Sequence[tuple[str, RemoveHousehold]], actor: Actor
+) -> BulkOutcome:
+    """Record many removals (an authority's cleansing list: No. KK and removal), a chunk of households per
+    transaction.
 
     Each refused item (unknown household, program or tahap; already removed) is reported by its
     index and changes nothing.
@@ -60,34 +57,30 @@ def remove_many(app: SalurApplication, items: Sequence[RemovalItem], actor: Acto
 
 @retrying
 def _remove_chunk(
-    app: SalurApplication, start: int, chunk: Sequence[RemovalItem], actor: Actor, outcome: BulkOutcome
+    app: SalurApplication,
+    start: int,
+    chunk: Sequence[tuple[str, RemoveHousehold]],
+    actor: Actor,
+    outcome: BulkOutcome,
 ) -> None:
     programs: dict[str, Program | Refusal] = {}
-    for code in {item.program for item in chunk}:
+    for code in {removal.program for _, removal in chunk}:
         try:
             programs[code] = app.program(code)
         except Refusal as refusal:
             programs[code] = refusal
-    loaded = load_households(app, [app.household_id(item.no_kk) for item in chunk])
+    loaded = load_households(app, [app.household_id(no_kk) for no_kk, _ in chunk])
     trial = BulkOutcome()
-    for offset, item in enumerate(chunk):
+    for offset, (no_kk, removal) in enumerate(chunk):
         try:
-            program = programs[item.program]
+            program = programs[removal.program]
             if isinstance(program, Refusal):
                 raise program
-            program.get_tahap(item.tahap)
-            household = loaded.get(app.household_id(item.no_kk))
+            program.get_tahap(removal.tahap)
+            household = loaded.get(app.household_id(no_kk))
             if household is None:
                 raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
-            household.remove(
-                item.program,
-                item.tahap,
-                item.authority,
-                item.reason,
-                item.decree_ref,
-                item.effective_on,
-                actor,
-            )
+            household.remove(removal, actor)
         except Refusal as refusal:
             trial.rejected.append(Rejection(start + offset, refusal.code, refusal.message))
             continue
@@ -100,18 +93,14 @@ def _remove_chunk(
 def reinstate(
     app: SalurApplication,
     no_kk: str,
-    program: str,
-    tahap: int,
-    authority: str,
-    reason: str,
+    reinstatement: ReinstateHousehold,
     actor: Actor,
-    effective_on: date | None = None,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Undo a removal from a tahap on."""
-    app.program(program).get_tahap(tahap)
+    app.program(reinstatement.program).get_tahap(reinstatement.tahap)
     household = household_at(app, no_kk, expected_version)
-    household.reinstate(program, tahap, authority, reason, effective_on, actor)
+    household.reinstate(reinstatement, actor)
     return saved(app, household)
 
 
@@ -119,18 +108,13 @@ def reinstate(
 def transfer(
     app: SalurApplication,
     no_kk: str,
-    from_program: str,
-    from_tahap: int,
-    to_program: str,
-    authority: str,
-    reason: str,
+    transfer: TransferHousehold,
     actor: Actor,
-    effective_on: date | None = None,
     expected_version: int | None = None,
 ) -> HouseholdOutcome:
     """Take a household out of one program from a tahap on, naming the program it goes to."""
-    app.program(from_program).get_tahap(from_tahap)
-    app.program(to_program)
+    app.program(transfer.from_program).get_tahap(transfer.from_tahap)
+    app.program(transfer.to_program)
     household = household_at(app, no_kk, expected_version)
-    household.transfer(from_program, from_tahap, to_program, authority, reason, effective_on, actor)
+    household.transfer(transfer, actor)
     return saved(app, household)

@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from salur_cases.domain import payloads
-from salur_cases.domain.clock import Clocked
+from salur_cases.domain.events import PayloadEvent
 from salur_cases.domain.topics import register_event_topics
 from salur_cases.logging import get_logger
 from salur_cases.store.keys import public_key_hex, signing_key
@@ -54,17 +54,10 @@ def head_message(position: int, chain_hash: bytes) -> bytes:
 class Notary(Aggregate):
     """The signer of chain heads (never loaded: its events are written and read one by one)."""
 
-    class HeadSigned(Clocked, Aggregate.Event):
+    class HeadSigned(PayloadEvent, Aggregate.Event):
         """The chain's head at `position` (its hash, hex) signed with the Ed25519 key `public_key`."""
 
-        TOPIC = payloads.HeadSigned.TOPIC
-        position: int
-        hash: str
-        signature: str
-        public_key: str
-        reason: str
-        actor: str
-        role: str
+        PAYLOAD = payloads.HeadSigned
 
 
 register_event_topics(Notary)

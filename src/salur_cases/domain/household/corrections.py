@@ -10,7 +10,7 @@ from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household.values import Address, Member
 
 if TYPE_CHECKING:
-    from salur_cases.domain.household import Household
+    from salur_cases.domain.household.state import HouseholdState
 
 MEMBER_FIELDS = ("nik", "name", "relationship", "birth_date")
 ADDRESS_FIELDS = ("kecamatan", "kelurahan", "rw", "rt")
@@ -30,7 +30,7 @@ def parse_field_path(path: str) -> tuple[str, int | None, str]:
     )
 
 
-def current_value(household: Household, path: str) -> str | None:
+def current_value(household: HouseholdState, path: str) -> str | None:
     """The value a correction replaces (as text)."""
     section, index, attribute = parse_field_path(path)
     if section == "address":
@@ -41,7 +41,7 @@ def current_value(household: Household, path: str) -> str | None:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def apply_correction(household: Household, path: str, new_value: str) -> None:
+def apply_correction(household: HouseholdState, path: str, new_value: str) -> None:
     """Change state as a Corrected event says (runs on replay too)."""
     section, index, attribute = parse_field_path(path)
     if section == "address":

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 
-from salur_cases.commands import RemovalItem
+from salur_cases.domain.commands import RemoveHousehold
 from salur_cases.domain.errors import RefusalCode
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import RowError, Sheet, batches, dedup
@@ -19,12 +18,7 @@ from salur_cases.processes import withdrawal
 class _Removal:
     row: int
     no_kk: str
-    program: str
-    tahap: int
-    authority: str
-    reason: str
-    decree_ref: str
-    effective_on: date | None
+    removal: RemoveHousehold
 
 
 class Cleansing:
@@ -42,12 +36,14 @@ class Cleansing:
                     _Removal(
                         row.number,
                         row.no_kk(),
-                        row.program(),
-                        row.tahap(),
-                        row.required("authority"),
-                        row.required("reason"),
-                        row.optional("decree_ref"),
-                        row.day("effective_on", required=False),
+                        RemoveHousehold(
+                            row.program(),
+                            row.tahap(),
+                            row.required("authority"),
+                            row.required("reason"),
+                            row.optional("decree_ref"),
+                            row.day("effective_on", required=False),
+                        ),
                     )
                 )
             except RowError as e:
@@ -64,7 +60,7 @@ class Cleansing:
         known = ctx.existing([i.no_kk for i in items])
         checked: list[_Removal] = []
         for item in items:
-            if not check_program(ctx, out, item.program, item.tahap, [item.row], header):
+            if not check_program(ctx, out, item.removal.program, item.removal.tahap, [item.row], header):
                 continue
             if item.no_kk not in known:
                 out.reject(
@@ -75,14 +71,7 @@ class Cleansing:
         if ctx.dry_run:
             out.accepted += len(checked)
             return out
-        result = withdrawal.remove_many(
-            ctx.app,
-            [
-                RemovalItem(i.no_kk, i.program, i.tahap, i.authority, i.reason, i.decree_ref, i.effective_on)
-                for i in checked
-            ],
-            ctx.actor,
-        )
+        result = withdrawal.remove_many(ctx.app, [(i.no_kk, i.removal) for i in checked], ctx.actor)
         out.accepted += result.accepted
         for rejection in result.rejected:
             item = checked[rejection.index]

@@ -12,7 +12,7 @@ from functools import partial
 
 from eventsourcing.application import AggregateNotFoundError
 
-from salur_cases.commands import PaymentItem
+from salur_cases.domain.commands import RecordPayment
 from salur_cases.domain.errors import RefusalCode
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import PaymentStatus
@@ -40,7 +40,7 @@ class _Payment:
     row: int
     program: str
     tahap: int
-    item: PaymentItem
+    item: RecordPayment
 
 
 class Payments:
@@ -53,10 +53,10 @@ class Payments:
         for row in dedup(sheet.rows, lambda r: tuple(r.cells), problems):
             try:
                 program, tahap = row.program(), row.tahap()
-                item = PaymentItem(
+                item = RecordPayment(
                     row.no_kk(),
                     row.amount("amount_idr"),
-                    row.moment("paid_at"),
+                    row.moment("paid_at").isoformat(),
                     PaymentStatus(row.choice("status", PAYMENT_STATUS)),
                     row.required("reference"),
                 )

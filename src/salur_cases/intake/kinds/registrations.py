@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import cast
 
-from salur_cases.commands import Proposal, parse_source
+from salur_cases.domain.commands import ProposedAddress, ProposedMember, ProposedSource, ProposeHousehold
 from salur_cases.domain.errors import InvalidCommand
 from salur_cases.domain.household import Address, Member, Source
+from salur_cases.domain.parsing import parse_source
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import Row, RowError, Sheet, batches
 from salur_cases.intake.steps import Context, Outcome, Step
@@ -47,6 +48,16 @@ class _Household:
     address: Address | None = None
     source: Source | None = None
     error: RowProblem | None = None
+
+    def proposal(self) -> ProposeHousehold:
+        """The household's proposal (of a checked group: its rows are parsed)."""
+        source, a = cast("Source", self.source), self.address
+        return ProposeHousehold(
+            self.no_kk,
+            ProposedSource(source.kind, source.reference),
+            ProposedAddress(a.kecamatan, a.kelurahan, a.rw, a.rt) if a else None,
+            [ProposedMember(m.nik, m.name, m.relationship, m.birth_date) for m in self.members],
+        )
 
 
 class Registrations:
@@ -150,7 +161,7 @@ class Registrations:
         if ctx.dry_run:
             out.accepted += sum(len(h.member_rows) for h in pending)
             return out
-        proposals = [Proposal(h.no_kk, cast("Source", h.source), h.address, h.members) for h in pending]
+        proposals = [h.proposal() for h in pending]
         result = registration.register_many(ctx.app, proposals, ctx.actor)
         refused = {r.index: r for r in result.rejected}
         for index, household in enumerate(pending):

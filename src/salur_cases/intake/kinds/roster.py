@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from functools import partial
 
+from salur_cases.domain.commands import AllocateTahap
 from salur_cases.domain.errors import Refusal, RefusalCode
 from salur_cases.intake.report import RowProblem
 from salur_cases.intake.rows import RowError, Sheet
@@ -86,9 +87,8 @@ class Roster:
             out.accepted = len(rows)
             return out
         try:
-            result = allocation.allocate_roster(
-                ctx.app, program, tahap, authority, no_kks, ctx.actor, effective_on
-            )
+            command = AllocateTahap(authority=authority, no_kk=no_kks, effective_on=effective_on)
+            result = allocation.allocate_tahap(ctx.app, program, tahap, command, ctx.actor)
         except Refusal as refusal:
             out.reject(numbers, refusal.code, refusal.message)
             return out

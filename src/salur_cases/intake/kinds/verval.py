@@ -8,6 +8,7 @@ from datetime import date
 from functools import partial
 from typing import cast
 
+from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
 from salur_cases.domain.vocabulary import VervalDecision
 from salur_cases.intake.report import RowProblem
@@ -29,11 +30,7 @@ DECISIONS = {
 class _Verval:
     row: int
     no_kk: str
-    decision: VervalDecision
-    reason: str
-    officer: str
-    decided_on: date
-    effective_on: date | None
+    decision: DecideVerval
 
 
 class Verval:
@@ -49,11 +46,13 @@ class Verval:
                     _Verval(
                         row.number,
                         row.no_kk(),
-                        VervalDecision(row.choice("decision", DECISIONS)),
-                        row.optional("reason"),
-                        row.required("officer"),
-                        cast("date", row.day("decided_on")),
-                        row.day("effective_on", required=False),
+                        DecideVerval(
+                            VervalDecision(row.choice("decision", DECISIONS)),
+                            row.optional("reason"),
+                            row.required("officer"),
+                            cast("date", row.day("decided_on")),
+                            row.day("effective_on", required=False),
+                        ),
                     )
                 )
             except RowError as e:
@@ -81,7 +80,7 @@ class Verval:
             return out
         result = verval.decide_verval_many(
             ctx.app,
-            [(i.no_kk, i.decision, i.reason, i.officer, i.decided_on, i.effective_on) for i in todo],
+            [(i.no_kk, i.decision) for i in todo],
             ctx.actor,
         )
         for rejection in result.rejected:
@@ -93,5 +92,7 @@ class Verval:
 def _verval_recorded(ctx: Context, item: _Verval) -> bool:
     household = ctx.household(item.no_kk)
     return (
-        household is not None and household.verval is item.decision and household.verval_on == item.decided_on
+        household is not None
+        and household.verval is item.decision.decision
+        and household.verval_on == item.decision.decided_on
     )

@@ -1,4 +1,4 @@
-"""Commands' inputs, parsed from plain values into domain values with errors that name the field.
+"""Commands' values parsed from plain values into domain values, with errors that name the field.
 
 Parsing never echoes a refused value (it may be a NIK or a name).
 """
@@ -6,50 +6,15 @@ Parsing never echoes a refused value (it may be a NIK or a name).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from salur_cases import wilayah
 from salur_cases.domain.clock import WIB
 from salur_cases.domain.errors import InvalidCommand
-from salur_cases.domain.household import Address, Member, Source
-from salur_cases.domain.vocabulary import PaymentStatus, SourceKind
+from salur_cases.domain.household.values import Address, Member, Source
+from salur_cases.domain.vocabulary import SourceKind
 from salur_cases.identifiers import InvalidIdentifier, Nik, NoKK, parse_rupiah
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A household proposed by a source: its No. KK, members and address."""
-
-    no_kk: str
-    source: Source
-    address: Address | None
-    members: list[Member] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PaymentItem:
-    """One line of a payer's report, or one payment the city records."""
-
-    no_kk: str
-    amount_idr: int
-    paid_at: datetime
-    status: PaymentStatus
-    reference: str
-
-
-@dataclass(frozen=True)
-class RemovalItem:
-    """One removal of a cleansing list: a household out of a program from a tahap on."""
-
-    no_kk: str
-    program: str
-    tahap: int
-    authority: str
-    reason: str
-    decree_ref: str
-    effective_on: date | None = None
 
 
 def parse_no_kk(value: object, field_name: str = "no_kk") -> str:
@@ -147,18 +112,3 @@ def parse_members(rows: Sequence[Mapping[str, Any]], field_name: str = "members"
         if nik in {m.nik for m in members[:-1]}:
             raise InvalidCommand(f"{where}.nik", "appears twice in the household")
     return members
-
-
-def parse_proposal(data: Mapping[str, Any]) -> Proposal:
-    """A proposal from the API's or an importer's plain values."""
-    no_kk = parse_no_kk(data.get("no_kk", ""))
-    source_data = data.get("source") or {}
-    source = parse_source(str(source_data.get("kind", "")), str(source_data.get("reference", "") or ""))
-    address_data = data.get("address")
-    address = parse_address(address_data) if address_data else None
-    if address is None and SourceKind(source.kind).is_city:
-        raise InvalidCommand("address", "is required for a proposal by the city")
-    members = parse_members(data.get("members") or [])
-    if not members and SourceKind(source.kind).is_city:
-        raise InvalidCommand("members", "a proposal by the city lists at least one member")
-    return Proposal(no_kk, source, address, members)
