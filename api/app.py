@@ -137,7 +137,8 @@ def create_app(
         ),
         request_max_body_size=runtime.settings.max_body_bytes,  # imports: their own router's cap
         logging_config=None,
-        on_shutdown=list(on_shutdown),
+        on_startup=[ctx.lookups.open],
+        on_shutdown=[ctx.lookups.close, *on_shutdown],
         debug=False,
     )
     _finish_openapi(app)

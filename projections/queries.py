@@ -102,6 +102,12 @@ def household_read(
 def household_of_nik(runtime: Runtime, nik: str) -> HouseholdRead | None:
     """The view of the household a NIK belongs to now (None when none), in one round trip: the person
     index (a read model) joined to that household's events in the store, folded as `household_read`."""
+    sql, parameters = nik_query(runtime, nik)
+    return fold_rows(runtime, _driver_rows(runtime.reader, sql, parameters))
+
+
+def nik_query(runtime: Runtime, nik: str) -> tuple[str, tuple[str]]:
+    """The one query of `household_of_nik` (for the driver: no SQLAlchemy) and its parameters."""
     key = keyed_hex(runtime.settings.id_key, "nik", parse_nik(nik))
     table = cast("Any", runtime.app.recorder).events_table_name  # both of our recorders name it
     if runtime.settings.is_postgres:
@@ -116,7 +122,11 @@ def household_of_nik(runtime: Runtime, nik: str) -> HouseholdRead | None:
             f"JOIN {table} e ON e.originator_id = replace(p.household_id, '-', '') "
             "WHERE p.nik_hash = ? ORDER BY e.originator_version"
         )
-    rows = _driver_rows(runtime.reader, sql, (key,))
+    return sql, (key,)
+
+
+def fold_rows(runtime: Runtime, rows: Sequence[Sequence[Any]]) -> HouseholdRead | None:
+    """The household view folded from the rows of `nik_query`."""
     return _fold(runtime, [StoredEvent(UUID(str(r[0])), r[1], r[2], bytes(r[3])) for r in rows])
 
 

@@ -1,0 +1,58 @@
+"""The API's lookup by NIK without holding up the event loop.
+
+A worker serves many requests on one event loop; a query run there blocks every one of them until the
+database answers. On PostgreSQL the lookup's one query runs on an asyncio pool of driver connections
+to the reader's database (the standby when one is configured), so the worker answers other requests
+while it waits. At most ``CONNECTIONS`` a worker, opened with the app and closed with it. On SQLite the
+query runs as it did (a local file answers at once).
+"""
+
+from __future__ import annotations
+
+from psycopg_pool import AsyncConnectionPool
+
+from salur_cases.projections.queries import fold_rows, household_of_nik, nik_query
+from salur_cases.projections.schemas import HouseholdRead
+from salur_cases.runtime import Runtime
+
+__all__ = ["CONNECTIONS", "Lookups"]
+
+CONNECTIONS = 4
+"""Connections of a worker's lookup pool: about the lookups one worker has waiting at once."""
+
+
+class Lookups:
+    """Households by NIK for the API's handlers."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.pool: AsyncConnectionPool | None = None
+        if runtime.settings.is_postgres:
+            conninfo, options = runtime.reader_conninfo()
+            self.pool = AsyncConnectionPool(
+                conninfo,
+                kwargs={"autocommit": True, "options": options},
+                min_size=1,
+                max_size=CONNECTIONS,
+                open=False,
+            )
+
+    async def open(self) -> None:
+        """Open the pool (on the event loop that will use it)."""
+        if self.pool is not None:
+            await self.pool.open()
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def household_of_nik(self, nik: str) -> HouseholdRead | None:
+        """The view of the household a NIK belongs to now (None when none): one query."""
+        if self.pool is None:
+            return household_of_nik(self.runtime, nik)
+        sql, parameters = nik_query(self.runtime, nik)
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(sql, parameters)
+            rows = await cursor.fetchall()
+        return fold_rows(self.runtime, rows)
