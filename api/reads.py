@@ -3,11 +3,15 @@
 A worker serves many requests on one event loop; a query run there blocks every one of them until the
 database answers. On PostgreSQL the lookup's one query runs on an asyncio pool of driver connections
 to the reader's database (the standby when one is configured), so the worker answers other requests
-while it waits. At most ``CONNECTIONS`` a worker, opened with the app and closed with it. On SQLite the
-query runs as it did (a local file answers at once).
+while it waits. At most ``CONNECTIONS`` a worker, opened with the app (its lifespan) and closed with it.
+The pool belongs to the event loop that opened it: on SQLite (a local file answers at once), and when
+the app is called on another loop than its lifespan's (a test client may run each call on a loop of its
+own), the query runs on the loop's thread.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -27,6 +31,7 @@ class Lookups:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.pool: AsyncConnectionPool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         if runtime.settings.is_postgres:
             conninfo, options = runtime.reader_conninfo()
             self.pool = AsyncConnectionPool(
@@ -41,15 +46,17 @@ class Lookups:
         """Open the pool (on the event loop that will use it)."""
         if self.pool is not None:
             await self.pool.open()
+            self._loop = asyncio.get_running_loop()
 
     async def close(self) -> None:
         """Close the pool."""
         if self.pool is not None:
+            self._loop = None
             await self.pool.close()
 
     async def household_of_nik(self, nik: str) -> HouseholdRead | None:
         """The view of the household a NIK belongs to now (None when none): one query."""
-        if self.pool is None:
+        if self.pool is None or self._loop is not asyncio.get_running_loop():
             return household_of_nik(self.runtime, nik)
         sql, parameters = nik_query(self.runtime, nik)
         async with self.pool.connection() as connection:
