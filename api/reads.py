@@ -30,36 +30,37 @@ class Lookups:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.pool: AsyncConnectionPool | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        if runtime.settings.is_postgres:
-            conninfo, options = runtime.reader_conninfo()
-            self.pool = AsyncConnectionPool(
-                conninfo,
-                kwargs={"autocommit": True, "options": options},
-                min_size=1,
-                max_size=CONNECTIONS,
-                open=False,
-            )
+        self._pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
 
     async def open(self) -> None:
-        """Open the pool (on the event loop that will use it)."""
-        if self.pool is not None:
-            await self.pool.open()
-            self._loop = asyncio.get_running_loop()
+        """On PostgreSQL, open a pool for the running event loop (a pool per lifespan: a closed one is
+        never opened again)."""
+        if not self.runtime.settings.is_postgres:
+            return
+        conninfo, options = self.runtime.reader_conninfo()
+        pool = AsyncConnectionPool(
+            conninfo,
+            kwargs={"autocommit": True, "options": options},
+            min_size=1,
+            max_size=CONNECTIONS,
+            open=False,
+        )
+        await pool.open()
+        self._pools[asyncio.get_running_loop()] = pool
 
     async def close(self) -> None:
-        """Close the pool."""
-        if self.pool is not None:
-            self._loop = None
-            await self.pool.close()
+        """Close the running event loop's pool."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
 
     async def household_of_nik(self, nik: str) -> HouseholdRead | None:
         """The view of the household a NIK belongs to now (None when none): one query."""
-        if self.pool is None or self._loop is not asyncio.get_running_loop():
+        pool = self._pools.get(asyncio.get_running_loop())
+        if pool is None:
             return household_of_nik(self.runtime, nik)
         sql, parameters = nik_query(self.runtime, nik)
-        async with self.pool.connection() as connection:
+        async with pool.connection() as connection:
             cursor = await connection.execute(sql, parameters)
             rows = await cursor.fetchall()
         return fold_rows(self.runtime, rows)
