@@ -41,7 +41,7 @@ from salur_cases.api.console.sessions import SESSION_STORE, DatabaseStore
 from salur_cases.api.console.web import environment
 from salur_cases.api.context import ApiContext, RateLimit
 from salur_cases.api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from salur_cases.api.middleware import AccessLogMiddleware
+from salur_cases.api.middleware import AccessLogMiddleware, TargetLimit
 from salur_cases.api.problems import exception_handlers
 from salur_cases.api.revocation import REFRESH_SECONDS, Denylist
 from salur_cases.api.shared import Board
@@ -137,10 +137,12 @@ def create_app(
         ),
         request_max_body_size=runtime.settings.max_body_bytes,  # imports: their own router's cap
         logging_config=None,
-        on_shutdown=list(on_shutdown),
+        on_startup=[ctx.lookups.open],
+        on_shutdown=[ctx.lookups.close, *on_shutdown],
         debug=False,
     )
     _finish_openapi(app)
+    app.asgi_handler = TargetLimit(app.asgi_handler)  # before routing, which remembers what clients sent
     return app
 
 

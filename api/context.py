@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from salur_cases.api.reads import Lookups
 from salur_cases.api.shared import Board
 from salur_cases.runtime import Runtime
 
@@ -84,6 +85,8 @@ class ApiContext:
     public_limit: RateLimit = field(default_factory=RateLimit)
     max_ready_lag: int = 1000
     positions: Positions = field(init=False)
+    lookups: Lookups = field(init=False)
 
     def __post_init__(self) -> None:
         self.positions = Positions(self.board)
+        self.lookups = Lookups(self.runtime)

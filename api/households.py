@@ -358,11 +358,9 @@ async def lookup(
     min_position: MinPosition = None,
 ) -> LookupRead:
     """Find a person's household by NIK (in the body, so the NIK stays out of URLs and logs)."""
-    from salur_cases.projections.queries import household_of_nik  # noqa: PLC0415
-
     nik = parse_nik(data.nik)
     await ctx.positions.reach(ctx.runtime, min_position)
-    view = household_of_nik(ctx.runtime, nik)
+    view = await ctx.lookups.household_of_nik(nik)
     if view is None:
         raise Refusal(RefusalCode.UNKNOWN_HOUSEHOLD, "no household has this NIK")
     check_kelurahan(principal, kelurahan_of_view(view))

@@ -33,9 +33,10 @@ from salur_cases.store.transcoder import MsgspecTranscoder
 
 HELD = 250_000
 """Households a process keeps as it last saved them in a bulk command (see `salur_cases.held`)."""
-_household_uuid = functools.lru_cache(maxsize=1 << 19)(keyed_uuid)
-"""Every command on a household derives its id again from the No. KK: a keyed HMAC each time, unless
-remembered (at most 524,288 ids, about 150 MB)."""
+HOUSEHOLD_IDS = 1 << 19
+"""Household ids a process remembers (`SalurApplication.remember_household_ids`): every command on a
+household derives its id again from the No. KK, a keyed HMAC each time unless remembered. An entry is
+a validated No. KK and its UUID, about 300 bytes: 524,288 of them take about 150 MB."""
 
 
 class PopulationLookup(Protocol):
@@ -71,6 +72,7 @@ class SalurApplication(Application[UUID]):
     ) -> None:
         env = eventsourcing_env(settings.database_url, schema)
         env["AGGREGATE_CACHE_MAXSIZE"] = "256"  # programs are read by every command; fast-forwarded each get
+        # (a program of 120 events takes about 45 KB: 256 aggregates stay within some 12 MB)
         if settings.encryption_key:
             env["CIPHER_TOPIC"] = EVENT_CIPHER_TOPIC  # eventsourcing's AES-GCM format, faster
             env["CIPHER_KEY"] = event_store_key(settings.encryption_key)  # HKDF of the secret
@@ -78,6 +80,7 @@ class SalurApplication(Application[UUID]):
         self.schema = schema
         self.population: PopulationLookup = population or NoPopulation()
         self.held = HeldAggregates(HELD)
+        self.remember_household_ids(HOUSEHOLD_IDS)
         self.cores_taken = 0
         """Cores left to other work beside this process (`leaving_cores`)."""
         super().__init__(env)
@@ -100,7 +103,18 @@ class SalurApplication(Application[UUID]):
 
     def household_id(self, no_kk: str) -> UUID:
         """A household's id: a keyed HMAC of its No. KK (nobody can recompute it by enumeration)."""
-        return _household_uuid(self.settings.id_key, "kk", no_kk)
+        return self._household_uuid(no_kk)
+
+    def remember_household_ids(self, maxsize: int) -> None:
+        """Remember at most ``maxsize`` household ids from now on, the least recently used going first
+        (about 300 bytes each: a No. KK is validated before its id is derived, so entries are alike)."""
+        derive = functools.partial(keyed_uuid, self.settings.id_key, "kk")
+        self._household_uuid: functools._lru_cache_wrapper[UUID] = functools.lru_cache(maxsize)(derive)
+
+    @property
+    def remembered_household_ids(self) -> int:
+        """How many household ids are remembered now."""
+        return self._household_uuid.cache_info().currsize
 
     def claim_id(self, nik: str) -> UUID:
         """A person claim's id: a keyed HMAC of the NIK."""

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
-from sqlalchemy import create_engine, event, inspect, make_url, text
+from sqlalchemy import URL, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from salur_cases.keyring import verify_keys
@@ -114,19 +114,22 @@ class Runtime:
                 cursor.close()
 
             return engine
-        address = make_url(url)
-        given = address.query.get("options", ())
-        settings = [*((given,) if isinstance(given, str) else given), "-cjit=off"]
-        if schema:
-            settings.append("-csearch_path=" + sql.Identifier(schema).as_string(None))
+        address, session = _session_options(url, schema)
         return create_engine(
-            address.difference_update_query(["options"]),
-            connect_args={"options": " ".join(settings)},
+            address,
+            connect_args={"options": session},
             pool_size=10,
             max_overflow=10,
             hide_parameters=True,
             **options,
         )
+
+    def reader_conninfo(self) -> tuple[str, str]:
+        """PostgreSQL: the libpq URL of the reader's database and its sessions' ``options`` (as the
+        engines' connections have them), for a driver-level pool of the read side."""
+        url, schema = split_schema(self.settings.read_database_url or self.settings.database_url)
+        address, session = _session_options(to_sqlalchemy_url(url), schema or self.schema)
+        return address.set(drivername="postgresql").render_as_string(hide_password=False), session
 
     @cached_property
     def app(self) -> SalurApplication:
@@ -150,6 +153,17 @@ class Runtime:
         for engine in ("engine", "reader"):
             if engine in self.__dict__:
                 self.__dict__[engine].dispose()
+
+
+def _session_options(url: str, schema: str | None) -> tuple[URL, str]:
+    """A PostgreSQL URL without its ``options``, and those options with ``jit`` off and the schema's
+    ``search_path`` added."""
+    address = make_url(url)
+    given = address.query.get("options", ())
+    settings = [*((given,) if isinstance(given, str) else given), "-cjit=off"]
+    if schema:
+        settings.append("-csearch_path=" + sql.Identifier(schema).as_string(None))
+    return address.difference_update_query(["options"]), " ".join(settings)
 
 
 def require_database(settings: Settings, *, needs_events: bool = False) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, event
 
 from salur_cases.held import HeldAggregates
 
@@ -39,3 +39,25 @@ def test_resized_smaller_it_drops_the_least_recently_saved_at_once_and_holds_no_
     held.hold([newest])
 
     assert held.take([old.id, middle.id, new.id, newest.id]) == {newest.id: newest}
+
+
+class Grown(Aggregate):
+    """An aggregate that has seen more events."""
+
+    @event("Grew")
+    def grow(self) -> None:
+        """One more event."""
+
+
+def test_the_events_held_stay_within_their_bound_the_least_recently_saved_going_first() -> None:
+    held = HeldAggregates(maxsize=10, max_events=5)
+    old, new = Grown(), Grown()
+    for _ in range(2):
+        old.grow()
+        new.grow()
+    held.hold([old])
+    held.hold([new])  # 3 + 3 events: more than 5
+
+    assert held.events == 3
+    assert held.take([old.id, new.id]) == {new.id: new}
+    assert held.events == 0
