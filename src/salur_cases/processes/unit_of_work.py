@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -150,9 +150,9 @@ def load_many(app: SalurApplication, ids: Sequence[UUID]) -> dict[UUID, Aggregat
         stored_versions = app.chained.max_originator_versions(list(loaded))
         loaded = {i: a for i, a in loaded.items() if stored_versions.get(i) == a.version}
     for stored in app.chained.select_events_many([i for i in wanted if i not in loaded]):
-        event = app.mapper.to_domain_event(stored)
-        key = UUID(str(stored.originator_id))
-        loaded[key] = cast("Aggregate", event.mutate(loaded.get(key)))  # type: ignore[attr-defined]
+        event: Any = app.mapper.to_domain_event(stored)
+        key = event.originator_id
+        loaded[key] = event.mutate(loaded.get(key))
     return {i: loaded[i] for i in wanted if i in loaded}
 
 

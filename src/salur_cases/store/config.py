@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SQLITE_MODULE = "salur_cases.store.sqlite"
 POSTGRES_MODULE = "salur_cases.store.postgres"
+MAPPER_TOPIC = "salur_cases.store.transcoder:EventMapper"
 
 SQLITE_SHARED_MEMORY = "file:salur_mem?mode=memory&cache=shared"
 """What ``sqlite:///:memory:`` becomes: one in-memory database shared by the process's connections."""
@@ -21,7 +22,7 @@ def eventsourcing_env(database_url: str, schema: str | None = None) -> dict[str,
     Accepted: ``sqlite:///relative.db``, ``sqlite:////abs/path.db``, ``sqlite:///:memory:`` and
     ``postgresql://user:pw@host:port/db[?schema=NAME]``. ``schema`` overrides the URL's ``schema``.
     SQLite files run in WAL mode (eventsourcing switches them), so other connections can read while
-    the application writes.
+    the application writes. Events are mapped by :class:`salur_cases.store.transcoder.EventMapper`.
     """
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
@@ -34,6 +35,7 @@ def eventsourcing_env(database_url: str, schema: str | None = None) -> dict[str,
             raise ValueError(msg)
         return {
             "PERSISTENCE_MODULE": SQLITE_MODULE,
+            "MAPPER_TOPIC": MAPPER_TOPIC,
             "SQLITE_DBNAME": SQLITE_SHARED_MEMORY if path == ":memory:" else path,
             "SQLITE_LOCK_TIMEOUT": LOCK_TIMEOUT_SECONDS,
             "CREATE_TABLE": "y",
@@ -50,6 +52,7 @@ def eventsourcing_env(database_url: str, schema: str | None = None) -> dict[str,
             raise ValueError(msg)
         return {
             "PERSISTENCE_MODULE": POSTGRES_MODULE,
+            "MAPPER_TOPIC": MAPPER_TOPIC,
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname or "localhost",
             "POSTGRES_PORT": str(parts.port or 5432),

@@ -4,6 +4,10 @@ eventsourcing's `JSONTranscoder` writes a `datetime` as `{"_type_": "datetime_is
 this transcoder writes the same tags for the event fields that hold a datetime, a date or a UUID, so
 stored events stay readable by the library's transcoder too. Only top-level fields are tagged: nested
 values in our events (member lists, chain heads) hold plain JSON types by construction.
+
+`EventMapper` is eventsourcing's mapper for this transcoder: the same stored events, with the steps
+that are the same for every event of a class (its topic, class version and id type) looked up once
+per class, and the state tagged in the copy the mapper makes anyway instead of in another one.
 """
 
 from __future__ import annotations
@@ -14,9 +18,22 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import Transcoder
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    Cipher,
+    Compressor,
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import get_topic, resolve_topic
 
-_TAGS = {datetime: "datetime_iso", date: "date_iso"}
+_TAG: dict[type, Callable[[Any], dict[str, str]]] = {
+    datetime: lambda value: {"_type_": "datetime_iso", "_data_": value.isoformat()},
+    date: lambda value: {"_type_": "date_iso", "_data_": value.isoformat()},
+    UUID: lambda value: {"_type_": "uuid_hex", "_data_": value.hex},
+}
 _UNTAG: dict[str, Callable[[str], Any]] = {
     "datetime_iso": datetime.fromisoformat,
     "date_iso": date.fromisoformat,
@@ -24,19 +41,22 @@ _UNTAG: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _tag(value: Any) -> Any:
-    kind = type(value)
-    if kind is datetime or kind is date:
-        return {"_type_": _TAGS[kind], "_data_": value.isoformat()}
-    if kind is UUID:
-        return {"_type_": "uuid_hex", "_data_": value.hex}
-    return value
+def _tag_fields(state: dict[str, Any]) -> dict[str, Any]:
+    """Replace the datetimes, dates and UUIDs among the state's fields by their tags, in place."""
+    tag = _TAG.get
+    for key, value in state.items():
+        tagger = tag(type(value))
+        if tagger is not None:
+            state[key] = tagger(value)
+    return state
 
 
-def _untag(value: Any) -> Any:
-    if type(value) is dict and len(value) == 2 and "_type_" in value:  # noqa: PLR2004 - the tag's two keys
-        return _UNTAG[value["_type_"]](value["_data_"])
-    return value
+def _untag_fields(state: dict[str, Any]) -> dict[str, Any]:
+    """Replace the tagged fields of the state by their values, in place."""
+    for key, value in state.items():
+        if type(value) is dict and len(value) == 2 and "_type_" in value:  # noqa: PLR2004 - the tag's two keys
+            state[key] = _UNTAG[value["_type_"]](value["_data_"])
+    return state
 
 
 class MsgspecTranscoder(Transcoder):
@@ -47,9 +67,76 @@ class MsgspecTranscoder(Transcoder):
         self._decoder = msgspec.json.Decoder()
 
     def encode(self, obj: Any) -> bytes:
-        """The state as JSON bytes."""
-        return self._encoder.encode({k: _tag(v) for k, v in obj.items()})
+        """The state as JSON bytes (the given dict is left as it is)."""
+        return self._encoder.encode(_tag_fields(dict(obj)))
+
+    def encode_owned(self, state: dict[str, Any]) -> bytes:
+        """The state as JSON bytes, tagging the caller's own copy of it in place."""
+        return self._encoder.encode(_tag_fields(state))
 
     def decode(self, data: bytes) -> Any:
         """The state from JSON bytes."""
-        return {k: _untag(v) for k, v in self._decoder.decode(data).items()}
+        return _untag_fields(self._decoder.decode(data))
+
+
+class EventMapper(Mapper[UUID]):
+    """Converts domain events to stored events and back, as eventsourcing's `Mapper` does (the same
+    stored bytes, the same upcasting and errors), doing per class what the library does per event."""
+
+    def __init__(
+        self, transcoder: Transcoder, compressor: Compressor | None = None, cipher: Cipher | None = None
+    ) -> None:
+        super().__init__(transcoder, compressor, cipher)
+        self._encode = (
+            transcoder.encode_owned if isinstance(transcoder, MsgspecTranscoder) else transcoder.encode
+        )
+        self._written: dict[type, tuple[str, int]] = {}
+        """Per event class: its topic and class version."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        """The stored event of a domain event: its state encoded, compressed and encrypted as configured."""
+        cls = type(domain_event)
+        known = self._written.get(cls)
+        if known is None:
+            known = self._written[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
+        topic, class_version = known
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        if class_version > 1:
+            state["class_version"] = class_version
+        stored_state = self._encode(state)
+        if self.compressor:
+            stored_state = self.compressor.compress(stored_state)
+        if self.cipher:
+            stored_state = self.cipher.encrypt(stored_state)
+        return StoredEvent(originator_id, originator_version, topic, stored_state)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        """The domain event of a stored event (upcast to its class's version when older)."""
+        cls = resolve_topic(stored_event.topic)
+        stored_state = stored_event.state
+        try:
+            if self.cipher:
+                stored_state = self.cipher.decrypt(stored_state)
+            if self.compressor:
+                stored_state = self.compressor.decompress(stored_state)
+            state: dict[str, Any] = self.transcoder.decode(stored_state)
+        except Exception as error:
+            msg = (
+                f"Failed to deserialise state of stored event with topic '{stored_event.topic}', "
+                f"originator_id '{stored_event.originator_id}' and "
+                f"originator_version {stored_event.originator_version}: {error}"
+            )
+            raise MapperDeserialisationError(msg) from error
+        originator_id = stored_event.originator_id
+        state["originator_id"] = originator_id if type(originator_id) is UUID else UUID(str(originator_id))
+        state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event  # type: ignore[no-any-return]
