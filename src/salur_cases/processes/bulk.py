@@ -4,15 +4,18 @@ A bulk command's chunks are independent transactions whose invariants ride on op
 concurrency (see `salur_cases.application`), so chunks may run in several processes at once: two
 chunks that touch the same aggregate conflict, and the loser retries on fresh state. PostgreSQL
 serialises the inserts themselves (a table lock keeps commit order equal to position order); the
-Python work of building and encoding events runs in parallel. Workers are forked, each opening its
-own application on the same store, and record events at the caller's scenario moment. The jobs are
-inherited with the fork, so a task sent to a worker is only the job's index, never the pickled chunk.
+Python work of building and encoding events runs in parallel. The caller is one of the processes: it
+forks one worker fewer and takes chunks itself, so the households of its chunks stay held for the
+next command (`SalurApplication.held`) instead of being read back from the store. Each process takes
+the next chunk nobody has taken yet (a counter shared through the fork) until none is left, so no
+process waits on another's fixed share. Workers open their own application on the same store and
+record events at the caller's scenario moment. The jobs are inherited with the fork, so nothing of
+them is pickled; a worker hands back only its outcome.
 
 Cores given to other work are not the workers': while a projection follower runs beside the writer
 (`salur_cases.projections.runner.following`, the demo), it has a core of its own, which the writer's
 application is told of (`SalurApplication.leaving_cores`). On two cores that leaves one, so bulk
-commands then run in the caller's process, which also keeps the households they saved held for the
-next command (`SalurApplication.held`) instead of losing them with the workers.
+commands then run in the caller's process alone, which keeps every household they saved held.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salur_cases.application import SalurApplication
 from salur_cases.collector import collector_paused
@@ -30,19 +33,24 @@ from salur_cases.domain import clock
 from salur_cases.domain.actor import Actor
 from salur_cases.processes.unit_of_work import BulkOutcome
 
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
+
 ChunkJob = Callable[[SalurApplication, int, Sequence[Any], Actor, BulkOutcome], None]
 """A bulk command's work on one chunk: (application, index of its first item, chunk, actor, outcome)."""
 
 _worker_app: SalurApplication | None = None
 _jobs: Sequence[tuple[int, Sequence[Any]]] = ()
 """The running bulk command's jobs, set before the workers fork (they read it, never the parent)."""
+_taken: Synchronized[int] | None = None
+"""How many of `_jobs` some process has taken: a counter in shared memory, made before the fork."""
 MIN_CHUNKS = 4
 """Fewer chunks than this run in the caller's process: forking would cost more than it saves."""
 
 
 def worker_count(app: SalurApplication) -> int:
-    """SALUR_BULK_WORKERS, else on PostgreSQL one per core not taken (at most 4); 1 on SQLite, whose
-    writes are serialised anyway."""
+    """Processes of a bulk command, the caller's included: SALUR_BULK_WORKERS, else on PostgreSQL one
+    per core not taken (at most 4); 1 on SQLite, whose writes are serialised anyway."""
     if app.settings.bulk_workers is not None:
         return app.settings.bulk_workers
     if not app.settings.is_postgres:
@@ -68,8 +76,8 @@ def run_chunks(
     actor: Actor,
     outcome: BulkOutcome,
 ) -> None:
-    """Run `job(app, start, chunk, actor, outcome)` for every (start, chunk) of `jobs`, in worker
-    processes when worth it (forked with the cyclic garbage collector paused, as it is here:
+    """Run `job(app, start, chunk, actor, outcome)` for every (start, chunk) of `jobs`, here and in
+    worker processes when worth it (forked with the cyclic garbage collector paused, as it is here:
     `salur_cases.collector`). A worker runs `job` on its own application; `job` goes to it by its
     module and name, so it is a module-level function."""
     workers = worker_count(app)
@@ -77,19 +85,35 @@ def run_chunks(
         for start, chunk in jobs:
             job(app, start, chunk, actor, outcome)
         return
-    global _jobs  # noqa: PLW0603 - handed to the forked workers with their memory
+    global _jobs, _taken  # handed to the forked workers with their memory
     moment = clock.frozen_moment()
     context = multiprocessing.get_context("fork")
-    _jobs = jobs
+    _jobs, _taken = jobs, context.Value("q", 0)
     try:
-        with context.Pool(workers, initializer=_start_worker, initargs=(app,)) as pool:
-            tasks = [(job, index, actor, moment) for index in range(len(jobs))]
-            for part in pool.imap_unordered(_run_job, tasks):
+        with context.Pool(workers - 1, initializer=_start_worker, initargs=(app,)) as pool:
+            theirs = pool.map_async(_run_jobs, [(job, actor, moment)] * (workers - 1))
+            _take_jobs(app, job, actor, outcome)
+            for part in theirs.get():
                 outcome.merge(part)
     finally:
-        _jobs = ()
+        _jobs, _taken = (), None
     outcome.rejected.sort(key=lambda r: r.index)
     outcome.warnings.sort(key=lambda r: r.index)
+
+
+def _take_jobs(app: SalurApplication, job: ChunkJob, actor: Actor, outcome: BulkOutcome) -> None:
+    """Run the next job nobody has taken, until none is left."""
+    if _taken is None:
+        msg = "bulk jobs taken outside run_chunks"
+        raise RuntimeError(msg)
+    while True:
+        with _taken.get_lock():
+            index = _taken.value
+            _taken.value = index + 1
+        if index >= len(_jobs):
+            return
+        start, chunk = _jobs[index]
+        job(app, start, chunk, actor, outcome)
 
 
 def _start_worker(parent: SalurApplication) -> None:
@@ -101,13 +125,12 @@ def _start_worker(parent: SalurApplication) -> None:
     _worker_app = SalurApplication(parent.settings, schema=parent.schema, population=parent.population)
 
 
-def _run_job(task: tuple[ChunkJob, int, Actor, datetime | None]) -> BulkOutcome:
-    job, index, actor, moment = task
-    start, chunk = _jobs[index]
+def _run_jobs(task: tuple[ChunkJob, Actor, datetime | None]) -> BulkOutcome:
+    job, actor, moment = task
     if _worker_app is None:
         msg = "bulk worker started without its application"
         raise RuntimeError(msg)
     part = BulkOutcome()
     with clock.recording_at(moment) if moment else clock.wall_clock():
-        job(_worker_app, start, chunk, actor, part)
+        _take_jobs(_worker_app, job, actor, part)
     return part

@@ -1,0 +1,94 @@
+"""Bulk writes: chunks in worker processes beside the caller, and a chunk refused whole on a conflict."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from salur_cases.domain.errors import RefusalCode
+from salur_cases.domain.household import Household
+from salur_cases.domain.vocabulary import VervalDecision
+from salur_cases.processes import registration, unit_of_work, verval
+from salur_cases.projections.audit.verification import verify
+from tests.builders import DINSOS, KELURAHAN, no_kk_of, proposal, runtime_for
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from salur_cases.runtime import Runtime
+    from tests.conftest import PgTarget, StoreTarget
+
+
+@pytest.fixture
+def runtime(store_url: StoreTarget, env_keys: dict[str, str]) -> Iterator[Runtime]:
+    built = runtime_for(store_url.url, store_url.schema, env_keys)
+    yield built
+    built.close()
+
+
+def test_bulk_registration_in_worker_processes_writes_every_household_once_and_the_caller_holds_its_share(
+    postgres_url: PgTarget, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unit_of_work, "CHUNK", 4)  # 10 chunks for the caller and 2 workers
+    built = runtime_for(postgres_url.url, postgres_url.schema, env_keys, SALUR_BULK_WORKERS="3")
+    try:
+        app = built.app
+        registration.register(app, proposal(100), KELURAHAN)
+        batch = [proposal(n) for n in range(1, 41)]
+        clashes = (7, 31)
+        for i in clashes:
+            clash = batch[i]
+            batch[i] = type(clash)(clash.no_kk, clash.source, clash.address, proposal(100).members)
+
+        outcome = registration.register_many(app, batch, KELURAHAN)
+
+        assert (outcome.accepted, outcome.created) == (38, 38)
+        assert [(r.index, r.code) for r in outcome.rejected] == [
+            (i, RefusalCode.NIK_IN_OTHER_HOUSEHOLD) for i in clashes
+        ]
+        held = app.held.take([app.household_id(p.no_kk) for p in batch])
+        assert held  # the households of the chunks the caller took (the workers' went with them)
+        assert all(h.version == 1 for h in held.values())
+        app.held.hold(held.values())
+        decided = verval.decide_verval_many(
+            app,
+            [(p.no_kk, VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), None) for p in batch],
+            DINSOS,
+        )
+        assert decided.accepted == 38
+        assert all(app.household(no_kk_of(n)).version == 2 for n in range(1, 41) if n - 1 not in clashes)
+        checked = verify(built)
+        assert checked.ok
+        assert checked.checked == app.recorder.max_notification_id()
+    finally:
+        built.close()
+
+
+def test_a_chunk_with_one_stale_household_is_refused_whole_and_writes_nothing(
+    runtime: Runtime, store_url: StoreTarget, env_keys: dict[str, str]
+) -> None:
+    app = runtime.app
+    registration.register_many(app, [proposal(n) for n in range(1, 6)], KELURAHAN)
+    chunk = unit_of_work.load_households(app, [app.household_id(no_kk_of(n)) for n in range(1, 6)])
+    other = runtime_for(store_url.url, store_url.schema, env_keys)
+    try:
+        verval.decide_verval(
+            other.app, no_kk_of(3), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 2), DINSOS
+        )
+    finally:
+        other.close()
+    before = app.recorder.max_notification_id()
+    household: Household
+    for household in chunk.values():
+        household.decide_verval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), None, DINSOS)
+
+    with pytest.raises(IntegrityError):
+        unit_of_work.save(app, unit_of_work.Written(), *chunk.values())
+
+    assert app.recorder.max_notification_id() == before
+    assert app.household(no_kk_of(1)).verval is None
+    assert app.household(no_kk_of(3)).verval is VervalDecision.INELIGIBLE
+    assert verify(runtime).ok
