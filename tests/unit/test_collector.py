@@ -13,7 +13,7 @@ from salur_cases.collector import collector_paused
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.vocabulary import Role
 from salur_cases.processes.bulk import run_chunks
-from salur_cases.processes.unit_of_work import BulkOutcome
+from salur_cases.processes.unit_of_work import BulkOutcome, chunks
 
 
 @pytest.fixture(autouse=True)
@@ -68,4 +68,21 @@ def test_a_bulk_command_runs_its_chunks_with_the_collector_paused() -> None:
     run_chunks(app, _chunk, [(0, [1, 2]), (2, [3])], Actor("dinsos.test", Role.DINSOS), outcome)
     assert _seen == [False, False]
     assert outcome.accepted == 3
+    assert gc.isenabled()
+
+
+def test_a_bulk_command_works_through_its_chunks_with_the_collector_paused() -> None:
+    seen = [gc.isenabled() for _ in chunks(range(10), 3)]
+    assert seen == [False] * 4
+    assert gc.isenabled()
+
+
+def _stop_at_the_first_chunk() -> None:
+    for _ in chunks(range(10), 3):
+        raise RuntimeError
+
+
+def test_the_collector_runs_again_when_a_bulk_command_stops_amid_its_chunks() -> None:
+    with pytest.raises(RuntimeError):
+        _stop_at_the_first_chunk()
     assert gc.isenabled()

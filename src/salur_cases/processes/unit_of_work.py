@@ -8,8 +8,8 @@ on the Household itself. When a concurrent writer got there first the save confl
 runs again on fresh state (`retrying`), where the rule now refuses it. A refusal raises before
 anything is saved.
 
-Bulk commands work through chunks of households, one transaction per chunk, and report refused items
-(`Rejection`) instead of raising.
+Bulk commands work through chunks of households (`chunks`), one transaction per chunk, with the cyclic
+garbage collector paused, and report refused items (`Rejection`) instead of raising.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from salur_cases.collector import collector_paused
 from salur_cases.domain.errors import StaleVersion
 from salur_cases.domain.household import Household
 
@@ -135,10 +136,13 @@ def backoff(attempt: int) -> None:
 
 
 def chunks(items: Sequence[T], size: int | None = None) -> Iterator[tuple[int, Sequence[T]]]:
-    """The items cut into (start index, chunk) of `size`, by default `CHUNK`."""
+    """The items cut into (start index, chunk) of `size`, by default `CHUNK`; the cyclic garbage
+    collector is paused until the chunks are done with (`salur_cases.collector`), so a bulk command's
+    aggregates and events are not walked again and again while it works through them."""
     size = size or CHUNK  # read at call time, so a test can make chunks small
-    for start in range(0, len(items), size):
-        yield start, items[start : start + size]
+    with collector_paused():
+        for start in range(0, len(items), size):
+            yield start, items[start : start + size]
 
 
 def load_many(app: SalurApplication, ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
