@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import VervalDecision
@@ -53,11 +54,8 @@ def test_bulk_registration_in_worker_processes_writes_every_household_once_and_t
         assert held  # the households of the chunks the caller took (the workers' went with them)
         assert all(h.version == 1 for h in held.values())
         app.held.hold(held.values())
-        decided = verval.decide_verval_many(
-            app,
-            [(p.no_kk, VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), None) for p in batch],
-            DINSOS,
-        )
+        eligible = DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3))
+        decided = verval.decide_verval_many(app, [(p.no_kk, eligible) for p in batch], DINSOS)
         assert decided.accepted == 38
         assert all(app.household(no_kk_of(n)).version == 2 for n in range(1, 41) if n - 1 not in clashes)
         checked = verify(built)
@@ -75,15 +73,16 @@ def test_a_chunk_with_one_stale_household_is_refused_whole_and_writes_nothing(
     chunk = unit_of_work.load_households(app, [app.household_id(no_kk_of(n)) for n in range(1, 6)])
     other = runtime_for(store_url.url, store_url.schema, env_keys)
     try:
-        verval.decide_verval(
-            other.app, no_kk_of(3), VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 2), DINSOS
-        )
+        ineligible = DecideVerval(VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 2))
+        verval.decide_verval(other.app, no_kk_of(3), ineligible, DINSOS)
     finally:
         other.close()
     before = app.recorder.max_notification_id()
     household: Household
     for household in chunk.values():
-        household.decide_verval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3), None, DINSOS)
+        household.decide_verval(
+            DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3)), DINSOS
+        )
 
     with pytest.raises(IntegrityError):
         unit_of_work.save(app, unit_of_work.Written(), *chunk.values())

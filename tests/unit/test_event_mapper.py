@@ -15,7 +15,15 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import Environment
 
 from salur_cases.domain.actor import Actor
-from salur_cases.domain.household import Address, Household, Member, Source
+from salur_cases.domain.commands import (
+    DecideVerval,
+    ProposedAddress,
+    ProposedMember,
+    ProposedSource,
+    ProposeHousehold,
+    RecordPopulationMatch,
+)
+from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import KEPALA_KELUARGA, PadanResult, Role, VervalDecision
 from salur_cases.store.keys import EventCipher
 from salur_cases.store.transcoder import EventMapper, MsgspecTranscoder
@@ -45,16 +53,17 @@ class Ticket(Aggregate):
 
 
 def _events() -> list[Any]:
-    household = Household.propose(
-        uuid4(),
+    proposal = ProposeHousehold(
         "3271010101200001",
-        Source("KELURAHAN", "test"),
-        Address("32.71.01", "32.71.01.1001", "01", "02"),
-        [Member("3271014101800001", "WARGA SATU", KEPALA_KELUARGA)],
-        ACTOR,
+        ProposedSource("KELURAHAN", "test"),
+        ProposedAddress("32.71.01", "32.71.01.1001", "01", "02"),
+        [ProposedMember("3271014101800001", "WARGA SATU", KEPALA_KELUARGA)],
     )
-    household.record_padan(PadanResult.MATCHED, date(2020, 4, 20), "EXTRACT", ACTOR)
-    household.decide_verval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 4, 24), None, ACTOR)
+    household = Household.propose(uuid4(), proposal, ACTOR)
+    household.record_padan(RecordPopulationMatch(PadanResult.MATCHED, date(2020, 4, 20)), "EXTRACT", ACTOR)
+    household.decide_verval(
+        DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 4, 24)), ACTOR
+    )
     ticket = Ticket(due=date(2020, 5, 1), ref=uuid4())
     return [*household.collect_events(), *ticket.collect_events()]
 
