@@ -4,8 +4,8 @@ Six households are registered, then random commands of every kind run (allocatio
 rosters, payments, removals, reinstatements, transfers, padan, verval; refusals included). For every
 household, program and pair of tahap (and a tahap after the last, PROGRAM_ENDED):
 - every reason cites an event of this household, or for PROGRAM_ENDED the program's record of its
-  last tahap, recorded no later than the decision explained (the household's last event about the
-  tahap, or the tahap's first seats when none names the household);
+  last tahap, recorded no later than the decision explained (the later of the household's last event
+  about the tahap and the tahap's first seats);
 - the outcome agrees with the household's status in both tahap, and a tahap the household does not
   receive has at least one reason;
 - every sentence is plain (no code, no placeholder, no ISO time).
@@ -48,16 +48,15 @@ WAS_RECEIVING = {"STILL_RECEIVING", "DROPPED"}
 
 
 def _decision_position(runtime: Runtime, events: list[dict[str, Any]], program: str, tahap: int) -> int:
-    """The household's last event about the tahap (a removal or transfer from it or before), else the
-    tahap's first seats (else the household's last event)."""
+    """The later of the household's last event about the tahap (a removal or transfer from it or before,
+    a reinstatement) and the tahap's first seats (else the household's last event): a household
+    reinstated before the tahap's seats were given is weighed as it stood when they were."""
     about = [
         e["position"]
         for e in events
         if (e["program"] == program and e["tahap"] is not None and e["tahap"] <= tahap)
         and (e["tahap"] == tahap or e["type"] in {"household.Removed", "household.Transferred"})
     ]
-    if about:
-        return max(about)
     tl = t.timeline
     with runtime.reader.connect() as conn:
         commits = conn.execute(
@@ -66,7 +65,7 @@ def _decision_position(runtime: Runtime, events: list[dict[str, Any]], program: 
             )
         ).all()
     seated = [position for position, data in commits if data["tahap"] == tahap and data["households"]]
-    return min(seated) if seated else max(e["position"] for e in events)
+    return max([*about, min(seated) if seated else max(e["position"] for e in events)])
 
 
 def check_explanations(runtime: Runtime) -> None:
