@@ -40,7 +40,7 @@ a validated No. KK and its UUID, about 300 bytes: 524,288 of them take about 150
 
 
 class PopulationLookup(Protocol):
-    """The Disdukcapil extract loaded so far (issue: intake), the reference for padan."""
+    """The Disdukcapil extract loaded so far, the reference for padan."""
 
     def loaded(self) -> bool:
         """Whether any extract has been loaded."""
