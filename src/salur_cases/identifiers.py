@@ -12,6 +12,7 @@ without the key can recompute by enumerating the ~10^10 plausible numbers.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import uuid
@@ -218,7 +219,15 @@ def parse_rupiah(value: object, field: str = "amount_idr") -> int:
 
 def keyed_hash(key: bytes, kind: str, value: str) -> bytes:
     """HMAC-SHA-256 of ``kind:value`` under ``key`` (e.g. ``kind="nik"``)."""
-    return hmac.digest(key, f"{kind}:{value}".encode(), "sha256")
+    mac = _keyed(key).copy()
+    mac.update(f"{kind}:{value}".encode())
+    return mac.digest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """The HMAC keyed once: each hash copies it, rather than keying SHA-256 again (half the time)."""
+    return hmac.new(key, digestmod="sha256")
 
 
 def keyed_uuid(key: bytes, kind: str, value: str) -> uuid.UUID:

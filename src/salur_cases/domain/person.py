@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate
 from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
-from salur_cases.domain.events import PayloadEvent
+from salur_cases.domain.events import PayloadAggregate, PayloadEvent
 from salur_cases.domain.topics import register_event_topics
 
 
@@ -25,7 +25,7 @@ class ClaimState:
     household_id: str | None
 
 
-class PersonClaim(ClaimState, Aggregate):
+class PersonClaim(ClaimState, PayloadAggregate):
     """A NIK's membership of at most one household."""
 
     class Claimed(PayloadEvent, Aggregate.Created):

@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 from salur_cases.domain import payloads
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.errors import Refusal, RefusalCode
-from salur_cases.domain.events import PayloadEvent
+from salur_cases.domain.events import PayloadAggregate, PayloadEvent
 from salur_cases.domain.topics import register_event_topics
 from salur_cases.domain.vocabulary import BudgetSource, ProgramGroup
 
@@ -87,7 +87,7 @@ class ProgramState:
     tahap: dict[int, Tahap]
 
 
-class Program(ProgramState, Aggregate):
+class Program(ProgramState, PayloadAggregate):
     """An aid program such as BPNT, BLT Kemensos, Bantuan Gubernur or Bantuan Walikota."""
 
     class Defined(PayloadEvent, Aggregate.Created):

@@ -15,11 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.clock import today
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.events import PayloadAggregate
 from salur_cases.domain.household import events
 from salur_cases.domain.household.corrections import apply_correction, current_value, parse_field_path
 from salur_cases.domain.household.rules import problem_message, require
@@ -54,7 +53,7 @@ if TYPE_CHECKING:
     from salur_cases.domain.program import Tahap
 
 
-class Household(HouseholdState, Aggregate):
+class Household(HouseholdState, PayloadAggregate):
     """A household (Kartu Keluarga) and its whole aid history."""
 
     Proposed = events.Proposed
