@@ -8,12 +8,17 @@ values in our events (member lists, chain heads) hold plain JSON types by constr
 `EventMapper` is eventsourcing's mapper for this transcoder: the same stored events, with the steps
 that are the same for every event of a class (its topic, class version and id type) looked up once
 per class, and the state tagged in the copy the mapper makes anyway instead of in another one.
+
+A datetime's text is `datetime.isoformat()`. For UTC times (every event recorded at the wall clock)
+it is taken from msgspec's RFC 3339 text, the same characters but `Z` for `+00:00`, at a third of
+the cost; other offsets (a scenario's moments, shared by every event of a step) are remembered.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,8 +34,24 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+_RFC3339 = msgspec.json.Encoder().encode
+
+
+def _datetime_text(value: datetime) -> str:
+    """`value.isoformat()`, from msgspec's text for UTC (a quoted `...Z`) and remembered for others."""
+    if value.tzinfo is UTC:
+        return _RFC3339(value)[1:-2].decode() + "+00:00"
+    return _offset_datetime_text(value, value.utcoffset())
+
+
+@functools.lru_cache(maxsize=256)
+def _offset_datetime_text(value: datetime, offset: timedelta | None) -> str:  # noqa: ARG001 - in the key
+    """`value.isoformat()`; the offset is in the key: equal instants at other offsets read otherwise."""
+    return value.isoformat()
+
+
 _TAG: dict[type, Callable[[Any], dict[str, str]]] = {
-    datetime: lambda value: {"_type_": "datetime_iso", "_data_": value.isoformat()},
+    datetime: lambda value: {"_type_": "datetime_iso", "_data_": _datetime_text(value)},
     date: lambda value: {"_type_": "date_iso", "_data_": value.isoformat()},
     UUID: lambda value: {"_type_": "uuid_hex", "_data_": value.hex},
 }
