@@ -17,13 +17,15 @@ from uuid import UUID
 
 import eventsourcing.persistence as es_persistence
 import eventsourcing.postgres as es_postgres
+import psycopg
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, ProgrammingError
 from eventsourcing.utils import retry
+from psycopg.adapt import PyFormat
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
-from salur_cases.store.pglist import SPLIT, joined
+from salur_cases.store.pglist import SPLIT, joined_ids
 from salur_cases.store.serial import process_lock
 
 if TYPE_CHECKING:
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from psycopg.rows import DictRow, TupleRow
 
 _COPY_TYPES = ["bigint", "uuid", "bigint", "text", "bytea", "bytea"]
+_BYTES = psycopg.adapters.get_dumper(bytes, PyFormat.BINARY)
+"""psycopg's own dumper of bytes (compiled, with psycopg[binary]). By the bytea oid, `set_types` would
+take the DB-API `Binary` wrapper's dumper, which first checks each value in Python."""
 
 
 class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder):
@@ -152,6 +157,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         last = curs.fetchone()
         position, prev = (last["notification_id"], bytes(last["chain_hash"])) if last else (0, GENESIS)
         first = position + 1
+        curs.adapters.register_dumper(bytes, _BYTES)  # this cursor's adapters only
         with curs.copy(self.copy_statement) as copy:
             copy.set_types(_COPY_TYPES)
             for event in stored_events:
@@ -227,14 +233,14 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         """Return those of ``ids`` that have at least one stored event."""
         if not ids:
             return set()
-        return {i for (i,) in self._rows(self.select_existing_ids_statement, (joined(ids),))}
+        return {i for (i,) in self._rows(self.select_existing_ids_statement, (joined_ids(ids),))}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def max_originator_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """Return the highest stored version of each of ``ids`` that has events."""
         if not ids:
             return {}
-        return dict(self._rows(self.select_max_versions_statement, (joined(ids),)))
+        return dict(self._rows(self.select_max_versions_statement, (joined_ids(ids),)))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_many(self, ids: Sequence[UUID]) -> list[StoredEvent]:
@@ -243,7 +249,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             return []
         return [
             es_persistence.StoredEvent(originator_id=i, originator_version=v, topic=topic, state=state)
-            for i, v, topic, state in self._rows(self.select_events_many_statement, (joined(ids),))
+            for i, v, topic, state in self._rows(self.select_events_many_statement, (joined_ids(ids),))
         ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
