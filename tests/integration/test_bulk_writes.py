@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from salur_cases.domain.clock import recording_at
 from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
+from salur_cases.domain.events import PayloadAggregate
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import VervalDecision
 from salur_cases.processes import registration, unit_of_work, verval
 from salur_cases.projections.audit.verification import verify
 from tests.builders import DINSOS, KELURAHAN, no_kk_of, proposal, runtime_for
+from tests.conftest import fresh_pg_schema
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -91,3 +95,31 @@ def test_a_chunk_with_one_stale_household_is_refused_whole_and_writes_nothing(
     assert app.household(no_kk_of(1)).verval is None
     assert app.household(no_kk_of(3)).verval is VervalDecision.INELIGIBLE
     assert verify(runtime).ok
+
+
+def _bulk_rows(env_keys: dict[str, str]) -> list[tuple[object, ...]]:
+    """Every row, chain hash included, of a bulk registration (with a member list changed) and a bulk
+    verval on a fresh PostgreSQL schema, recorded at one moment."""
+    with fresh_pg_schema() as target:
+        built = runtime_for(target.url, target.schema, env_keys, SALUR_BULK_WORKERS="1")
+        try:
+            app = built.app
+            eligible = DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3))
+            with recording_at(datetime(2020, 4, 20, 8)):
+                registration.register_many(app, [proposal(n) for n in range(6)], KELURAHAN)
+                registration.register_many(app, [proposal(n, members=3) for n in range(3)], KELURAHAN)
+                verval.decide_verval_many(app, [(no_kk_of(n), eligible) for n in range(6)], DINSOS)
+            return [tuple(row) for row in app.chained.select_chain(1, 1000)]
+        finally:
+            built.close()
+
+
+def test_bulk_commands_store_the_rows_eventsourcings_own_event_making_stores(
+    env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = _bulk_rows(env_keys)
+    monkeypatch.setattr(PayloadAggregate, "_create", classmethod(Aggregate._create.__func__))  # type: ignore[attr-defined]
+    monkeypatch.setattr(PayloadAggregate, "trigger_event", Aggregate.trigger_event)
+    theirs = _bulk_rows(env_keys)
+    assert len(ours) > 6 * 3
+    assert ours == theirs

@@ -77,7 +77,7 @@ class PayloadEvent(Clocked):
 
 
 def _template(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)
     if any(f.default_factory is not dataclasses.MISSING for f in fields):
         msg = f"{cls.__qualname__}: a field with a default factory"
         raise TypeError(msg)
@@ -88,7 +88,7 @@ def _template(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
 @functools.cache
 def _initless(cls: type) -> bool:
     """Whether the aggregate class has no `__init__` of its own for a created event to call."""
-    return cls.__init__ is object.__init__
+    return getattr(cls, "__init__") is object.__init__  # noqa: B009 - the class's, not an instance's
 
 
 class PayloadAggregate(Aggregate):
