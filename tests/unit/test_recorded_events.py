@@ -25,7 +25,7 @@ from salur_cases.domain.commands import (
     ProposeHousehold,
     RecordPopulationMatch,
 )
-from salur_cases.domain.events import PayloadAggregate
+from salur_cases.domain.events import PayloadAggregate, PayloadEvent
 from salur_cases.domain.household import Household
 from salur_cases.domain.person import PersonClaim
 from salur_cases.domain.program import Program
@@ -96,6 +96,23 @@ def test_events_made_from_their_fields_are_the_events_eventsourcing_makes(
         mapper.to_stored_event(e) for e in their_events
     ]
     assert [vars(a) for a in ours] == [vars(a) for a in theirs]
+
+
+def _replayed(events: list[Any]) -> list[Aggregate]:
+    aggregates: dict[UUID, Aggregate] = {}
+    for event in events:
+        aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+    return list(aggregates.values())
+
+
+def test_a_replayed_aggregate_is_the_one_eventsourcing_replays_and_the_one_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorded, events = _story()
+    ours = _replayed(events)
+    monkeypatch.delattr(PayloadEvent, "mutate")
+    theirs = _replayed(events)
+    assert [vars(a) for a in ours] == [vars(a) for a in theirs] == [vars(a) for a in recorded]
 
 
 def test_an_event_missing_a_field_is_refused_naming_it() -> None:

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from salur_cases.domain.clock import Clocked
 from salur_cases.domain.payloads import Payload
@@ -70,6 +70,15 @@ class PayloadEvent(Clocked):
         object.__setattr__(event, "__dict__", state)
         return event
 
+    def mutate(self, aggregate: Any) -> Any:
+        """Apply the event to its aggregate; a created event of a `PayloadAggregate` makes it
+        (`PayloadAggregate.created_by`), every other case goes to eventsourcing's `mutate`."""
+        if aggregate is None and isinstance(self, CanInitAggregate):
+            cls = resolve_topic(self.originator_topic)
+            if issubclass(cls, PayloadAggregate) and _initless(cls):
+                return cls.created_by(self)
+        return super().mutate(aggregate)  # type: ignore[misc]
+
     if TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> Any:
@@ -111,10 +120,17 @@ class PayloadAggregate(Aggregate):
             originator_topic=get_topic(cls),
             **kwargs,
         )
-        aggregate = cls.__new__(cls)
-        aggregate.__base_init__(id, cls.INITIAL_VERSION, timestamp)
-        event.apply(aggregate)
+        aggregate = cls.created_by(event)
         aggregate.pending_events.append(event)
+        return aggregate
+
+    @classmethod
+    def created_by(cls, event: Any) -> Self:
+        """The aggregate its created event makes: eventsourcing's `CanInitAggregate.mutate` without
+        matching the event's fields against `__base_init__` and an `__init__` the class does not have."""
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(event.originator_id, event.originator_version, event.timestamp)
+        event.apply(aggregate)
         return aggregate
 
     def trigger_event(self, event_class: type[CanMutateAggregate[UUID]], **kwargs: Any) -> None:
