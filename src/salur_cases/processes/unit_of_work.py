@@ -153,11 +153,12 @@ def load_many(app: SalurApplication, ids: Sequence[UUID]) -> dict[UUID, Aggregat
     if loaded:
         stored_versions = app.chained.max_originator_versions(list(loaded))
         loaded = {i: a for i, a in loaded.items() if stored_versions.get(i) == a.version}
-    for stored in app.chained.select_events_many([i for i in wanted if i not in loaded]):
+    missing = [i for i in wanted if i not in loaded] if loaded else wanted
+    for stored in app.chained.select_events_many(missing):
         event: Any = app.mapper.to_domain_event(stored)
         key = event.originator_id
         loaded[key] = event.mutate(loaded.get(key))
-    return {i: loaded[i] for i in wanted if i in loaded}
+    return {i: a for i in wanted if (a := loaded.get(i)) is not None}
 
 
 def load_households(app: SalurApplication, ids: Sequence[UUID]) -> dict[UUID, Household]:
