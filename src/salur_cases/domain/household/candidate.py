@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from salur_cases.domain import payloads
 from salur_cases.domain.errors import Refusal, RefusalCode
+from salur_cases.domain.events import PayloadEvent
 from salur_cases.domain.household import Household
 from salur_cases.domain.household.rules import problem_message
 from salur_cases.domain.household.standing import Standing
@@ -173,15 +174,15 @@ class Candidate(Standing):
         )
         self.left_out[program, tahap] = code
 
-    def _record(self, event_class: type[Household.Event], **state: Any) -> None:
+    def _record(self, event_class: type[PayloadEvent], **state: Any) -> None:
         self.version += 1
-        event = event_class(
+        event = event_class.recorded(
             originator_id=self.id,
             originator_version=self.version,
             timestamp=event_class.create_timestamp(),
             **state,
         )
-        self.pending.append(event)
+        self.pending.append(cast("CanMutateAggregate[UUID]", event))  # a Household event class
 
     def collect_events(self) -> list[CanMutateAggregate[UUID]]:
         """The events recorded since the fold (or the last collection), handed over to be saved."""
