@@ -7,10 +7,11 @@ older stored events lack), so stored events keep their bytes and their hash.
 Nested values (members, an address, a chain head) are held as the plain JSON objects the store holds.
 
 Aggregates whose events are declared so derive from `PayloadAggregate`, which makes each new event
-straight from its fields (`PayloadEvent.recorded`): eventsourcing's `trigger_event` and `_create`
-match the arguments against the event's and the aggregate's signatures and assign each field through
-the frozen dataclass, for every event, which is most of what a bulk command spends on an event.
-Replays (`mutate` on stored events) go through eventsourcing unchanged.
+straight from its fields (`PayloadEvent.recorded`) and each aggregate straight from its created
+event, on creation and on replay (`PayloadAggregate.created_by`): eventsourcing's `trigger_event`,
+`_create` and `CanInitAggregate.mutate` match the fields against signatures and assign each one
+through the frozen dataclass, for every event, a large share of what a bulk command spends on one.
+The events, their order of fields and the aggregates' state are the library's (tests compare them).
 """
 
 from __future__ import annotations
