@@ -6,6 +6,12 @@ new events (``run_forever``). On PostgreSQL it serves from several worker proces
 by default one per CPU), which share read-your-writes positions and rate limits through a ``Board``;
 the projections are followed once, by the serving process. SQLite has a single writer: one process.
 
+Each worker listens on a socket of its own, bound to the same address with ``SO_REUSEPORT``, so the
+kernel spreads new connections over the workers. On one socket shared by all of them, the worker that
+wakes first accepts every connection waiting: a client opening 16 keep-alive connections at once
+often had all 16 served by one worker while the others idled. The serving process replaces a worker
+that dies, and stops them all on SIGINT or SIGTERM.
+
 A serving process keeps far less in memory than a bulk run (``keep_little``), and once its app is built
 it freezes the objects it holds (``gc.freeze``): the garbage collector's full passes then skip those
 long-lived objects (some 150,000; a pass over them took tens of milliseconds, a stall of every request
@@ -16,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing
 import os
+import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -25,6 +34,7 @@ from typing import Any
 
 import uvicorn
 from litestar import Litestar
+from uvicorn.config import STARTUP_FAILURE
 
 from salur_cases.api.app import create_app
 from salur_cases.api.console.gate import BuildGate
@@ -71,6 +81,58 @@ def worker_app() -> Litestar:
     app = create_app(runtime, board=Board.attach(settings.api_board), on_shutdown=[runtime.close])
     gc.freeze()
     return app
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT``: every worker binds its own there."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+    """A worker process: uvicorn serving ``worker_app`` on a socket of its own."""
+    config = uvicorn.Config(f"{__name__}:worker_app", factory=True, **options)
+    uvicorn.Server(config).run(sockets=[_bound_socket(host, port)])
+
+
+def _serve_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    """Run ``workers`` worker processes until SIGINT or SIGTERM, replacing any that dies.
+
+    The address is bound here first (and held, never listening, until the end), so a taken address
+    fails at once and port 0 becomes one port that every worker binds.
+    """
+    stop = threading.Event()
+    context = multiprocessing.get_context("spawn")
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes: list[Any] = []
+    try:
+        with _bound_socket(host, port) as held:
+            port = held.getsockname()[1]
+
+            def start() -> Any:
+                process = context.Process(target=_worker, args=(host, port, options), name="salur-worker")
+                process.start()
+                return process
+
+            processes = [start() for _ in range(workers)]
+            while not stop.wait(0.5):
+                for index, process in enumerate(processes):
+                    if process.exitcode == STARTUP_FAILURE:  # it would fail the same way again
+                        log.error("a worker failed to start", exitcode=process.exitcode)
+                        stop.set()
+                    elif process.exitcode is not None:
+                        log.warning("a worker died; starting another", exitcode=process.exitcode)
+                        processes[index] = start()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def serve(
@@ -140,7 +202,7 @@ def serve(
         else:
             _, board_path = Board.create()
             os.environ[BOARD_ENV] = board_path  # the workers are spawned with this environment
-            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+            _serve_workers(host, port, workers, options)
     finally:
         stop.set()
         follower.join(timeout=10 if build is None else 0.1)
