@@ -16,8 +16,8 @@ the bytes they hold (some 16 MiB at most), which the HTTP parser's own limit (80
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 
 import msgspec
 import structlog
@@ -55,7 +55,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
         status = 500
         started = time.perf_counter()
 

@@ -21,8 +21,10 @@ from salur_cases.runtime import Runtime
 
 __all__ = ["CONNECTIONS", "Lookups"]
 
-CONNECTIONS = 4
-"""Connections of a worker's lookup pool: about the lookups one worker has waiting at once."""
+CONNECTIONS = 8
+"""Connections of a worker's lookup pool: about the lookups one worker has waiting at once (16 clients'
+keep-alive connections over 2 workers). A lookup that finds every connection taken waits on the pool,
+which costs the worker more CPU than the query itself."""
 
 
 class Lookups:

@@ -126,8 +126,12 @@ def nik_query(runtime: Runtime, nik: str) -> tuple[str, tuple[str]]:
 
 
 def fold_rows(runtime: Runtime, rows: Sequence[Sequence[Any]]) -> HouseholdRead | None:
-    """The household view folded from the rows of `nik_query`."""
-    return _fold(runtime, [StoredEvent(UUID(str(r[0])), r[1], r[2], bytes(r[3])) for r in rows])
+    """The household view folded from the rows of `nik_query` (ids as UUIDs from PostgreSQL, as hex
+    digits from SQLite)."""
+    return _fold(
+        runtime,
+        [StoredEvent(r[0] if isinstance(r[0], UUID) else UUID(r[0]), r[1], r[2], bytes(r[3])) for r in rows],
+    )
 
 
 def _driver_rows(engine: Engine, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
