@@ -83,11 +83,12 @@ def worker_app() -> Litestar:
     return app
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT``: every worker binds its own there."""
+def _bound_socket(host: str, port: int, *, shared: bool = True) -> socket.socket:
+    """A TCP socket bound to ``host:port``; ``shared``: with ``SO_REUSEPORT``, each worker binding its own."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
@@ -101,16 +102,22 @@ def _worker(host: str, port: int, options: dict[str, Any]) -> None:
 def _serve_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
     """Run ``workers`` worker processes until SIGINT or SIGTERM, replacing any that dies.
 
-    The address is bound here first (and held, never listening, until the end), so a taken address
-    fails at once and port 0 becomes one port that every worker binds.
+    The address is bound here first without ``SO_REUSEPORT``, so a taken one fails at once (even when
+    another server's workers share it) and port 0 becomes one port for every worker; then held, never
+    listening, with ``SO_REUSEPORT`` until the end.
     """
     stop = threading.Event()
     context = multiprocessing.get_context("spawn")
     handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     processes: list[Any] = []
     try:
-        with _bound_socket(host, port) as held:
-            port = held.getsockname()[1]
+        try:
+            with _bound_socket(host, port, shared=False) as probe:
+                port = probe.getsockname()[1]
+        except OSError as error:
+            log.error("cannot listen", host=host, port=port, error=str(error))
+            raise SystemExit(STARTUP_FAILURE) from None
+        with _bound_socket(host, port):
 
             def start() -> Any:
                 process = context.Process(target=_worker, args=(host, port, options), name="salur-worker")

@@ -229,6 +229,32 @@ def test_workers_of_one_server_share_read_your_writes_and_the_rate_limit(
     assert set(asks[10:]) == {429}
 
 
+@pytest.mark.slow
+def test_a_second_server_on_a_served_address_does_not_start(
+    tmp_path: Path, env_keys: dict[str, str], postgres_url: PgTarget
+) -> None:
+    """The workers share their address (SO_REUSEPORT) with each other, never with another server."""
+    env = {
+        **os.environ,
+        **env_keys,
+        "SALUR_DATABASE_URL": f"{postgres_url.url}?schema={postgres_url.schema}",
+        "SALUR_LOG_FORMAT": "json",
+    }
+    with served(env, tmp_path / "serve.log", "--workers", "2") as (base, _):
+        port = base.rsplit(":", 1)[1]
+        second = subprocess.run(
+            [sys.executable, "-m", "salur_cases", "serve", "--port", port, "--workers", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 3, second.stderr[-2000:]
+        assert "cannot listen" in second.stderr
+        assert _get(f"{base}/health/live")[0] == 200
+
+
 def test_serve_refuses_several_workers_on_sqlite(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
