@@ -144,6 +144,11 @@ def configure_logging(fmt: str | None = None, level: str = "INFO") -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(levelno)
+    # No line shows where it was logged from, nor its thread or process: the standard library's own
+    # switches spare every record a walk up the stack, a getpid call and a thread lookup (every request
+    # logs a line).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:
