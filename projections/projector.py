@@ -157,7 +157,9 @@ def fast_event_id(aggregate_id: str, version: int) -> str:
 def _text(tagged: dict[str, str]) -> str:
     """A tagged value (`{"_type_": ..., "_data_": ...}`) as its JSON text."""
     text = tagged["_data_"]
-    return str(UUID(text)) if tagged["_type_"] == "uuid_hex" else text
+    if tagged["_type_"] != "uuid_hex":
+        return text
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"  # str(UUID(text))
 
 
 def effective_on(payload: Payload) -> date | None:
@@ -329,6 +331,10 @@ _MEMBER_TOPICS = frozenset(
 )
 """Events that read or replace a household's member list: only their households are loaded with it."""
 _NO_MEMBERS = [c.name for c in t.household.c if c.name != "members"]
+_FIXED = frozenset({"no_kk", "first_source", "registered_at"})
+_CHANGING = [name for name in _NO_MEMBERS if name not in _FIXED]
+"""What a household's events after its proposal change, besides its member list: the columns it is
+written back with when its members did not change (no resealed No. KK, no index entry rewritten)."""
 
 
 class BatchProjection:
@@ -715,7 +721,7 @@ class BatchProjection:
         existing = [self.households[h].row for h in households if h not in self.created]
         upsert(conn, t.household, [r for r in existing if r["household_id"] in self.new_members])
         unchanged = [r for r in existing if r["household_id"] not in self.new_members]
-        update_rows(conn, t.household, unchanged, _NO_MEMBERS)
+        update_rows(conn, t.household, unchanged, _CHANGING)
         gone = [k for k, v in self.persons.items() if v is None]
         deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
         if deletes:

@@ -51,7 +51,7 @@ __all__ = [
 
 DEFAULT_DATABASE_URL = "sqlite:///./salur.db"
 DEFAULT_TEST_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
-DEFAULT_PROJECTION_BATCH = 5000
+DEFAULT_PROJECTION_BATCH = 20_000
 LOG_FORMATS = ("console", "json")
 PREVIOUS_SECRET_VARIABLE = "SALUR_PREVIOUS_SECRET_KEY"  # noqa: S105 - a variable's name, not a secret
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ import msgspec
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import set_json_dumps, set_json_loads
-from sqlalchemy import JSON, Connection, Table, select
+from sqlalchemy import JSON, Connection, Table
 
 from salur_cases.domain.clock import WIB
 from salur_cases.store.pglist import SPLIT, joined
@@ -52,12 +52,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=WIB) if value is not None and value.tzinfo is None else value
 
 
+@lru_cache(maxsize=4096)
 def _sqlite_time(value: datetime | None) -> str | None:
-    """A recorded time as SQLAlchemy stores `UTCDateTime` in SQLite (naive UTC, microseconds)."""
+    """A recorded time as SQLAlchemy stores `UTCDateTime` in SQLite (naive UTC, microseconds).
+
+    Remembers the last few thousand: an event's time is written to several tables."""
     if value is None:
         return None
-    utc = (value if value.tzinfo else value.replace(tzinfo=WIB)).astimezone(UTC)
-    return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = (value if value.tzinfo else value.replace(tzinfo=WIB)).astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _json_text(value: Any) -> str | None:
@@ -306,7 +310,8 @@ def select_in(
     conn: Connection, table: Table, column: str, ids: Iterable[str], columns: Sequence[str] | None = None
 ) -> list[Row]:
     """Rows (all their columns, or only `columns`) whose `column` is one of `ids` (PostgreSQL: one
-    query; SQLite: in chunks)."""
+    query; SQLite: in chunks, each value through its column's own SQLAlchemy result processor, the
+    sealed ones opened by theirs)."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
@@ -325,9 +330,18 @@ def select_in(
                 Identifier(column),
             )
             return opened(conn.dialect, table, list(cursor.execute(query, [joined(wanted)])))
+    dialect = conn.dialect
+    kinds = [table.c[n].type.dialect_impl(dialect) for n in names]
+    processors = [(i, p) for i, kind in enumerate(kinds) if (p := kind.result_processor(dialect, None))]
+    chosen = ", ".join(f'"{n}"' for n in names)
+    lite: Any = conn.connection.driver_connection
     rows: list[Row] = []
-    chosen = [table.c[n] for n in names]
     for chunk in _chunks(wanted, LOAD_CHUNK):
-        result = conn.execute(select(*chosen).where(table.c[column].in_(chunk)))
-        rows.extend(dict(r._mapping) for r in result)
+        marks = ", ".join("?" * len(chunk))
+        statement = f'SELECT {chosen} FROM "{table.name}" WHERE "{column}" IN ({marks})'  # noqa: S608 - the table's own names
+        for value in lite.execute(statement, chunk):
+            out = list(value)
+            for index, process in processors:
+                out[index] = process(out[index])
+            rows.append(dict(zip(names, out, strict=True)))
     return rows
