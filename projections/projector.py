@@ -1,7 +1,7 @@
 """The projection: folds a page of stored events into the read-model tables with bulk SQL.
 
-One batch is applied on one connection inside the caller's transaction (the runner commits the
-rows with the new position). What depends on the events alone is made with their page
+One batch is applied on one connection (`load`, `fold`, `write`; the runner stores the page's
+timeline and commits the rows with the new position). What depends on the events alone is made with their page
 (`read_page`, on the runner's read-ahead thread): the decoded events, the entries of the members
 they list, and the timeline's rows. The rows the events need are loaded once (households not
 created in the batch, their seats and withdrawals, all programs), the events change them in memory
@@ -50,7 +50,6 @@ from salur_cases.tables.bulk import (
     Prepared,
     Row,
     insert_rows,
-    inserting,
     prepare,
     select_in,
     update_rows,
@@ -366,20 +365,23 @@ class BatchProjection:
 
     # --- the batch ------------------------------------------------------------------------------
 
-    def fold(self, page: Page) -> None:
-        """Load the rows the page's events need and fold the events into them in order, while the
-        server stores the page's timeline (which the fold does not read)."""
+    def load(self, page: Page) -> None:
+        """Read the stored rows the page's events need: households not proposed in it (with their
+        seats and withdrawals when the events need them), and the programs."""
         self._load(page.records)
-        with inserting(self.conn, page.timeline):
-            for record in page.records:
-                kind = record.kind
-                if kind == "household":
-                    self._household_event(record)
-                elif kind == "program":
-                    self._program_event(record)
+
+    def fold(self, page: Page) -> None:
+        """Fold the page's events into the loaded rows in commit order, in memory: the fold neither
+        reads nor writes, so the page's timeline may be stored meanwhile (`inserting`)."""
+        for record in page.records:
+            kind = record.kind
+            if kind == "household":
+                self._household_event(record)
+            elif kind == "program":
+                self._program_event(record)
 
     def write(self) -> None:
-        """Write the rows the folded events changed."""
+        """Write the rows the folded events changed (the page's timeline is the caller's)."""
         self._flush()
 
     def _load(self, records: Sequence[Decoded]) -> None:

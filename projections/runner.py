@@ -2,9 +2,10 @@
 
 Each batch runs in one transaction on the read-model database: lock the tracking row
 (`projection_position`, `SELECT ... FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite),
-read the next notifications after it, write their rows, move the position, commit. A process
-killed mid-batch leaves nothing behind, and two runners never apply the same batch. Notification
-ids are followed with `> last`, so a gap would be stepped over.
+read the next notifications after it, write their rows, move the position, commit (on SQLite the
+batch is read and folded before the lock, and applied only if the lock finds the position where
+the batch read it). A process killed mid-batch leaves nothing behind, and two runners never apply
+the same batch. Notification ids are followed with `> last`, so a gap would be stepped over.
 
 On PostgreSQL the batch's transaction runs with `synchronous_commit = off`: the event store stays
 durable (its own transactions are untouched); a batch lost in a server crash is simply applied
@@ -14,7 +15,9 @@ applied exactly once. A rebuild empties the tables with TRUNCATE (transactional 
 Live mode (`run_forever`) catches up, then waits: on PostgreSQL for the store's NOTIFY (the
 channel eventsourcing's recorder notifies on every insert, with a timeout), on SQLite by polling.
 `following` runs live mode in a separate process while a long write goes on (the demo), so the
-projections use another core and the catch-up after the write is short.
+projections use another core and the catch-up after the write is short. SQLite has one writer at a
+time: there a batch is read and folded first and takes the write lock only to write its rows
+(`_apply_sqlite_batch`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from salur_cases.logging import get_logger
 from salur_cases.projections.projector import BatchProjection, Page, read_page
 from salur_cases.runtime import Runtime
 from salur_cases.settings import Settings
+from salur_cases.tables.bulk import insert_prepared, inserting
 
 log = get_logger(__name__)
 
@@ -121,6 +125,8 @@ class ReadAhead:
 
 def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
     """Apply the next batch; return (events applied, position reached)."""
+    if not runtime.settings.is_postgres:
+        return _apply_sqlite_batch(runtime, pages)
     with runtime.engine.connect() as conn, _planned_each_time(conn):
         position = _begin(conn)
         page = pages.after(position)
@@ -129,13 +135,51 @@ def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
             return 0, position
         reached = page.records[-1].position
         projection = BatchProjection(conn, runtime.settings.id_key)
-        projection.fold(page)
+        projection.load(page)
+        with inserting(conn, page.timeline):
+            projection.fold(page)
         pages.read_ahead(reached)
         projection.write()
-        pp = t.projection_position
-        conn.execute(update(pp).where(pp.c.name == NAME).values(position=reached))
+        _move(conn, reached)
         conn.commit()
         return len(page.records), reached
+
+
+def _apply_sqlite_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
+    """SQLite: read and fold the next batch before taking the write lock, so that a writer beside
+    this runner (`following`) waits only while the rows are written. The lock taken, a position
+    still where the batch was read proves the rows it read unchanged (every batch moves it, within
+    the transaction that writes its rows); else the batch is read again."""
+    with runtime.engine.connect() as conn:
+        while True:
+            position = _position(conn)
+            page = pages.after(position)
+            if not page.records:
+                conn.rollback()
+                return 0, position
+            projection = BatchProjection(conn, runtime.settings.id_key)
+            projection.load(page)
+            projection.fold(page)
+            conn.rollback()  # the reads' transaction, if any
+            if _begin(conn) == position:
+                break
+            conn.rollback()
+        reached = page.records[-1].position
+        insert_prepared(conn, page.timeline)
+        projection.write()
+        _move(conn, reached)
+        conn.commit()
+        return len(page.records), reached
+
+
+def _position(conn: Connection) -> int:
+    pp = t.projection_position
+    return int(conn.execute(select(pp.c.position).where(pp.c.name == NAME)).scalar() or 0)
+
+
+def _move(conn: Connection, reached: int) -> None:
+    pp = t.projection_position
+    conn.execute(update(pp).where(pp.c.name == NAME).values(position=reached))
 
 
 def catch_up(runtime: Runtime, size: int | None = None) -> int:
@@ -246,12 +290,10 @@ def run_forever(runtime: Runtime, stop: Stop) -> None:
 
 @contextmanager
 def following(settings: Settings) -> Iterator[int]:
-    """Keep the read models up to date in another process while the block runs (PostgreSQL only:
-    SQLite has one writer at a time, so there the block runs alone). Yields the cores the follower
-    takes, for the writer to leave to it (`SalurApplication.leaving_cores`)."""
-    if not settings.is_postgres:
-        yield 0
-        return
+    """Keep the read models up to date in another process while the block runs (on SQLite it reads
+    and folds while the block writes, and takes SQLite's one write lock only to write its rows).
+    Yields the cores the follower takes, for the writer to leave to it
+    (`SalurApplication.leaving_cores`)."""
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     follower = context.Process(target=_follow, args=(settings, stop), name="salur-projections")

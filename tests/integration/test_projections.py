@@ -68,7 +68,7 @@ from salur_cases.processes import (
 )
 from salur_cases.processes.bulk import worker_count
 from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
-from salur_cases.projections.projector import fold_name, mask_name, wib_date
+from salur_cases.projections.projector import BatchProjection, Page, fold_name, mask_name, wib_date
 from salur_cases.projections.runner import analyze, catch_up, following, rebuild, run_forever, status
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
@@ -586,6 +586,48 @@ def test_two_runners_at_once_apply_every_event_once(story: Runtime, env_keys: di
     other.close()
     assert not errors
     assert actual(story) == expected(story)
+
+
+def test_a_sqlite_batch_overtaken_between_its_fold_and_its_lock_is_not_applied_twice(
+    sqlite_url: str, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = runtime_for(sqlite_url, env_keys)
+    other = Runtime(runtime.settings)
+    folded: list[int] = []
+    fold = BatchProjection.fold
+
+    def overtaken(projection: BatchProjection, page: Page) -> None:
+        folded.append(page.records[0].position)
+        if len(folded) == 1:  # another runner applies everything while the first batch folds
+            catch_up(other, 3)
+        fold(projection, page)
+
+    monkeypatch.setattr(BatchProjection, "fold", overtaken)
+    try:
+        build_history(runtime, FIXED_OPS)
+        head = runtime.app.recorder.max_notification_id()
+        assert catch_up(runtime, 5) == head
+        assert folded[:3] == [1, 1, 4]  # the first batch, then the other runner's from the start
+        assert actual(runtime) == expected(runtime)
+    finally:
+        other.close()
+        runtime.close()
+
+
+def test_on_sqlite_the_follower_projects_while_the_block_writes(
+    sqlite_url: str, env_keys: dict[str, str]
+) -> None:
+    from salur_cases.projections.queries import wait_for_position  # noqa: PLC0415
+
+    runtime = runtime_for(sqlite_url, env_keys)
+    try:
+        with following(runtime.settings) as cores:
+            assert cores == 1
+            build_history(runtime, FIXED_OPS)
+            assert wait_for_position(runtime, runtime.app.recorder.max_notification_id() or 0, timeout=60)
+        assert actual(runtime) == expected(runtime)
+    finally:
+        runtime.close()
 
 
 # --- migrations and the command line ----------------------------------------------------------
