@@ -48,6 +48,8 @@ log = get_logger(__name__)
 NAME = "read_models"
 """This projection's row in `projection_position`."""
 POLL_SECONDS = 0.2
+FOLLOW_POLL_SECONDS = 2.0
+"""How often `following` polls SQLite while a long write goes on."""
 LISTEN_SECONDS = 1.0
 
 
@@ -278,14 +280,15 @@ Stop = threading.Event | ProcessEvent
 """What tells live mode to stop: an event of this process, or one shared with the process that started it."""
 
 
-def run_forever(runtime: Runtime, stop: Stop) -> None:
-    """Keep the read models up to date until `stop` is set (errors are logged and retried)."""
+def run_forever(runtime: Runtime, stop: Stop, poll: float = POLL_SECONDS) -> None:
+    """Keep the read models up to date until `stop` is set (errors are logged and retried); SQLite
+    is polled every `poll` seconds."""
     if runtime.settings.is_postgres:
         _listen_loop(runtime, stop)
         return
     while not stop.is_set():
         _catch_up_logged(runtime)
-        stop.wait(POLL_SECONDS)
+        stop.wait(poll)
 
 
 @contextmanager
@@ -306,10 +309,13 @@ def following(settings: Settings) -> Iterator[int]:
 
 
 def _follow(settings: Settings, stop: ProcessEvent) -> None:
-    os.nice(10)  # the writer it follows comes first: the projections catch up when a core is free
+    if settings.is_postgres:
+        os.nice(10)  # the writer it follows comes first: the projections catch up when a core is free
+    # On SQLite the follower holds the write lock the writer waits for while it writes its rows, so it
+    # runs at the writer's priority, and polls seldom: fewer, larger batches take the lock less often.
     runtime = Runtime(settings)
     try:
-        run_forever(runtime, stop)
+        run_forever(runtime, stop, FOLLOW_POLL_SECONDS)
     finally:
         runtime.close()
 
