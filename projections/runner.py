@@ -316,6 +316,8 @@ def _follow(settings: Settings, stop: ProcessEvent) -> None:
     runtime = Runtime(settings)
     try:
         run_forever(runtime, stop, FOLLOW_POLL_SECONDS)
+        if not settings.is_postgres:
+            analyze(runtime)  # its catch-ups are each too short for `catch_up` to refresh SQLite's statistics
     finally:
         runtime.close()
 

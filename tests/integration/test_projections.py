@@ -626,6 +626,9 @@ def test_on_sqlite_the_follower_projects_while_the_block_writes(
             build_history(runtime, FIXED_OPS)
             assert wait_for_position(runtime, runtime.app.recorder.max_notification_id() or 0, timeout=60)
         assert actual(runtime) == expected(runtime)
+        with runtime.engine.connect() as conn:  # the follower leaves the statistics refreshed
+            analysed = set(conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+        assert {"household", "timeline", "household_status"} <= analysed
     finally:
         runtime.close()
 
