@@ -203,16 +203,21 @@ def test_salur_serve_runs_the_api_and_follows_the_projections(
     assert no_kk_of(1) not in log.read_text()
 
 
-@pytest.mark.slow
-def test_workers_of_one_server_share_read_your_writes_and_the_rate_limit(
-    tmp_path: Path, env_keys: dict[str, str], postgres_url: PgTarget
-) -> None:
-    env = {
+def _postgres_env(env_keys: dict[str, str], postgres_url: PgTarget) -> dict[str, str]:
+    """A server's environment on the test's PostgreSQL schema, logging JSON."""
+    return {
         **os.environ,
         **env_keys,
         "SALUR_DATABASE_URL": f"{postgres_url.url}?schema={postgres_url.schema}",
         "SALUR_LOG_FORMAT": "json",
     }
+
+
+@pytest.mark.slow
+def test_workers_of_one_server_share_read_your_writes_and_the_rate_limit(
+    tmp_path: Path, env_keys: dict[str, str], postgres_url: PgTarget
+) -> None:
+    env = _postgres_env(env_keys, postgres_url)
     with served(env, tmp_path / "serve.log", "--workers", "2") as (base, token):
         for n in range(1, 6):  # each request on a new connection, to either worker
             assert _get(f"{base}/api/v1/households", token, proposal_data(n))[0] == 201
@@ -234,12 +239,7 @@ def test_a_second_server_on_a_served_address_does_not_start(
     tmp_path: Path, env_keys: dict[str, str], postgres_url: PgTarget
 ) -> None:
     """The workers share their address (SO_REUSEPORT) with each other, never with another server."""
-    env = {
-        **os.environ,
-        **env_keys,
-        "SALUR_DATABASE_URL": f"{postgres_url.url}?schema={postgres_url.schema}",
-        "SALUR_LOG_FORMAT": "json",
-    }
+    env = _postgres_env(env_keys, postgres_url)
     with served(env, tmp_path / "serve.log", "--workers", "2") as (base, _):
         port = base.rsplit(":", 1)[1]
         second = subprocess.run(

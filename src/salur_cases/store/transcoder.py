@@ -132,11 +132,14 @@ class EventMapper(Mapper[UUID]):
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
             stored_state = self.cipher.encrypt(stored_state)
-        stored = object.__new__(
-            StoredEvent
-        )  # its fields at once, not one by one through the frozen dataclass
-        fields = {"originator_id": originator_id, "originator_version": originator_version, "topic": topic}
-        fields["state"] = stored_state
+        # the stored event given its fields at once, not one by one through the frozen dataclass
+        stored = object.__new__(StoredEvent)
+        fields = {
+            "originator_id": originator_id,
+            "originator_version": originator_version,
+            "topic": topic,
+            "state": stored_state,
+        }
         object.__setattr__(stored, "__dict__", fields)
         return stored
 
