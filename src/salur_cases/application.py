@@ -85,10 +85,8 @@ class SalurApplication(Application[UUID]):
         """Cores left to other work beside this process (`leaving_cores`)."""
         super().__init__(env)
         if settings.signing_key:  # signed chain heads after certifications and every checkpoint
-            signer = HeadSigner(
-                self.mapper, self.recorder, settings.signing_key, [Program.TahapCertified.TOPIC]
-            )
-            self.recorder.after_insert = signer.after_insert  # type: ignore[attr-defined]
+            signer = HeadSigner(self.mapper, settings.signing_key, [Program.TahapCertified.TOPIC])
+            self.recorder.head_signer = signer  # type: ignore[attr-defined]
 
     def construct_transcoder(self) -> Transcoder:
         """Event state as JSON through msgspec (the library's tagged format, faster)."""

@@ -25,18 +25,12 @@ from __future__ import annotations
 import hashlib
 import struct
 import uuid
-from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 GENESIS = bytes(32)
 """The ``prev`` of the first row in the chain."""
 
 _FIXED = struct.Struct(">32sQ16sQ")
-
-
-AfterInsert = Callable[[int, bytes, Collection[str]], None]
-"""What a chained recorder calls after a committed write: its last position, that row's chain hash,
-and the topics written (how `salur_cases.store.signing` signs heads)."""
 
 
 class ChainRow(NamedTuple):

@@ -24,9 +24,10 @@ from psycopg.adapt import PyFormat
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
+from salur_cases.store.chain import GENESIS, ChainRow, link_hash
 from salur_cases.store.pglist import SPLIT, joined_ids
 from salur_cases.store.serial import process_lock
+from salur_cases.store.signing import NOTARY_ID
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from eventsourcing.utils import Environment, EnvType
     from psycopg import Cursor
     from psycopg.rows import DictRow, TupleRow
+
+    from salur_cases.store.signing import HeadSigner
 
 _COPY_TYPES = ["bigint", "uuid", "bigint", "text", "bytea", "bytea"]
 _BYTES = psycopg.adapters.get_dumper(bytes, PyFormat.BINARY)
@@ -55,8 +58,8 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             msg = "POSTGRES_ENABLE_DB_FUNCTIONS would bypass the hash chain"
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
-        self.after_insert: AfterInsert | None = None
-        """Called after each committed write with its last position, chain hash and topics."""
+        self.head_signer: HeadSigner | None = None
+        """Signs the heads of the writes that call for it, as their last row (`salur_cases.store.signing`)."""
         table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(events_table_name))
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             "CREATE TABLE IF NOT EXISTS {table} ("
@@ -86,6 +89,10 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         self.serial_prefix = f"salur-cases {datastore.schema}.{events_table_name}"
         self.select_last_link_statement = SQL(
             "SELECT notification_id, chain_hash FROM {table} ORDER BY notification_id DESC LIMIT 1"
+        ).format(table=table)
+        self.select_last_head_statement = SQL(
+            "SELECT originator_version, notification_id FROM {table} WHERE originator_id = %s "
+            "ORDER BY originator_version DESC LIMIT 1"
         ).format(table=table)
         self.copy_statement = SQL(
             "COPY {table} (notification_id, originator_id, originator_version, topic, state, chain_hash)"
@@ -125,23 +132,24 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             super().create_table()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Append the events in one transaction and return their notification ids; then `after_insert`.
+        """Append the events in one transaction and return their notification ids (a signed head the
+        write called for follows them, `head_signer`).
 
         A duplicate (originator_id, originator_version) raises eventsourcing's ``IntegrityError``
         and writes nothing.
         """
-        written: tuple[list[int], bytes] | None = self._insert_chained(stored_events, **kwargs)
+        written: tuple[list[int], int | None] | None = self._insert_chained(stored_events, **kwargs)
         if written is None:
             return None
-        positions, last_hash = written
-        if self.after_insert is not None:
-            self.after_insert(positions[-1], last_hash, {e.topic for e in stored_events})
+        positions, head = written
+        if head is not None and self.head_signer is not None:
+            self.head_signer.signed(head)
         return positions
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _insert_chained(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> tuple[list[int], bytes] | None:
+    ) -> tuple[list[int], int | None] | None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)  # tracking, for process recorders
             if not stored_events:
@@ -150,13 +158,22 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
 
     def _append_chained(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
-    ) -> tuple[list[int], bytes]:
+    ) -> tuple[list[int], int | None]:
+        """Write the rows after the last link, under the writers' lock; (their positions, the row of
+        the head signed after them or None)."""
         self._lock_table(curs)
         self._notify_channel(curs)
         curs.execute(self.select_last_link_statement, prepare=True)
         last = curs.fetchone()
         position, prev = (last["notification_id"], bytes(last["chain_hash"])) if last else (0, GENESIS)
         first = position + 1
+        signer = self.head_signer
+        topics = {e.topic for e in stored_events}
+        due = (
+            signer.due(position + len(stored_events), topics, lambda: self._last_head(curs))
+            if signer
+            else None
+        )
         curs.adapters.register_dumper(bytes, _BYTES)  # this cursor's adapters only
         with curs.copy(self.copy_statement) as copy:
             copy.set_types(_COPY_TYPES)
@@ -171,7 +188,21 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
                 copy.write_row(
                     (position, originator_id, event.originator_version, event.topic, event.state, prev)
                 )
-        return list(range(first, position + 1)), prev
+            head = signer.head(due, position, prev) if signer and due else None
+            if head is not None:
+                prev = link_hash(
+                    prev, position + 1, NOTARY_ID, head.originator_version, head.topic, head.state
+                )
+                copy.write_row(
+                    (position + 1, NOTARY_ID, head.originator_version, head.topic, head.state, prev)
+                )
+        return list(range(first, position + 1)), (position + 1 if head is not None else None)
+
+    def _last_head(self, curs: Cursor[DictRow]) -> tuple[int, int] | None:
+        """The store's last signed head: (its version, its row)."""
+        curs.execute(self.select_last_head_statement, (NOTARY_ID,), prepare=True)
+        row = curs.fetchone()
+        return (row["originator_version"], row["notification_id"]) if row else None
 
     @contextmanager
     def serialised(self, name: str) -> Iterator[None]:

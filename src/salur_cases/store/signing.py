@@ -3,10 +3,11 @@
 The hash chain shows any change inside it, but anyone who can write the events table can also
 recompute every hash after a change. So the writer signs chain heads with an Ed25519 key that the
 database never holds (`SALUR_SIGNING_KEY`): a signed head is itself an event (`HeadSigned`, of the
-`Notary` aggregate), so it sits in the chain after the position it covers. A head is signed
+`Notary` aggregate), the last row of the write whose head it signs, in that write's transaction, so
+it sits in the chain right after the position it covers. A write signs its head
 
-- after every write that certifies a tahap's roster (`reason` CERTIFICATION), and
-- as a checkpoint once `CHECKPOINT_EVENTS` events have been written since the last signed head
+- when it certifies a tahap's roster (`reason` CERTIFICATION), and
+- as a checkpoint when it ends `CHECKPOINT_EVENTS` rows or more after the last signed head's row
   (`reason` CHECKPOINT).
 
 The signed message is `HEAD_MESSAGE + position (8 bytes, big-endian) + chain hash (32 bytes)`.
@@ -16,13 +17,11 @@ signed heads, and the writer cannot sign new ones.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from cryptography.exceptions import InvalidSignature
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from salur_cases.domain import payloads
 from salur_cases.domain.events import PayloadEvent
@@ -31,10 +30,10 @@ from salur_cases.logging import get_logger
 from salur_cases.store.keys import public_key_hex, signing_key
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from eventsourcing.persistence import ApplicationRecorder, Mapper
+    from eventsourcing.persistence import Mapper, StoredEvent
 
 _log = get_logger(__name__)
 
@@ -76,71 +75,69 @@ def signature_holds(public_key: Ed25519PublicKey, event: Notary.HeadSigned) -> b
 
 
 class HeadSigner:
-    """Signs chain heads after writes (the chained recorders call :meth:`after_insert`)."""
+    """Signs chain heads within the writes that call for them.
+
+    A chained recorder asks it under the writers' lock, where the Notary's last event in the store is
+    current, whether the write's head is `due`; when it is, the recorder appends the `head` as the
+    write's last row, in the write's transaction: the head is committed with the rows it covers, or
+    neither is. A head that cannot be made (its key, its encoding) is logged and left to the next
+    write; the write stands.
+    """
 
     def __init__(
-        self,
-        mapper: Mapper[UUID],
-        recorder: ApplicationRecorder,
-        seed: bytes,
-        sign_after: Collection[str],
-        every: int | None = None,
+        self, mapper: Mapper[UUID], seed: bytes, sign_after: Collection[str], every: int | None = None
     ) -> None:
         self.mapper = mapper
-        self.recorder = recorder
         self.key = signing_key(seed)
         self.public_key = public_key_hex(self.key)
         self.sign_after = frozenset(sign_after)
         self.every = every or CHECKPOINT_EVENTS
-        self._lock = threading.Lock()
-        self._last: tuple[int, int] | None = None
-        """(version of the Notary, position it last signed), read from the store when first needed."""
+        self._signed = 0
+        """The row of the last head this process knows of: a lower bound of the store's (others sign too)."""
 
-    def after_insert(self, position: int, chain_hash: bytes, topics: Collection[str]) -> None:
-        """After a committed write ending at `position`: sign its head when it certified a roster or
-        completed a checkpoint. The signing's own write, or a write while another thread signs, signs
-        nothing; a failure to sign is logged and left to the next write (the write itself stands)."""
-        if not self._lock.acquire(blocking=False):
-            return
+    def due(
+        self, last: int, topics: Collection[str], read_last_head: Callable[[], tuple[int, int] | None]
+    ) -> tuple[int, str] | None:
+        """(the Notary's next version, the reason) when a write ending at position `last` with `topics`
+        must sign its head, else None. `read_last_head` gives the store's last head as (version, row)
+        under the writers' lock; it is asked only when a head may be due: the write certifies a roster,
+        or ends `every` rows after the last head known here (a later one signed elsewhere only makes
+        a checkpoint less due)."""
+        certifies = not self.sign_after.isdisjoint(topics)
+        if not certifies and last - self._signed < self.every:
+            return None
+        version, signed = read_last_head() or (0, 0)
+        self._signed = max(self._signed, signed)
+        if certifies:
+            return version + 1, CERTIFICATION
+        return (version + 1, CHECKPOINT) if last - signed >= self.every else None
+
+    def head(self, due: tuple[int, str], position: int, chain_hash: bytes) -> StoredEvent | None:
+        """The head at `position` signed, as the Notary's event of the version `due` gives, for its reason
+        (None, logged, when it cannot be made)."""
+        version, reason = due
         try:
-            version, signed = self._last if self._last is not None else self._read_last()
-            certified = not self.sign_after.isdisjoint(topics)
-            if certified or position - signed >= self.every:
-                self._sign(version + 1, position, chain_hash, CERTIFICATION if certified else CHECKPOINT)
+            fields: dict[str, Any] = {
+                "originator_id": NOTARY_ID,
+                "originator_version": version,
+                "timestamp": Notary.HeadSigned.create_timestamp(),
+                "position": position,
+                "hash": chain_hash.hex(),
+                "signature": self.key.sign(head_message(position, chain_hash)).hex(),
+                "public_key": self.public_key,
+                "reason": reason,
+                "actor": "notary",
+                "role": "system",
+            }
+            return self.mapper.to_stored_event(Notary.HeadSigned(**fields))
         except Exception as error:
-            self._last = None
             _log.warning(
                 "chain head not signed; the next write tries again",
                 position=position,
                 error=type(error).__name__,
             )
-        finally:
-            self._lock.release()
+            return None
 
-    def _read_last(self) -> tuple[int, int]:
-        stored = self.recorder.select_events(NOTARY_ID, desc=True, limit=1)
-        if not stored:
-            return 0, 0
-        event: Any = self.mapper.to_domain_event(stored[0])
-        return event.originator_version, event.position
-
-    def _sign(self, version: int, position: int, chain_hash: bytes, reason: str) -> None:
-        fields: dict[str, Any] = {
-            "originator_id": NOTARY_ID,
-            "originator_version": version,
-            "timestamp": Notary.HeadSigned.create_timestamp(),
-            "position": position,
-            "hash": chain_hash.hex(),
-            "signature": self.key.sign(head_message(position, chain_hash)).hex(),
-            "public_key": self.public_key,
-            "reason": reason,
-            "actor": "notary",
-            "role": "system",
-        }
-        event = Notary.HeadSigned(**fields)
-        try:
-            self.recorder.insert_events([self.mapper.to_stored_event(event)])
-        except IntegrityError:  # another process signed meanwhile: read its head next time
-            self._last = None
-            return
-        self._last = (version, position)
+    def signed(self, row: int) -> None:
+        """A head this process wrote at `row` is committed."""
+        self._signed = max(self._signed, row)

@@ -19,13 +19,16 @@ import eventsourcing.persistence as es_persistence
 import eventsourcing.sqlite as es_sqlite
 from eventsourcing.persistence import Notification, OperationalError
 
-from salur_cases.store.chain import GENESIS, AfterInsert, ChainRow, link_hash
+from salur_cases.store.chain import GENESIS, ChainRow, link_hash
 from salur_cases.store.serial import process_lock
+from salur_cases.store.signing import NOTARY_ID
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from eventsourcing.persistence import StoredEvent
+
+    from salur_cases.store.signing import HeadSigner
 
 MAX_VARIABLES = 500
 """Bound on ``?`` parameters per statement, well under SQLite's default limit."""
@@ -58,9 +61,10 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
             msg = "the hash chain needs ORIGINATOR_ID_TYPE=uuid"
             raise OperationalError(msg)
         super().__init__(datastore, events_table_name)
-        self.after_insert: AfterInsert | None = None
-        """Called after each committed write with its last position, chain hash and topics."""
-        self._links = threading.local()
+        self.head_signer: HeadSigner | None = None
+        """Signs the heads of the writes that call for it, as their last row (`salur_cases.store.signing`)."""
+        self._heads = threading.local()
+        """The row of the head the thread's last write signed (None: none)."""
         # The table name comes from the factory (the application's name), never from user input.
         table = self.events_table_name
         self.insert_events_statement = (
@@ -69,6 +73,10 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         )
         self.select_last_link_statement = (
             f"SELECT notification_id, chain_hash FROM {table} ORDER BY notification_id DESC LIMIT 1"  # noqa: S608
+        )
+        self.select_last_head_statement = (
+            f"SELECT originator_version, notification_id FROM {table} WHERE originator_id = ? "  # noqa: S608
+            "ORDER BY originator_version DESC LIMIT 1"
         )
         self.select_chain_statement = (
             "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash "  # noqa: S608
@@ -89,19 +97,21 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Append the events in one write transaction and return their notification ids.
+        """Append the events in one write transaction and return their notification ids (a signed head
+        the write called for follows them, `head_signer`).
 
         A duplicate (originator_id, originator_version) raises eventsourcing's ``IntegrityError``
         and writes nothing.
         """
+        self._heads.row = None
         with (
             self.datastore.get_connection(commit=True) as conn,
             _WriteTransaction(conn, commit=True) as curs,
             curs,
         ):
             positions = self._insert_events(curs, stored_events, **kwargs)
-        if positions and self.after_insert is not None:
-            self.after_insert(positions[-1], self._links.last, {e.topic for e in stored_events})
+        if self._heads.row is not None and self.head_signer is not None:
+            self.head_signer.signed(self._heads.row)
         return positions
 
     def _insert_events(
@@ -113,6 +123,14 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         last = c.fetchone()
         position, prev = (last["notification_id"], last["chain_hash"]) if last else (0, GENESIS)
         first = position + 1
+        signer = self.head_signer
+        due = (
+            signer.due(
+                position + len(stored_events), {e.topic for e in stored_events}, lambda: self._last_head(c)
+            )
+            if signer
+            else None
+        )
         rows = []
         for event in stored_events:
             position += 1
@@ -125,9 +143,19 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
             rows.append(
                 (position, originator_id.hex, event.originator_version, event.topic, event.state, prev)
             )
+        head = signer.head(due, position, prev) if signer and due else None
+        if head is not None:
+            prev = link_hash(prev, position + 1, NOTARY_ID, head.originator_version, head.topic, head.state)
+            rows.append((position + 1, NOTARY_ID.hex, head.originator_version, head.topic, head.state, prev))
+            self._heads.row = position + 1
         c.executemany(self.insert_events_statement, rows)
-        self._links.last = prev
         return list(range(first, position + 1))
+
+    def _last_head(self, c: es_sqlite.SQLiteCursor) -> tuple[int, int] | None:
+        """The store's last signed head: (its version, its row)."""
+        c.execute(self.select_last_head_statement, (NOTARY_ID.hex,))
+        row = c.fetchone()
+        return (row["originator_version"], row["notification_id"]) if row else None
 
     @contextmanager
     def serialised(self, name: str) -> Iterator[None]:
