@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,12 +21,16 @@ from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import VervalDecision
 from salur_cases.processes import registration, unit_of_work, verval
 from salur_cases.projections.audit.verification import verify
-from tests.builders import DINSOS, KELURAHAN, no_kk_of, proposal, runtime_for
+from tests.builders import DINSOS, KELURAHAN, no_kk_of, proposal, runtime_for, stored_events
 from tests.conftest import fresh_pg_schema
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from salur_cases.application import SalurApplication
+    from salur_cases.domain.actor import Actor
+    from salur_cases.processes.unit_of_work import BulkOutcome
+    from salur_cases.processes.verval import VervalItem
     from salur_cases.runtime import Runtime
     from tests.conftest import PgTarget, StoreTarget
 
@@ -65,6 +73,70 @@ def test_bulk_registration_in_worker_processes_writes_every_household_once_and_t
         checked = verify(built)
         assert checked.ok
         assert checked.checked == app.recorder.max_notification_id()
+    finally:
+        built.close()
+
+
+_verval_chunk = verval._verval_chunk
+_CALLER = os.getpid()
+
+
+def _noting_process(
+    app: SalurApplication,
+    start: int,
+    chunk: Sequence[tuple[int, VervalItem]],
+    actor: Actor,
+    outcome: BulkOutcome,
+) -> None:
+    """The verval job, noting the process it ran in (in the file the test names); the caller is slow,
+    so the workers take chunks too."""
+    with Path(os.environ["SALUR_TEST_PROCESSES"]).open("a") as processes:
+        processes.write(f"{os.getpid()}\n")
+    if os.getpid() == _CALLER:
+        time.sleep(0.1)
+    _verval_chunk(app, start, chunk, actor, outcome)
+
+
+def test_bulk_verval_in_worker_processes_applies_a_households_decisions_in_input_order(
+    postgres_url: PgTarget, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(unit_of_work, "CHUNK", 2)  # 9 chunks of 13 households for the caller and 2 workers
+    monkeypatch.setattr(verval, "_verval_chunk", _noting_process)
+    monkeypatch.setenv("SALUR_TEST_PROCESSES", str(tmp_path / "processes"))
+    built = runtime_for(postgres_url.url, postgres_url.schema, env_keys, SALUR_BULK_WORKERS="3")
+    try:
+        app = built.app
+        registration.register_many(app, [proposal(n) for n in range(1, 13)], KELURAHAN)
+        eligible = DecideVerval(VervalDecision.ELIGIBLE, "layak", "petugas", date(2020, 5, 3))
+        ineligible = DecideVerval(VervalDecision.INELIGIBLE, "mampu", "petugas", date(2020, 5, 4))
+        items = [(no_kk_of(n), eligible) for n in range(1, 13)]
+        items[5:5] = [(no_kk_of(99), eligible)]  # unknown, index 5
+        items += [(no_kk_of(1), ineligible), (no_kk_of(99), ineligible), (no_kk_of(12), ineligible)]
+
+        outcome = verval.decide_verval_many(app, items, DINSOS)
+
+        assert len(set((tmp_path / "processes").read_text().split())) > 1  # the caller and a worker at least
+        assert outcome.accepted == 14
+        assert [(r.index, r.code) for r in outcome.rejected] == [
+            (5, RefusalCode.UNKNOWN_HOUSEHOLD),
+            (14, RefusalCode.UNKNOWN_HOUSEHOLD),
+        ]
+        assert outcome.position == app.recorder.max_notification_id()
+        decided = stored_events(app, Household.VervalDecided.TOPIC)
+        for n, decisions in (
+            (1, ["ELIGIBLE", "INELIGIBLE"]),
+            (12, ["ELIGIBLE", "INELIGIBLE"]),
+            (6, ["ELIGIBLE"]),
+        ):
+            household_id = app.household_id(no_kk_of(n))
+            assert [e.decision for e in decided if e.originator_id == household_id] == decisions
+            assert [e.originator_version for e in decided if e.originator_id == household_id] == list(
+                range(2, 2 + len(decisions))
+            )
+        assert app.household(no_kk_of(1)).verval is VervalDecision.INELIGIBLE
+        assert app.household(no_kk_of(12)).verval is VervalDecision.INELIGIBLE
+        assert all(app.household(no_kk_of(n)).verval is VervalDecision.ELIGIBLE for n in range(2, 12))
+        assert verify(built).ok
     finally:
         built.close()
 

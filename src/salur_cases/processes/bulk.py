@@ -78,27 +78,40 @@ def run_chunks(
 ) -> None:
     """Run `job(app, start, chunk, actor, outcome)` for every (start, chunk) of `jobs`, here and in
     worker processes when worth it (forked with the cyclic garbage collector paused, as it is here:
-    `salur_cases.collector`). A worker runs `job` on its own application; `job` goes to it by its
-    module and name, so it is a module-level function."""
+    `salur_cases.collector`); the outcome's rejections and warnings come out ordered by index. A
+    worker runs `job` on its own application; `job` goes to it by its module and name, so it is a
+    module-level function."""
     workers = worker_count(app)
     if workers <= 1 or len(jobs) < MIN_CHUNKS:
         for start, chunk in jobs:
             job(app, start, chunk, actor, outcome)
-        return
+    else:
+        _fork_workers(app, workers - 1, job, jobs, actor, outcome)
+    outcome.rejected.sort(key=lambda r: r.index)
+    outcome.warnings.sort(key=lambda r: r.index)
+
+
+def _fork_workers(
+    app: SalurApplication,
+    count: int,
+    job: ChunkJob,
+    jobs: Sequence[tuple[int, Sequence[Any]]],
+    actor: Actor,
+    outcome: BulkOutcome,
+) -> None:
+    """Run the jobs here and in `count` forked workers, each process taking the next job not taken."""
     global _jobs, _taken  # handed to the forked workers with their memory
     moment = clock.frozen_moment()
     context = multiprocessing.get_context("fork")
     _jobs, _taken = jobs, context.Value("q", 0)
     try:
-        with context.Pool(workers - 1, initializer=_start_worker, initargs=(app,)) as pool:
-            theirs = pool.map_async(_run_jobs, [(job, actor, moment)] * (workers - 1))
+        with context.Pool(count, initializer=_start_worker, initargs=(app,)) as pool:
+            theirs = pool.map_async(_run_jobs, [(job, actor, moment)] * count)
             _take_jobs(app, job, actor, outcome)
             for part in theirs.get():
                 outcome.merge(part)
     finally:
         _jobs, _taken = (), None
-    outcome.rejected.sort(key=lambda r: r.index)
-    outcome.warnings.sort(key=lambda r: r.index)
 
 
 def _take_jobs(app: SalurApplication, job: ChunkJob, actor: Actor, outcome: BulkOutcome) -> None:

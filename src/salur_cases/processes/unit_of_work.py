@@ -14,6 +14,7 @@ garbage collector paused, and report refused items (`Rejection`) instead of rais
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -115,8 +116,10 @@ def warned(index: int, codes: Sequence[str]) -> list[Rejection]:
 
 
 def retrying(func: Callable[P, R]) -> Callable[P, R]:
-    """Run a command again when a concurrent writer changed an aggregate it read."""
+    """Run a command again when a concurrent writer changed an aggregate it read (the command keeps
+    its name, so a bulk worker is handed it by reference)."""
 
+    @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(ATTEMPTS):
             try:
@@ -125,8 +128,6 @@ def retrying(func: Callable[P, R]) -> Callable[P, R]:
                 backoff(attempt)
         return func(*args, **kwargs)
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
     return wrapper
 
 

@@ -1,4 +1,10 @@
-"""Verval: the city's verification and validation of a household, ELIGIBLE or INELIGIBLE."""
+"""Verval: the city's verification and validation of a household, ELIGIBLE or INELIGIBLE.
+
+Bulk verval runs its chunks in worker processes beside the caller when there are cores for them
+(`salur_cases.processes.bulk`). A file may decide one household more than once, and its decisions
+apply in the file's order: every decision on a household goes in the same chunk, in input order, so
+no two processes decide one household at once and the later decision stands.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import TYPE_CHECKING
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
+from salur_cases.processes import bulk, unit_of_work
 from salur_cases.processes.unit_of_work import (
     BulkOutcome,
     HouseholdOutcome,
@@ -42,24 +49,39 @@ def decide_verval(
 
 
 def decide_verval_many(app: SalurApplication, items: Sequence[VervalItem], actor: Actor) -> BulkOutcome:
-    """Record many verval decisions, a chunk of households per transaction."""
+    """Record many verval decisions, a chunk of households per transaction; decisions on unknown
+    households are reported by their index in `items`."""
+    by_household: dict[str, list[tuple[int, VervalItem]]] = {}
+    for index, item in enumerate(items):
+        by_household.setdefault(item[0], []).append((index, item))
+    households = list(by_household.values())
+    size = bulk.chunk_size(len(households), unit_of_work.CHUNK, bulk.worker_count(app))
+    jobs = []
+    for _, part in chunks(households, size):
+        chunk = [indexed for decisions in part for indexed in decisions]
+        jobs.append((chunk[0][0], chunk))
     outcome = BulkOutcome()
-    for start, chunk in chunks(items):
-        _verval_chunk(app, start, chunk, actor, outcome)
+    bulk.run_chunks(app, _verval_chunk, jobs, actor, outcome)
     return outcome
 
 
 @retrying
 def _verval_chunk(
-    app: SalurApplication, start: int, chunk: Sequence[VervalItem], actor: Actor, outcome: BulkOutcome
+    app: SalurApplication,
+    _start: int,
+    chunk: Sequence[tuple[int, VervalItem]],
+    actor: Actor,
+    outcome: BulkOutcome,
 ) -> None:
-    loaded = load_households(app, [app.household_id(no_kk) for no_kk, _ in chunk])
+    """One transaction of `decide_verval_many`: the decisions of a chunk of households, each with its
+    index in the input."""
+    loaded = load_households(app, [app.household_id(no_kk) for _, (no_kk, _) in chunk])
     trial = BulkOutcome()
-    for offset, (no_kk, decision) in enumerate(chunk):
+    for index, (no_kk, decision) in chunk:
         household = loaded.get(app.household_id(no_kk))
         if household is None:
             trial.rejected.append(
-                Rejection(start + offset, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
+                Rejection(index, RefusalCode.UNKNOWN_HOUSEHOLD, "no household with this No. KK")
             )
             continue
         household.decide_verval(decision, actor)
