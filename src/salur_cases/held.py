@@ -36,6 +36,9 @@ class HeldAggregates:
     def __len__(self) -> int:
         return len(self._items)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
     def take(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
         """Remove and return those of `ids` held, as they were saved."""
         with self._lock:

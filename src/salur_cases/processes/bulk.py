@@ -1,16 +1,18 @@
 """Bulk commands across worker processes, so the Python share of a bulk write uses every core.
 
-A bulk command's chunks are independent transactions whose invariants ride on optimistic
-concurrency (see `salur_cases.application`), so chunks may run in several processes at once: two
-chunks that touch the same aggregate conflict, and the loser retries on fresh state. PostgreSQL
-serialises the inserts themselves (a table lock keeps commit order equal to position order); the
-Python work of building and encoding events runs in parallel. The caller is one of the processes: it
-forks one worker fewer and takes chunks itself, so the households of its chunks stay held for the
-next command (`SalurApplication.held`) instead of being read back from the store. Each process takes
-the next chunk nobody has taken yet (a counter shared through the fork) until none is left, so no
-process waits on another's fixed share. Workers open their own application on the same store and
-record events at the caller's scenario moment. The jobs are inherited with the fork, so nothing of
-them is pickled; a worker hands back only its outcome.
+A bulk command's chunks are independent transactions whose invariants ride on optimistic concurrency
+(see `salur_cases.application`), so chunks may run in several processes at once: two chunks that touch
+the same aggregate conflict, and the loser retries on fresh state. PostgreSQL serialises the inserts
+themselves (a table lock keeps commit order equal to position order); the Python work of building and
+encoding events runs in parallel. The caller is one of the processes: it forks one worker fewer and
+takes chunks itself, so the households of its chunks stay held for the next command
+(`SalurApplication.held`) instead of being read back from the store. The caller takes chunks from the
+front of the list and the workers from its back, each the next one nobody has taken yet (two counters
+shared through the fork), until none is left: no process waits on another's fixed share, and a command
+that puts first the chunks of the households the caller holds has the workers read the others back
+from the store, which the caller would have had to do anyway. Workers open their own application on
+the same store and record events at the caller's scenario moment. The jobs are inherited with the
+fork, so nothing of them is pickled; a worker hands back only its outcome.
 
 Cores given to other work are not the workers': while a projection follower runs beside the writer
 (`salur_cases.projections.runner.following`, the demo), it has a core of its own, which the writer's
@@ -34,7 +36,7 @@ from salur_cases.domain.actor import Actor
 from salur_cases.processes.unit_of_work import BulkOutcome
 
 if TYPE_CHECKING:
-    from multiprocessing.sharedctypes import Synchronized
+    from multiprocessing.sharedctypes import SynchronizedArray
 
 ChunkJob = Callable[[SalurApplication, int, Sequence[Any], Actor, BulkOutcome], None]
 """A bulk command's work on one chunk: (application, index of its first item, chunk, actor, outcome)."""
@@ -42,8 +44,9 @@ ChunkJob = Callable[[SalurApplication, int, Sequence[Any], Actor, BulkOutcome], 
 _worker_app: SalurApplication | None = None
 _jobs: Sequence[tuple[int, Sequence[Any]]] = ()
 """The running bulk command's jobs, set before the workers fork (they read it, never the parent)."""
-_taken: Synchronized[int] | None = None
-"""How many of `_jobs` some process has taken: a counter in shared memory, made before the fork."""
+_untaken: SynchronizedArray[int] | None = None
+"""The first and one past the last of `_jobs` nobody has taken yet: counters in shared memory, made
+before the fork (the caller takes from the first, the workers from the last)."""
 MIN_CHUNKS = 4
 """Fewer chunks than this run in the caller's process: forking would cost more than it saves."""
 
@@ -99,32 +102,37 @@ def _fork_workers(
     actor: Actor,
     outcome: BulkOutcome,
 ) -> None:
-    """Run the jobs here and in `count` forked workers, each process taking the next job not taken."""
-    global _jobs, _taken  # handed to the forked workers with their memory
+    """Run the jobs here, from the first on, and in `count` forked workers, from the last back."""
+    global _jobs, _untaken  # handed to the forked workers with their memory
     moment = clock.frozen_moment()
     context = multiprocessing.get_context("fork")
-    _jobs, _taken = jobs, context.Value("q", 0)
+    _jobs, _untaken = jobs, context.Array("q", [0, len(jobs)])
     try:
         with context.Pool(count, initializer=_start_worker, initargs=(app,)) as pool:
             theirs = pool.map_async(_run_jobs, [(job, actor, moment)] * count)
-            _take_jobs(app, job, actor, outcome)
+            _take_jobs(app, job, actor, outcome, from_last=False)
             for part in theirs.get():
                 outcome.merge(part)
     finally:
-        _jobs, _taken = (), None
+        _jobs, _untaken = (), None
 
 
-def _take_jobs(app: SalurApplication, job: ChunkJob, actor: Actor, outcome: BulkOutcome) -> None:
-    """Run the next job nobody has taken, until none is left."""
-    if _taken is None:
+def _take_jobs(
+    app: SalurApplication, job: ChunkJob, actor: Actor, outcome: BulkOutcome, *, from_last: bool
+) -> None:
+    """Run the next job nobody has taken, from the first or from the last, until none is left."""
+    if _untaken is None:
         msg = "bulk jobs taken outside run_chunks"
         raise RuntimeError(msg)
     while True:
-        with _taken.get_lock():
-            index = _taken.value
-            _taken.value = index + 1
-        if index >= len(_jobs):
-            return
+        with _untaken.get_lock():
+            first, end = _untaken[0], _untaken[1]
+            if first >= end:
+                return
+            if from_last:
+                index = _untaken[1] = end - 1
+            else:
+                index, _untaken[0] = first, first + 1
         start, chunk = _jobs[index]
         job(app, start, chunk, actor, outcome)
 
@@ -145,5 +153,5 @@ def _run_jobs(task: tuple[ChunkJob, Actor, datetime | None]) -> BulkOutcome:
         raise RuntimeError(msg)
     part = BulkOutcome()
     with clock.recording_at(moment) if moment else clock.wall_clock():
-        _take_jobs(_worker_app, job, actor, part)
+        _take_jobs(_worker_app, job, actor, part, from_last=True)
     return part

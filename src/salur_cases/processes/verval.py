@@ -3,7 +3,9 @@
 Bulk verval runs its chunks in worker processes beside the caller when there are cores for them
 (`salur_cases.processes.bulk`). A file may decide one household more than once, and its decisions
 apply in the file's order: every decision on a household goes in the same chunk, in input order, so
-no two processes decide one household at once and the later decision stands.
+no two processes decide one household at once and the later decision stands. The households the
+caller holds come first, in the chunks it takes, so the workers read back only households the caller
+would have had to read back itself.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from salur_cases.collector import collector_paused
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
@@ -48,13 +51,16 @@ def decide_verval(
     return saved(app, household)
 
 
+@collector_paused()
 def decide_verval_many(app: SalurApplication, items: Sequence[VervalItem], actor: Actor) -> BulkOutcome:
     """Record many verval decisions, a chunk of households per transaction; decisions on unknown
-    households are reported by their index in `items`."""
+    households are reported by their index in `items`. The cyclic garbage collector is paused
+    throughout, the grouping of the decisions by household included (`salur_cases.collector`)."""
     by_household: dict[str, list[tuple[int, VervalItem]]] = {}
     for index, item in enumerate(items):
         by_household.setdefault(item[0], []).append((index, item))
-    households = list(by_household.values())
+    held_first = sorted(by_household, key=lambda no_kk: app.household_id(no_kk) not in app.held)
+    households = [by_household[no_kk] for no_kk in held_first]
     size = bulk.chunk_size(len(households), unit_of_work.CHUNK, bulk.worker_count(app))
     jobs = []
     for _, part in chunks(households, size):
