@@ -19,7 +19,8 @@ from salur_cases.domain.errors import RefusalCode
 from salur_cases.domain.events import PayloadAggregate
 from salur_cases.domain.household import Household
 from salur_cases.domain.vocabulary import VervalDecision
-from salur_cases.processes import registration, unit_of_work, verval
+from salur_cases.processes import bulk, registration, unit_of_work, verval
+from salur_cases.processes.unit_of_work import BulkOutcome
 from salur_cases.projections.audit.verification import verify
 from tests.builders import DINSOS, KELURAHAN, no_kk_of, proposal, runtime_for, stored_events
 from tests.conftest import fresh_pg_schema
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
     from salur_cases.application import SalurApplication
     from salur_cases.domain.actor import Actor
-    from salur_cases.processes.unit_of_work import BulkOutcome
     from salur_cases.processes.verval import VervalItem
     from salur_cases.runtime import Runtime
     from tests.conftest import PgTarget, StoreTarget
@@ -139,6 +139,36 @@ def test_bulk_verval_in_worker_processes_applies_a_households_decisions_in_input
         assert verify(built).ok
     finally:
         built.close()
+
+
+def _noting_start(
+    app: SalurApplication,
+    start: int,
+    chunk: Sequence[int],
+    actor: Actor,
+    outcome: BulkOutcome,
+) -> None:
+    """A job that notes the process it ran in and its start (in the file the test names)."""
+    with Path(os.environ["SALUR_TEST_PROCESSES"]).open("a") as processes:
+        processes.write(f"{os.getpid()} {start}\n")
+    time.sleep(0.02)
+
+
+def test_the_caller_takes_chunks_from_the_front_and_the_workers_from_the_back(
+    postgres_url: PgTarget, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SALUR_TEST_PROCESSES", str(tmp_path / "processes"))
+    built = runtime_for(postgres_url.url, postgres_url.schema, env_keys, SALUR_BULK_WORKERS="3")
+    try:
+        bulk.run_chunks(built.app, _noting_start, [(i, [i]) for i in range(12)], DINSOS, BulkOutcome())
+    finally:
+        built.close()
+
+    taken = [line.split() for line in (tmp_path / "processes").read_text().splitlines()]
+    callers = sorted(int(start) for pid, start in taken if int(pid) == _CALLER)
+    workers = sorted(int(start) for pid, start in taken if int(pid) != _CALLER)
+    assert callers == list(range(len(callers)))
+    assert workers == list(range(len(callers), 12))
 
 
 def test_a_chunk_with_one_stale_household_is_refused_whole_and_writes_nothing(
