@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 
 import pytest
@@ -199,6 +201,13 @@ def test_rupiah_refused(value: object) -> None:
     assert info.value.field == "jumlah"
     if isinstance(value, str) and value:
         assert value not in info.value.message
+
+
+@pytest.mark.parametrize("key", [b"", b"short", b"k" * 32, b"b" * 64, bytes(range(100))])
+def test_keyed_hashes_are_hmac_sha256(key: bytes) -> None:
+    for kind, value in (("nik", MALE), ("kk", "3271010101200001"), ("name", f"{FEMALE}:siti aminah")):
+        expected = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+        assert keyed_hash(key, kind, value) == expected
 
 
 def test_keyed_hashes_depend_on_key_kind_and_value() -> None:
