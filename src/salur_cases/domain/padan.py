@@ -34,25 +34,31 @@ def fold_name(name: str) -> str:
     return "".join(name.split()).casefold()
 
 
+_CHECKS: tuple[tuple[PadanResult, Callable[[PopulationRecord, Member], bool]], ...] = (
+    (PadanResult.OUTSIDE_CITY, lambda r, _m: not r.in_city),
+    (PadanResult.DECEASED, lambda r, _m: r.status == "MENINGGAL"),
+    (PadanResult.MOVED, lambda r, _m: r.status == "PINDAH"),
+    (PadanResult.NAME_MISMATCH, lambda r, m: fold_name(r.name) != fold_name(m.name)),
+    (PadanResult.NOT_EKTP, lambda r, m: m.relationship == KEPALA_KELUARGA and not r.ektp),
+)
+"""The details a matched member's record is checked for, in CONTRACT.md's order: the first that fails
+for any member is the household's result."""
+
+
 def match_household(
     no_kk: str, members: Sequence[Member], extract: Mapping[str, PopulationRecord]
 ) -> PadanResult:
     """The padan result of a household against the population records of its members' NIKs."""
     if not members:
         return PadanResult.NIK_NOT_FOUND
-    found = [extract.get(m.nik) for m in members]
-    records = [r for r in found if r is not None and r.no_kk == no_kk]
-    if len(records) < len(members):
-        return PadanResult.NIK_NOT_FOUND
-    pairs = list(zip(records, members, strict=True))
-    checks: tuple[tuple[PadanResult, Callable[[PopulationRecord, Member], bool]], ...] = (
-        (PadanResult.OUTSIDE_CITY, lambda r, _m: not r.in_city),
-        (PadanResult.DECEASED, lambda r, _m: r.status == "MENINGGAL"),
-        (PadanResult.MOVED, lambda r, _m: r.status == "PINDAH"),
-        (PadanResult.NAME_MISMATCH, lambda r, m: fold_name(r.name) != fold_name(m.name)),
-        (PadanResult.NOT_EKTP, lambda r, m: m.relationship == KEPALA_KELUARGA and not r.ektp),
-    )
-    for result, fails in checks:
-        if any(fails(r, m) for r, m in pairs):
-            return result
+    pairs = []
+    for member in members:
+        record = extract.get(member.nik)
+        if record is None or record.no_kk != no_kk:
+            return PadanResult.NIK_NOT_FOUND
+        pairs.append((record, member))
+    for result, fails in _CHECKS:
+        for record, member in pairs:
+            if fails(record, member):
+                return result
     return PadanResult.MATCHED
