@@ -36,8 +36,10 @@ class HeldAggregates:
     def __len__(self) -> int:
         return len(self._items)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
+    def aggregates(self) -> list[Aggregate]:
+        """The aggregates held now, least recently saved first (a copy: they stay held)."""
+        with self._lock:
+            return list(self._items.values())
 
     def take(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
         """Remove and return those of `ids` held, as they were saved."""

@@ -21,6 +21,16 @@ def test_a_held_aggregate_is_taken_once_then_it_is_the_takers_alone() -> None:
     assert held.take([first.id, second.id]) == {}
 
 
+def test_the_aggregates_held_are_listed_least_recently_saved_first_and_stay_held() -> None:
+    held = HeldAggregates(maxsize=10)
+    first, second = Thing(), Thing()
+    held.hold([first, second])
+    held.hold([first])
+
+    assert held.aggregates() == [second, first]
+    assert held.take([first.id, second.id]) == {first.id: first, second.id: second}
+
+
 def test_when_full_the_least_recently_saved_aggregates_go_first() -> None:
     held = HeldAggregates(maxsize=2)
     old, middle, new = Thing(), Thing(), Thing()

@@ -17,6 +17,7 @@ from salur_cases.collector import collector_paused
 from salur_cases.domain.actor import Actor
 from salur_cases.domain.commands import DecideVerval
 from salur_cases.domain.errors import RefusalCode
+from salur_cases.domain.household import Household
 from salur_cases.processes import bulk, unit_of_work
 from salur_cases.processes.unit_of_work import (
     BulkOutcome,
@@ -59,7 +60,8 @@ def decide_verval_many(app: SalurApplication, items: Sequence[VervalItem], actor
     by_household: dict[str, list[tuple[int, VervalItem]]] = {}
     for index, item in enumerate(items):
         by_household.setdefault(item[0], []).append((index, item))
-    held_first = sorted(by_household, key=lambda no_kk: app.household_id(no_kk) not in app.held)
+    held = {h.no_kk for h in app.held.aggregates() if isinstance(h, Household)}
+    held_first = sorted(by_household, key=lambda no_kk: no_kk not in held)
     households = [by_household[no_kk] for no_kk in held_first]
     size = bulk.chunk_size(len(households), unit_of_work.CHUNK, bulk.worker_count(app))
     jobs = []
