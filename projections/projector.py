@@ -1,11 +1,13 @@
 """The projection: folds a page of stored events into the read-model tables with bulk SQL.
 
-One batch is applied on one connection (`load`, `fold`, `write`; the runner stores the page's
-timeline and commits the rows with the new position). What depends on the events alone is made with their page
-(`read_page`, on the runner's read-ahead thread): the decoded events, the entries of the members
-they list, and the timeline's rows. The rows the events need are loaded once (households not
-created in the batch, their seats and withdrawals, all programs), the events change them in memory
-in commit order, and the changed rows are written back in bulk: no round trip per event.
+A batch is loaded, folded and written (`load`, `fold`, `write`; the runner stores the page's
+timeline and commits the rows with the new position; on PostgreSQL a batch is written on a
+connection of its own while the next one is loaded and folded, from its households). What depends
+on the events alone is made with their page (`read_page`, on the runner's read-ahead thread): the
+decoded events, the entries of the members they list, and the timeline's rows. The rows the events
+need are loaded once (households not created in the batch, their seats and withdrawals, all
+programs), the events change them in memory in commit order, and the changed rows are written back
+in bulk: no round trip per event.
 
 Speed matters here (a rebuild replays millions of events), so the hot path avoids per-event
 objects and per-row SQL:
@@ -13,8 +15,7 @@ objects and per-row SQL:
   tagged format; decrypted first when encrypted at rest) into the event's payload Struct
   (`salur_cases.domain.payloads`, found by its topic), which the fold reads by attribute, and the JSON
   the timeline keeps; only with a compressor configured does it go through the application's mapper.
-- PostgreSQL: the page's timeline is COPYed while the events are folded (the server stores it
-  meanwhile). Rows new to a table (households proposed, their seats, statuses and withdrawals, the
+- PostgreSQL: rows new to a table (households proposed, their seats, statuses and withdrawals, the
   ledger) are COPYed straight in, in the binary format (typed values: no text to format here or to
   parse in the server); rows that may exist are COPYed into a temporary staging table and upserted
   with one INSERT ... ON CONFLICT DO UPDATE. Existing rows are loaded with one query of an index
@@ -284,11 +285,24 @@ def read_page(
 
 @dataclass
 class HouseholdState:
-    """What the batch knows of one household: its row, seats (roster rows) and withdrawals."""
+    """What the batch knows of one household: its row, seats (roster rows) and withdrawals.
+
+    `seats_known`: its seats and withdrawals are all here (loaded, or the household was proposed in
+    the batch); a household loaded for events that need neither has none loaded."""
 
     row: Row
     seats: dict[tuple[str, int], Row] = field(default_factory=dict)
     withdrawals: list[Row] = field(default_factory=list)
+    seats_known: bool = True
+
+    def copy(self) -> HouseholdState:
+        """A copy whose rows the next batch may change while this batch's are written."""
+        return HouseholdState(
+            dict(self.row),
+            {key: dict(seat) for key, seat in self.seats.items()},
+            [dict(w) for w in self.withdrawals],
+            self.seats_known,
+        )
 
     def covering(self, program: str, tahap: int) -> Row | None:
         """The standing withdrawal that takes the household out of this tahap, if any."""
@@ -337,12 +351,18 @@ written back with when its members did not change (no resealed No. KK, no index 
 
 
 class BatchProjection:
-    """Applies a page of events (`read_page`) to the read models over `conn`: `fold`, then `write`
-    (the caller commits)."""
+    """Applies a page of events (`read_page`) to the read models: `load` over `conn`, `fold`, then
+    `write` (the caller commits).
 
-    def __init__(self, conn: Connection, id_key: bytes) -> None:
+    `before`: the batch folded just before this one, whose rows may not be committed yet (PostgreSQL
+    writes a batch while the next one folds). The households it holds and the programs are taken
+    from it, copied; only the rest is loaded, and what it did not load of its households (a member
+    list, seats and withdrawals) it did not change either."""
+
+    def __init__(self, conn: Connection, id_key: bytes, before: BatchProjection | None = None) -> None:
         self.conn = conn
         self.id_key = id_key
+        self.before = before
         self.households: dict[str, HouseholdState] = {}
         self.programs: dict[str, Row] = {}
         self.program_codes: dict[str, str] = {}
@@ -380,9 +400,9 @@ class BatchProjection:
             elif kind == "program":
                 self._program_event(record)
 
-    def write(self) -> None:
-        """Write the rows the folded events changed (the page's timeline is the caller's)."""
-        self._flush()
+    def write(self, conn: Connection) -> None:
+        """Write the rows the folded events changed over `conn` (the page's timeline is the caller's)."""
+        self._flush(conn)
 
     def _load(self, records: Sequence[Decoded]) -> None:
         created = self.created
@@ -402,21 +422,49 @@ class BatchProjection:
                     seat_wanted.add(hid)
                 elif topic in _MEMBER_TOPICS:
                     members_wanted.add(hid)
-        for row in select_in(self.conn, t.household, "household_id", members_wanted):
-            self.households[row["household_id"]] = HouseholdState(row)
-        for row in select_in(self.conn, t.household, "household_id", wanted - members_wanted, _NO_MEMBERS):
-            self.households[row["household_id"]] = HouseholdState(row)
-        for row in select_in(self.conn, t.tahap_roster, "household_id", seat_wanted):
-            self.households[row["household_id"]].seats[row["program"], row["tahap"]] = row
-            self.stored_seats.add((row["household_id"], row["program"], row["tahap"]))
-        withdrawals = select_in(self.conn, t.withdrawal, "household_id", seat_wanted)
-        for row in sorted(withdrawals, key=lambda r: r["position"]):
-            self.households[row["household_id"]].withdrawals.append(row)
+        before, self.before = self.before, None  # held no longer: each batch would keep all before it
+        if before is not None:
+            self._carry(before, wanted, members_wanted)
+        self._load_households(wanted, members_wanted, seat_wanted)
+        if before is not None:
+            return
         for program in self.conn.execute(select(t.programs)):
             self.programs[program.code] = dict(program._mapping)
             self.program_codes[str(Program.create_id(program.code))] = program.code
         for tahap in self.conn.execute(select(t.program_tahap)):
             self.tahap[tahap.program, tahap.tahap] = dict(tahap._mapping)
+
+    def _load_households(self, wanted: set[str], members_wanted: set[str], seat_wanted: set[str]) -> None:
+        """Load the households wanted that the batch does not hold yet (with their members when
+        wanted), and the seats and withdrawals wanted that it does not know."""
+        households = self.households
+        for row in select_in(self.conn, t.household, "household_id", members_wanted - households.keys()):
+            households[row["household_id"]] = HouseholdState(row, seats_known=False)
+        unloaded = wanted - members_wanted - households.keys()
+        for row in select_in(self.conn, t.household, "household_id", unloaded, _NO_MEMBERS):
+            households[row["household_id"]] = HouseholdState(row, seats_known=False)
+        unknown = {h for h in seat_wanted if not households[h].seats_known}
+        for hid in unknown:
+            households[hid].seats_known = True
+        for row in select_in(self.conn, t.tahap_roster, "household_id", unknown):
+            households[row["household_id"]].seats[row["program"], row["tahap"]] = row
+            self.stored_seats.add((row["household_id"], row["program"], row["tahap"]))
+        withdrawals = select_in(self.conn, t.withdrawal, "household_id", unknown)
+        for row in sorted(withdrawals, key=lambda r: r["position"]):
+            households[row["household_id"]].withdrawals.append(row)
+
+    def _carry(self, before: BatchProjection, wanted: set[str], members_wanted: set[str]) -> None:
+        """Take from the batch before the households it holds and the programs (see the class)."""
+        for hid in wanted & before.households.keys():
+            state = self.households[hid] = before.households[hid].copy()
+            self.stored_seats.update((hid, program, tahap) for program, tahap in state.seats)
+        households = self.households
+        missing = [h for h in members_wanted if h in households and "members" not in households[h].row]
+        for row in select_in(self.conn, t.household, "household_id", missing, ["household_id", "members"]):
+            households[row["household_id"]].row["members"] = row["members"]
+        self.programs = {code: dict(program) for code, program in before.programs.items()}
+        self.program_codes = dict(before.program_codes)
+        self.tahap = {key: dict(tahap) for key, tahap in before.tahap.items()}
 
     # --- households -----------------------------------------------------------------------------
 
@@ -714,8 +762,7 @@ class BatchProjection:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        conn = self.conn
+    def _flush(self, conn: Connection) -> None:
         upsert(conn, t.programs, [self.programs[c] for c in sorted(self.dirty_programs)])
         upsert(conn, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
         households = sorted(self.dirty_households)
@@ -738,30 +785,35 @@ class BatchProjection:
         seats = [self.households[h].seats[p, n] for h, p, n in sorted(self.dirty_seats)]
         stored = self.stored_seats
         self._insert_or_upsert(
-            t.tahap_roster, seats, lambda s: (s["household_id"], s["program"], s["tahap"]) not in stored
+            conn, t.tahap_roster, seats, lambda s: (s["household_id"], s["program"], s["tahap"]) not in stored
         )
         for seat in seats:
             key = (seat["household_id"], seat["program"], seat["tahap"])
             self.statuses[key] = _status_of_seat(seat, self.seat_times[key])
         created = self.created
         self._insert_or_upsert(
+            conn,
             t.household_status,
             [self.statuses[k] for k in sorted(self.statuses)],
             lambda s: s["household_id"] in created,
         )
         self._insert_or_upsert(
+            conn,
             t.withdrawal,
             [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)],
             lambda w: w["household_id"] in created,
         )
         self._reflag_batch_payments()
         insert_rows(conn, t.payment_ledger, self.ledger)
-        self._reflag_stored_payments()
+        self._reflag_stored_payments(conn)
 
-    def _insert_or_upsert(self, table: Table, rows: list[Row], new: Callable[[Row], bool]) -> None:
+    @staticmethod
+    def _insert_or_upsert(
+        conn: Connection, table: Table, rows: list[Row], new: Callable[[Row], bool]
+    ) -> None:
         """COPY the rows `new` says are not stored yet straight in, upsert the others."""
-        insert_rows(self.conn, table, [r for r in rows if new(r)])
-        upsert(self.conn, table, [r for r in rows if not new(r)])
+        insert_rows(conn, table, [r for r in rows if new(r)])
+        upsert(conn, table, [r for r in rows if not new(r)])
 
     def _reflag_batch_payments(self) -> None:
         """Recompute `after_removal` of the batch's payments of households whose removals changed
@@ -775,7 +827,7 @@ class BatchProjection:
                     program, row["tahap"], row["paid_on"]
                 )
 
-    def _reflag_stored_payments(self) -> None:
+    def _reflag_stored_payments(self, conn: Connection) -> None:
         """Recompute `after_removal` of the stored payments of households whose removals changed
         (households proposed in the batch have none)."""
         reflag = sorted((h, p) for h, p in self.reflag if h not in self.created)
@@ -783,7 +835,7 @@ class BatchProjection:
             return
         ledger = t.payment_ledger
         same = and_(ledger.c.household_id == bindparam("h"), ledger.c.program == bindparam("p"))
-        self.conn.execute(
+        conn.execute(
             update(ledger).where(same).values(after_removal=False),
             [{"h": h, "p": p} for h, p in reflag],
         )
@@ -794,7 +846,7 @@ class BatchProjection:
             if w["program"] == p
         ]
         if flagged:
-            self.conn.execute(
+            conn.execute(
                 update(ledger)
                 .where(
                     same,

@@ -1,11 +1,15 @@
 """The projection runner: exactly-once application of the event store to the read models.
 
-Each batch runs in one transaction on the read-model database: lock the tracking row
-(`projection_position`, `SELECT ... FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite),
-read the next notifications after it, write their rows, move the position, commit (on SQLite the
-batch is read and folded before the lock, and applied only if the lock finds the position where
-the batch read it). A process killed mid-batch leaves nothing behind, and two runners never apply
-the same batch. Notification ids are followed with `> last`, so a gap would be stepped over.
+A batch is read and folded from the position it finds, then written in one transaction on the
+read-model database: lock the tracking row (`projection_position`, `SELECT ... FOR UPDATE` on
+PostgreSQL, `BEGIN IMMEDIATE` on SQLite), and only if it still holds the position the batch was read
+after, write the batch's rows, move the position, commit. A process killed mid-batch leaves nothing
+behind, and two runners never apply the same batch. Notification ids are followed with `> last`, so
+a gap would be stepped over.
+
+On PostgreSQL the batches form a pipeline over three threads: the next page is read and decoded
+(`ReadAhead`) and the next batch folded while a batch is written on a connection of its own
+(`_catch_up_postgres`); the server stores one batch while this process computes the next.
 
 On PostgreSQL the batch's transaction runs with `synchronous_commit = off`: the event store stays
 durable (its own transactions are untouched); a batch lost in a server crash is simply applied
@@ -16,8 +20,7 @@ Live mode (`run_forever`) catches up, then waits: on PostgreSQL for the store's 
 channel eventsourcing's recorder notifies on every insert, with a timeout), on SQLite by polling.
 `following` runs live mode in a separate process while a long write goes on (the demo), so the
 projections use another core and the catch-up after the write is short. SQLite has one writer at a
-time: there a batch is read and folded first and takes the write lock only to write its rows
-(`_apply_sqlite_batch`).
+time: there a batch takes the write lock only to write its rows (`_apply_sqlite_batch`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from salur_cases.logging import get_logger
 from salur_cases.projections.projector import BatchProjection, Page, read_page
 from salur_cases.runtime import Runtime
 from salur_cases.settings import Settings
-from salur_cases.tables.bulk import insert_prepared, inserting
+from salur_cases.tables.bulk import insert_prepared
 
 log = get_logger(__name__)
 
@@ -84,14 +87,14 @@ def _planned_each_time(conn: Connection) -> Iterator[None]:
 
 class ReadAhead:
     """The store's events in pages of `size` (`read_page`); on PostgreSQL the next page is read,
-    decoded and its timeline rows prepared on another thread while a batch's rows are written.
+    decoded and its timeline rows prepared on another thread once a batch is folded, while batches
+    are written.
 
-    Only while they are written: the fold, like the decoding, needs the interpreter, and two threads
-    that both compute would only take turns; for that reason SQLite, whose writes run in this process
-    too, reads each page when its batch starts. A page is read ahead from where the batch will leave
-    the position; a batch that finds the position elsewhere (another runner moved it) reads its page
-    itself. A page read ahead holds what the store had committed by then: ids are gap-free and commit
-    in order, so it is a prefix of what a later read would give, and the next catch-up takes the rest.
+    SQLite, whose writes run in this process too, reads each page when its batch starts. A page is
+    read ahead from where the batch will leave the position; a batch that finds the position elsewhere
+    (another runner moved it) reads its page itself. A page read ahead holds what the store had
+    committed by then: ids are gap-free and commit in order, so it is a prefix of what a later read
+    would give, and the next catch-up takes the rest.
     """
 
     def __init__(self, runtime: Runtime, size: int) -> None:
@@ -125,26 +128,57 @@ class ReadAhead:
             self._reader.shutdown(cancel_futures=True)
 
 
-def _apply_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
-    """Apply the next batch; return (events applied, position reached)."""
-    if not runtime.settings.is_postgres:
-        return _apply_sqlite_batch(runtime, pages)
+def _catch_up_postgres(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
+    """PostgreSQL: apply every pending batch, each written on a thread of its own while the next one
+    is loaded and folded (its households that the batch being written holds taken from that batch's
+    fold, `BatchProjection`); return (events applied, position reached).
+
+    A batch is loaded only once the batch before the one being written has committed. A batch whose
+    write finds the position moved by another runner is not applied, nor is the one folded after it:
+    the catch-up goes on from where the position is."""
+    applied = 0
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="salur-projection-write") as writer,
+        runtime.engine.connect() as conn,
+        _planned_each_time(conn),
+    ):
+        position = _position(conn)
+        before: BatchProjection | None = None
+        writing: Future[int | None] | None = None
+        while True:
+            page = pages.after(position)
+            projection = None
+            if page.records:
+                projection = BatchProjection(conn, runtime.settings.id_key, before)
+                projection.load(page)
+                conn.rollback()  # the next batch's reads see what commits meanwhile
+                projection.fold(page)
+                pages.read_ahead(page.records[-1].position)
+            if writing is not None:
+                written = writing.result()
+                if written is None:
+                    before, writing, position = None, None, _position(conn)
+                    conn.rollback()
+                    continue
+                applied += written
+            if projection is None:
+                return applied, position
+            writing = writer.submit(_write_batch, runtime, projection, page, position)
+            before, position = projection, page.records[-1].position
+
+
+def _write_batch(runtime: Runtime, projection: BatchProjection, page: Page, start: int) -> int | None:
+    """Write a folded batch that starts after `start` and move the position, in one transaction;
+    return its events (None: another runner moved the position, nothing is written)."""
     with runtime.engine.connect() as conn, _planned_each_time(conn):
-        position = _begin(conn)
-        page = pages.after(position)
-        if not page.records:
+        if _begin(conn) != start:
             conn.rollback()
-            return 0, position
-        reached = page.records[-1].position
-        projection = BatchProjection(conn, runtime.settings.id_key)
-        projection.load(page)
-        with inserting(conn, page.timeline):
-            projection.fold(page)
-        pages.read_ahead(reached)
-        projection.write()
-        _move(conn, reached)
+            return None
+        insert_prepared(conn, page.timeline)
+        projection.write(conn)
+        _move(conn, page.records[-1].position)
         conn.commit()
-        return len(page.records), reached
+        return len(page.records)
 
 
 def _apply_sqlite_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
@@ -168,7 +202,7 @@ def _apply_sqlite_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
             conn.rollback()
         reached = page.records[-1].position
         insert_prepared(conn, page.timeline)
-        projection.write()
+        projection.write(conn)
         _move(conn, reached)
         conn.commit()
         return len(page.records), reached
@@ -194,11 +228,14 @@ def catch_up(runtime: Runtime, size: int | None = None) -> int:
     total = 0
     try:
         with collector_paused():  # through the reading ahead between batches too
-            while True:
-                applied, position = _apply_batch(runtime, pages)
-                total += applied
-                if applied == 0:
-                    break
+            if runtime.settings.is_postgres:
+                total, position = _catch_up_postgres(runtime, pages)
+            else:
+                while True:
+                    applied, position = _apply_sqlite_batch(runtime, pages)
+                    total += applied
+                    if applied == 0:
+                        break
     finally:
         pages.close()
     if total >= ANALYZE_AFTER:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -67,9 +68,18 @@ from salur_cases.processes import (
     withdrawal,
 )
 from salur_cases.processes.bulk import worker_count
+from salur_cases.projections import runner
 from salur_cases.projections.migrate import SchemaOutOfDate, alembic_config, ensure_current, upgrade
 from salur_cases.projections.projector import BatchProjection, Page, fold_name, mask_name, wib_date
-from salur_cases.projections.runner import analyze, catch_up, following, rebuild, run_forever, status
+from salur_cases.projections.runner import (
+    analyze,
+    catch_up,
+    following,
+    position,
+    rebuild,
+    run_forever,
+    status,
+)
 from salur_cases.runtime import Runtime
 from salur_cases.settings import load_settings
 
@@ -542,6 +552,20 @@ def test_rebuild_gives_the_same_rows_as_incremental_catch_up(story: Runtime) -> 
     assert actual(story) == expected(story)
 
 
+def test_a_rebuild_in_batches_of_any_size_gives_the_rows_of_one_batch(story: Runtime) -> None:
+    """On PostgreSQL each batch is folded while the one before is written, from that one's households:
+    every boundary between two batches must give the rows a single batch gives."""
+    catch_up(story, 1000)
+    whole = dump(story)
+    for size in (1, 2, 3, 5, 8):
+        runtime = Runtime(replace(story.settings, projection_batch=size))
+        try:
+            assert rebuild(runtime) == story.app.recorder.max_notification_id()
+            assert dump(runtime) == whole, f"batches of {size}"
+        finally:
+            runtime.close()
+
+
 def test_status_reports_the_lag_in_events(story: Runtime) -> None:
     head = story.app.recorder.max_notification_id()
     assert status(story) == {"position": 0, "head": head, "lag": head}
@@ -608,6 +632,42 @@ def test_a_sqlite_batch_overtaken_between_its_fold_and_its_lock_is_not_applied_t
         head = runtime.app.recorder.max_notification_id()
         assert catch_up(runtime, 5) == head
         assert folded[:3] == [1, 1, 4]  # the first batch, then the other runner's from the start
+        assert actual(runtime) == expected(runtime)
+    finally:
+        other.close()
+        runtime.close()
+
+
+def test_a_postgres_batch_whose_position_moved_before_its_write_is_not_applied_twice(
+    postgres_url: Any, env_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = runtime_for(target_url(postgres_url), env_keys)
+    other = Runtime(runtime.settings)
+    folds: list[int] = []
+    fold, write = BatchProjection.fold, runner._write_batch
+    written: list[int | None] = []
+
+    def overtaken(projection: BatchProjection, page: Page) -> None:
+        folds.append(page.records[0].position)
+        if len(folds) == 2:  # another runner applies everything while the second batch folds
+            catch_up(other, 3)
+        fold(projection, page)
+
+    def recorded(by: Runtime, *args: Any) -> int | None:
+        events = write(by, *args)
+        if by is runtime:
+            written.append(events)
+        return events
+
+    monkeypatch.setattr(BatchProjection, "fold", overtaken)
+    monkeypatch.setattr(runner, "_write_batch", recorded)
+    try:
+        build_history(runtime, FIXED_OPS)
+        head = runtime.app.recorder.max_notification_id()
+        assert catch_up(runtime, 5) == head
+        # the first batch written while the second folded; the second found the position moved
+        assert written == [5, None]
+        assert position(runtime) == head
         assert actual(runtime) == expected(runtime)
     finally:
         other.close()

@@ -101,6 +101,12 @@ def sealing(kind: SealedText | PartlySealedJSON, dialect: Dialect) -> Callable[[
     return lambda value: None if value is None else _ENCODE.encode(split(sealer, value)).decode()
 
 
+def sealing_json(dialect: Dialect) -> Callable[[Any], bytes | None]:
+    """`PartlySealedJSON`'s sealing giving the JSON's UTF-8 bytes (what PostgreSQL's binary COPY sends)."""
+    sealer = sealer_of(dialect)
+    return lambda value: None if value is None else _ENCODE.encode(split(sealer, value))
+
+
 def opened(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows read past SQLAlchemy (plain driver rows, as dicts) with their sealed columns opened."""
     sealed = [c for c in table.c if isinstance(c.type, SEALED_TYPES)]

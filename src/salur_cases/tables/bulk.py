@@ -20,14 +20,16 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import psycopg
+from psycopg.adapt import PyFormat
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
-from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg.types.json import set_json_loads
 from sqlalchemy import JSON, Connection, Table
 
 from salur_cases.domain.clock import WIB
 from salur_cases.store.pglist import SPLIT, joined
-from salur_cases.store.sealed import SEALED_TYPES, opened, sealing
+from salur_cases.store.sealed import SEALED_TYPES, PartlySealedJSON, opened, sealing, sealing_json
 from salur_cases.tables.base import UTCDateTime
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ LOAD_CHUNK = 500
 """Ids per query of `select_in` on SQLite."""
 
 _JSON = msgspec.json.Encoder()
+_BYTES = psycopg.adapters.get_dumper(bytes, PyFormat.BINARY)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -68,23 +71,30 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else _JSON.encode(value).decode()
 
 
+def _json_bytes(value: Any) -> bytes | None:
+    return None if value is None else _JSON.encode(value)
+
+
 def _converters(dialect: Dialect, table: Table, columns: Sequence[str]) -> list[tuple[int, Any]]:
     """(index, function) for the columns whose values need converting before the driver sees them.
 
-    Sealed columns sealed (`salur_cases.store.sealed`); JSON as compact text (msgspec); recorded
-    times aware (PostgreSQL, naive = WIB) or as SQLAlchemy's SQLite text; other SQLite columns
-    through their own SQLAlchemy bind processors (dates, booleans).
+    Sealed columns sealed (`salur_cases.store.sealed`); JSON as compact text (msgspec; PostgreSQL:
+    its UTF-8 bytes, see `_pg_types`); recorded times aware (PostgreSQL, naive = WIB) or as
+    SQLAlchemy's SQLite text; other SQLite columns through their own SQLAlchemy bind processors
+    (dates, booleans).
     """
     postgres = dialect.name == "postgresql"
     out: list[tuple[int, Any]] = []
     for index, name in enumerate(columns):
         kind = table.c[name].type
-        if isinstance(kind, SEALED_TYPES):
+        if postgres and isinstance(kind, PartlySealedJSON):
+            out.append((index, sealing_json(dialect)))
+        elif isinstance(kind, SEALED_TYPES):
             out.append((index, sealing(kind, dialect)))
         elif isinstance(kind, UTCDateTime):
             out.append((index, _aware if postgres else _sqlite_time))
-        elif kind._type_affinity is JSON:  # JSON and JSONB alike
-            out.append((index, _json_text))
+        elif kind._type_affinity is JSON:  # `json` on PostgreSQL (`JSONDoc`)
+            out.append((index, _json_bytes if postgres else _json_text))
         elif not postgres:
             processor = kind.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
@@ -136,25 +146,6 @@ def insert_prepared(conn: Connection, prepared: Prepared) -> None:
     """Insert rows converted by `prepare` (none there yet) in bulk (COPY on PostgreSQL)."""
     if prepared.values:
         _write_values(conn, prepared.table, prepared.columns, prepared.values, None)
-
-
-@contextmanager
-def inserting(conn: Connection, prepared: Prepared) -> Iterator[None]:
-    """Insert rows converted by `prepare` (none there yet) while the block runs, which must not use
-    `conn`. PostgreSQL: the rows are sent in a COPY at the start and the server stores them while
-    the block computes; the COPY ends with the block. SQLite: they are inserted at the start."""
-    if not prepared.values or conn.dialect.name != "postgresql":
-        insert_prepared(conn, prepared)
-        yield
-        return
-    table, columns = prepared.table, prepared.columns
-    names = SQL(", ").join(Identifier(c) for c in columns)
-    types = _pg_types(conn.dialect, table, tuple(columns))
-    driver: Any = conn.connection.driver_connection
-    with driver.cursor() as cursor, _copying(cursor, Identifier(table.name), names, types) as copy:
-        for value in prepared.values:
-            copy.write_row(value)
-        yield
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
@@ -273,8 +264,12 @@ def _pg_write(
 
 @cache
 def _pg_types(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> list[str]:
-    """PostgreSQL type names of `columns` (`varchar`, `bigint`, `timestamp with time zone`, ...)."""
-    return [table.c[c].type.compile(dialect=dialect).partition("(")[0].lower() for c in columns]
+    """The type names `columns` are dumped as in a binary COPY (`varchar`, `bigint`, `timestamp with
+    time zone`, ...). A `json` column's binary form is its UTF-8 text: the values arrive as those
+    bytes (`_converters`) and are dumped as `bytea`, whose binary form is the bytes themselves (a
+    binary COPY names no types: the server reads each field as its column's)."""
+    names = [table.c[c].type.compile(dialect=dialect).partition("(")[0].lower() for c in columns]
+    return ["bytea" if name == "json" else name for name in names]
 
 
 def _copy(
@@ -290,16 +285,13 @@ def _copy(
 def _copying(cursor: Cursor[Any], into: Identifier, names: Any, types: list[str]) -> Iterator[Copy]:
     """A COPY into the `names` columns of `into` in the binary format, ended with the block.
 
-    JSON values arrive as text already (`_json_text`): the cursor's JSON dumper passes them as they are.
+    Bytes are dumped by psycopg's compiled dumper: by the bytea oid, `set_types` would take the DB-API
+    `Binary` wrapper's, which first checks each value in Python.
     """
-    set_json_dumps(_as_is, cursor)
+    cursor.adapters.register_dumper(bytes, _BYTES)  # this cursor's adapters only
     with cursor.copy(SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(into, names)) as copy:
         copy.set_types(types)
         yield copy
-
-
-def _as_is(text: str) -> str:
-    return text
 
 
 def _json_loads(data: bytes | bytearray | memoryview | str) -> Any:
