@@ -28,6 +28,7 @@ objects and per-row SQL:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ from salur_cases.tables.bulk import (
     Prepared,
     Row,
     insert_rows,
-    prepare,
+    prepare_values,
     select_in,
     update_rows,
     upsert,
@@ -144,14 +145,22 @@ _JSON = msgspec.json.Encoder()
 _NAMESPACE = EVENT_NAMESPACE.bytes
 
 
+_VARIANT = {f"{n:x}": "89ab"[n & 3] for n in range(16)}
+"""A UUID's variant digit (RFC 4122: `10` in its top bits) for the hex digit it replaces."""
+
+
 def fast_event_id(aggregate_id: str, version: int) -> str:
-    """`eventlog.event_id` (a UUID5 of "id/version") without building UUID objects."""
+    """`eventlog.event_id` (a UUID5 of "id/version") without building UUID objects: the SHA-1's first
+    32 hex digits, with the version digit 5 and the variant bits set."""
     name = f"{aggregate_id}/{version}".encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    x = hashlib.sha1(_NAMESPACE + name, usedforsecurity=False).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+@functools.cache
+def _topic(topic: str) -> tuple[str, str, type[Payload]]:
+    """(aggregate kind, event type, payload Struct) of a stored topic."""
+    return aggregate_kind(topic), event_type(topic), payload_type(topic)
 
 
 def _text(tagged: dict[str, str]) -> str:
@@ -179,30 +188,32 @@ def _decode_state(notification: Notification, cipher: Cipher | None) -> Decoded 
     state = _STATE.decode(cipher.decrypt(notification.state) if cipher else notification.state)
     if "class_version" in state:
         return None
+    topic = notification.topic
+    kind, name, struct = _topic(topic)
     recorded_at = datetime.fromisoformat(state.pop("timestamp")["_data_"])
     state.pop("originator_topic", None)
     for key, value in state.items():
         if type(value) is dict and len(value) == 2 and "_type_" in value:  # noqa: PLR2004 - the tag's keys
             state[key] = _text(value)
-    payload = msgspec.convert(state, payload_type(notification.topic))
+    payload = msgspec.convert(state, struct)
     state.pop("actor", None)
     state.pop("role", None)
     aggregate_id = str(notification.originator_id)
     version = notification.originator_version
-    return Decoded(
-        position=notification.id,
-        topic=notification.topic,
-        kind=aggregate_kind(notification.topic),
-        event_id=fast_event_id(aggregate_id, version),
-        aggregate_id=aggregate_id,
-        version=version,
-        type=event_type(notification.topic),
-        recorded_at=recorded_at,
-        effective_on=effective_on(payload),
-        actor=payload.actor,
-        role=payload.role,
-        payload=payload,
-        shown=state,
+    return Decoded(  # by position: the hot path
+        notification.id,
+        topic,
+        kind,
+        fast_event_id(aggregate_id, version),
+        aggregate_id,
+        version,
+        name,
+        recorded_at,
+        effective_on(payload),
+        payload.actor,
+        payload.role,
+        payload,
+        state,
     )
 
 
@@ -237,21 +248,37 @@ def decode(notifications: Sequence[Notification], mapper: Mapper[Any]) -> list[D
     return out
 
 
-def timeline_row(record: Decoded) -> Row:
-    """The event as the timeline keeps it."""
-    return {
-        "position": record.position,
-        "event_id": record.event_id,
-        "aggregate_id": record.aggregate_id,
-        "kind": record.kind,
-        "version": record.version,
-        "type": record.type,
-        "recorded_at": record.recorded_at,
-        "effective_on": record.effective_on,
-        "actor": record.actor,
-        "role": record.role,
-        "data": record.shown,
-    }
+TIMELINE = [
+    "position",
+    "event_id",
+    "aggregate_id",
+    "kind",
+    "version",
+    "type",
+    "recorded_at",
+    "effective_on",
+    "actor",
+    "role",
+    "data",
+]
+"""The timeline's columns, in the order of `timeline_values`."""
+
+
+def timeline_values(r: Decoded) -> tuple[Any, ...]:
+    """The event as the timeline keeps it (`TIMELINE`)."""
+    return (
+        r.position,
+        r.event_id,
+        r.aggregate_id,
+        r.kind,
+        r.version,
+        r.type,
+        r.recorded_at,
+        r.effective_on,
+        r.actor,
+        r.role,
+        r.shown,
+    )
 
 
 def listed_members(id_key: bytes, payload: Payload) -> list[Row] | None:
@@ -280,7 +307,7 @@ def read_page(
     records = decode(notifications, mapper)
     for record in records:
         record.members = listed_members(id_key, record.payload)
-    return Page(records, prepare(dialect, t.timeline, [timeline_row(r) for r in records]))
+    return Page(records, prepare_values(dialect, t.timeline, TIMELINE, map(timeline_values, records)))
 
 
 @dataclass

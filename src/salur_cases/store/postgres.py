@@ -45,6 +45,20 @@ _BYTES = psycopg.adapters.get_dumper(bytes, PyFormat.BINARY)
 take the DB-API `Binary` wrapper's dumper, which first checks each value in Python."""
 
 
+def _notification(position: int, originator_id: UUID, version: int, topic: str, state: bytes) -> Notification:
+    """A notification given its fields at once, not one by one through its frozen dataclass."""
+    notification = object.__new__(Notification)
+    fields = {
+        "originator_id": originator_id,
+        "originator_version": version,
+        "topic": topic,
+        "state": state,
+        "id": position,
+    }
+    object.__setattr__(notification, "__dict__", fields)
+    return notification
+
+
 class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder):
     """Application recorder whose rows form a hash chain; inserts with one COPY BINARY."""
 
@@ -248,10 +262,7 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
             statement = SQL("{} WHERE {}").format(statement, SQL(" AND ").join(conditions))
         statement = SQL("{} ORDER BY notification_id LIMIT %s").format(statement)
         params.append(limit)
-        return [
-            Notification(id=n, originator_id=i, originator_version=v, topic=topic, state=state)
-            for n, i, v, topic, state in self._rows(statement, params)
-        ]
+        return [_notification(*row) for row in self._rows(statement, params)]
 
     def _rows(self, statement: Composed, params: Sequence[Any]) -> list[TupleRow]:
         """All rows of a prepared read, as tuples in the binary format."""

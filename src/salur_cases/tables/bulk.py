@@ -108,42 +108,44 @@ def _values(
     """The column names (`columns`, else all the rows' keys) and the rows' values as the driver takes them."""
     columns = columns or list(rows[0])
     getter = itemgetter(*columns)
+    values = map(getter, rows) if len(columns) > 1 else ((getter(row),) for row in rows)
+    return columns, _converted(dialect, table, columns, values)
+
+
+def _converted(
+    dialect: Dialect, table: Table, columns: Sequence[str], values: Iterable[Sequence[Any]]
+) -> Iterator[Sequence[Any]]:
+    """Values in `columns`' order, converted for the driver (`_converters`)."""
     converters = _converters(dialect, table, columns)
-
-    def values() -> Iterator[Sequence[Any]]:
-        for row in rows:
-            value = getter(row)
-            if not converters:
-                yield value if len(columns) > 1 else (value,)
-                continue
-            out = list(value) if len(columns) > 1 else [value]
-            for index, convert in converters:
-                out[index] = convert(out[index])
-            yield out
-
-    return columns, values()
+    if not converters:
+        yield from values
+        return
+    for value in values:
+        out = list(value)
+        for index, convert in converters:
+            out[index] = convert(out[index])
+        yield out
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """Rows of one table converted to the values the driver takes (`prepare`), to insert later."""
+    """Rows of one table converted to the values the driver takes (`prepare_values`), to insert later."""
 
     table: Table
     columns: list[str]
     values: list[Sequence[Any]]
 
 
-def prepare(dialect: Dialect, table: Table, rows: Sequence[Row]) -> Prepared:
-    """Convert `rows` (all with the same keys) now: sealed, JSON as text, times as the database takes
-    them; on any thread, for `insert_prepared` to insert later."""
-    if not rows:
-        return Prepared(table, [], [])
-    columns, values = _values(dialect, table, rows)
-    return Prepared(table, columns, list(values))
+def prepare_values(
+    dialect: Dialect, table: Table, columns: list[str], values: Iterable[Sequence[Any]]
+) -> Prepared:
+    """Convert rows given as their values in `columns`' order now: sealed, JSON as text, times as the
+    database takes them; on any thread, for `insert_prepared` to insert later."""
+    return Prepared(table, columns, list(_converted(dialect, table, columns, values)))
 
 
 def insert_prepared(conn: Connection, prepared: Prepared) -> None:
-    """Insert rows converted by `prepare` (none there yet) in bulk (COPY on PostgreSQL)."""
+    """Insert rows converted by `prepare_values` (none there yet) in bulk (COPY on PostgreSQL)."""
     if prepared.values:
         _write_values(conn, prepared.table, prepared.columns, prepared.values, None)
 
