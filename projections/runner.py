@@ -98,7 +98,7 @@ class ReadAhead:
     """
 
     def __init__(self, runtime: Runtime, size: int) -> None:
-        self._recorder = runtime.app.recorder  # opened before a batch takes SQLite's write lock
+        self._recorder = runtime.app.chained  # opened before a batch takes SQLite's write lock
         self._mapper = runtime.app.mapper
         self._dialect = runtime.engine.dialect
         self._id_key = runtime.settings.id_key
@@ -108,7 +108,7 @@ class ReadAhead:
         self._ahead: tuple[int, Future[Page]] | None = None
 
     def _read(self, position: int) -> Page:
-        notifications = self._recorder.select_notifications(position + 1, self._size)
+        notifications = self._recorder.select_notification_page(position + 1, self._size)
         page = [n for n in notifications if n.id > position]
         return read_page(page, self._mapper, self._dialect, self._id_key)
 

@@ -121,6 +121,21 @@ def test_notification_ids_start_at_one_are_consecutive_and_chain_recomputes(
     assert _chained(app).select_chain(4, 1) == rows[3:4]
 
 
+def test_a_notification_page_holds_the_notifications_with_their_originator_ids_as_text(
+    app: Application[uuid.UUID],
+) -> None:
+    households = [Household(name=f"h{i}") for i in range(3)]
+    households[0].rename("h0'")
+    app.save(*households)
+    page = _chained(app).select_notification_page(2, 3)
+    expected = app.recorder.select_notifications(2, 3)
+    assert [n.id for n in page] == [2, 3, 4]
+    assert [n.originator_id for n in page] == [str(n.originator_id) for n in expected]
+    assert [(n.originator_version, n.topic, n.state) for n in page] == [
+        (n.originator_version, n.topic, n.state) for n in expected
+    ]
+
+
 def test_tampered_row_breaks_the_chain(app: Application[uuid.UUID]) -> None:
     app.save(Household("a"), Household("b"))
     rows = _all_rows(app)

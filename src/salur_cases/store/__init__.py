@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from uuid import UUID
 
-    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.persistence import Notification, StoredEvent
 
 __all__ = ["ChainRow", "ChainedRecorder", "eventsourcing_env"]
 
@@ -42,3 +42,6 @@ class ChainedRecorder(Protocol):
 
     def select_chain(self, start: int, limit: int) -> list[ChainRow]:
         """Return up to ``limit`` chain rows from notification id ``start`` on, in order."""
+
+    def select_notification_page(self, start: int, limit: int) -> list[Notification]:
+        """Return up to ``limit`` notifications from ``start`` on, each originator id as its text."""

@@ -45,7 +45,9 @@ _BYTES = psycopg.adapters.get_dumper(bytes, PyFormat.BINARY)
 take the DB-API `Binary` wrapper's dumper, which first checks each value in Python."""
 
 
-def _notification(position: int, originator_id: UUID, version: int, topic: str, state: bytes) -> Notification:
+def _notification(
+    position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
+) -> Notification:
     """A notification given its fields at once, not one by one through its frozen dataclass."""
     notification = object.__new__(Notification)
     fields = {
@@ -130,6 +132,10 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         ).format(table=table, ids=ids)
         self.select_notifications_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
+        ).format(table=table)
+        self.select_notification_page_statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {table} "
+            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         ).format(table=table)
         self.select_chain_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash "
@@ -263,6 +269,13 @@ class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder
         statement = SQL("{} ORDER BY notification_id LIMIT %s").format(statement)
         params.append(limit)
         return [_notification(*row) for row in self._rows(statement, params)]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notification_page(self, start: int, limit: int) -> list[Notification]:
+        """Up to ``limit`` notifications from ``start`` on, each originator id as its text (`str(UUID)`):
+        the projection keeps ids as text, and a UUID per event would be made only to be printed."""
+        rows = self._rows(self.select_notification_page_statement, (start, limit))
+        return [_notification(*row) for row in rows]
 
     def _rows(self, statement: Composed, params: Sequence[Any]) -> list[TupleRow]:
         """All rows of a prepared read, as tuples in the binary format."""

@@ -24,7 +24,7 @@ from salur_cases.store.serial import process_lock
 from salur_cases.store.signing import NOTARY_ID
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from eventsourcing.persistence import StoredEvent
 
@@ -174,7 +174,7 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         topics: Sequence[str] = (),
         *,
         inclusive_of_start: bool = True,
-    ) -> Sequence[Notification]:
+    ) -> list[Notification]:
         """Return up to ``limit`` notifications from ``start`` (to ``stop``), optionally by topic."""
         conditions: list[str] = []
         params: list[Any] = []
@@ -190,12 +190,23 @@ class ChainedSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
         statement = f"SELECT * FROM {self.events_table_name} {where}ORDER BY notification_id LIMIT ?"  # noqa: S608
         params.append(limit)
+        return self._notifications(statement, params, UUID)
+
+    def select_notification_page(self, start: int, limit: int) -> list[Notification]:
+        """Up to ``limit`` notifications from ``start`` on, each originator id as its text (`str(UUID)`)."""
+        table = self.events_table_name
+        statement = f"SELECT * FROM {table} WHERE notification_id >= ? ORDER BY notification_id LIMIT ?"  # noqa: S608
+        return self._notifications(statement, [start, limit], lambda text: str(UUID(text)))
+
+    def _notifications(
+        self, statement: str, params: list[Any], originator_id: Callable[[str], UUID | str]
+    ) -> list[Notification]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             return [
                 Notification(
                     id=row["notification_id"],
-                    originator_id=UUID(row["originator_id"]),
+                    originator_id=originator_id(row["originator_id"]),
                     originator_version=row["originator_version"],
                     topic=row["topic"],
                     state=row["state"],
