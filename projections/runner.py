@@ -129,13 +129,13 @@ class ReadAhead:
 
 
 def _catch_up_postgres(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
-    """PostgreSQL: apply every pending batch, each written on a thread of its own while the next one
-    is loaded and folded (its households that the batch being written holds taken from that batch's
-    fold, `BatchProjection`); return (events applied, position reached).
+    """PostgreSQL: apply every pending batch; return (events applied, position reached).
 
-    A batch is loaded only once the batch before the one being written has committed. A batch whose
-    write finds the position moved by another runner is not applied, nor is the one folded after it:
-    the catch-up goes on from where the position is."""
+    Each batch is written on a thread and connection of its own while the next one is loaded and
+    folded: that one takes the households the batch being written holds from its fold
+    (`BatchProjection`), and loads the rest once the batch before has committed. A write that finds
+    the position moved by another runner applies nothing, the batch folded after it is dropped too,
+    and the catch-up goes on from where the position is."""
     applied = 0
     with (
         ThreadPoolExecutor(1, thread_name_prefix="salur-projection-write") as writer,
