@@ -1,8 +1,8 @@
 """The projection: folds a page of stored events into the read-model tables with bulk SQL.
 
-A batch is loaded, folded and written (`load`, `fold`, `write`; the runner stores the page's
-timeline and commits the rows with the new position; on PostgreSQL a batch is written on a
-connection of its own while the next one is loaded and folded, from its households). What depends
+A batch is loaded, folded, prepared and written (`load`, `fold`, `prepare`, `write`; the runner
+stores the page's timeline and commits the rows with the new position; on PostgreSQL a batch is
+written on a connection of its own while the next one is loaded and folded, from its households). What depends
 on the events alone is made with their page (`read_page`, on the runner's read-ahead thread): the
 decoded events, the entries of the members they list, and the timeline's rows. The rows the events
 need are loaded once (households not created in the batch, their seats and withdrawals, all
@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -51,11 +51,12 @@ from salur_cases.store.transcoder import MsgspecTranscoder
 from salur_cases.tables.bulk import (
     Prepared,
     Row,
-    insert_rows,
+    insert_prepared,
+    prepare_rows,
     prepare_values,
     select_in,
-    update_rows,
-    upsert,
+    update_prepared,
+    upsert_prepared,
 )
 
 if TYPE_CHECKING:
@@ -378,8 +379,8 @@ written back with when its members did not change (no resealed No. KK, no index 
 
 
 class BatchProjection:
-    """Applies a page of events (`read_page`) to the read models: `load` over `conn`, `fold`, then
-    `write` (the caller commits).
+    """Applies a page of events (`read_page`) to the read models: `load` over `conn`, `fold`,
+    `prepare`, then `write` (the caller commits).
 
     `before`: the batch folded just before this one, whose rows may not be committed yet (PostgreSQL
     writes a batch while the next one folds). The households it holds and the programs are taken
@@ -409,6 +410,7 @@ class BatchProjection:
         self.dirty_programs: set[str] = set()
         self.dirty_tahap: set[tuple[str, int]] = set()
         self.reflag: set[tuple[str, str]] = set()
+        self._steps: list[Step] = []
 
     # --- the batch ------------------------------------------------------------------------------
 
@@ -427,9 +429,16 @@ class BatchProjection:
             elif kind == "program":
                 self._program_event(record)
 
+    def prepare(self, dialect: Dialect) -> None:
+        """Convert the rows the folded events changed for the database: what `write` sends, ready
+        before it is (on PostgreSQL the next batch folds while this one is written, and only the
+        writes are left to the thread that writes)."""
+        self._steps = self._prepare(dialect)
+
     def write(self, conn: Connection) -> None:
-        """Write the rows the folded events changed over `conn` (the page's timeline is the caller's)."""
-        self._flush(conn)
+        """Write the prepared rows over `conn` (the page's timeline is the caller's)."""
+        for step in self._steps:
+            step(conn)
 
     def _load(self, records: Sequence[Decoded]) -> None:
         created = self.created
@@ -789,58 +798,52 @@ class BatchProjection:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _flush(self, conn: Connection) -> None:
-        upsert(conn, t.programs, [self.programs[c] for c in sorted(self.dirty_programs)])
-        upsert(conn, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
+    def _prepare(self, dialect: Dialect) -> list[Step]:
+        steps: list[Step] = []
+
+        def rows(write: Callable[[Connection, Prepared], None], table: Table, rows: list[Row]) -> None:
+            if rows:
+                steps.append(_step(write, prepare_rows(dialect, table, rows)))
+
+        def new_or_not(table: Table, candidates: list[Row], new: Callable[[Row], bool]) -> None:
+            """COPY the rows `new` says are not stored yet straight in, upsert the others."""
+            rows(insert_prepared, table, [r for r in candidates if new(r)])
+            rows(upsert_prepared, table, [r for r in candidates if not new(r)])
+
+        rows(upsert_prepared, t.programs, [self.programs[c] for c in sorted(self.dirty_programs)])
+        rows(upsert_prepared, t.program_tahap, [self.tahap[k] for k in sorted(self.dirty_tahap)])
         households = sorted(self.dirty_households)
-        insert_rows(conn, t.household, [self.households[h].row for h in households if h in self.created])
+        rows(insert_prepared, t.household, [self.households[h].row for h in households if h in self.created])
         existing = [self.households[h].row for h in households if h not in self.created]
-        upsert(conn, t.household, [r for r in existing if r["household_id"] in self.new_members])
+        rows(upsert_prepared, t.household, [r for r in existing if r["household_id"] in self.new_members])
         unchanged = [r for r in existing if r["household_id"] not in self.new_members]
-        update_rows(conn, t.household, unchanged, _CHANGING)
+        if unchanged:
+            prepared = prepare_rows(dialect, t.household, unchanged, _CHANGING)
+            steps.append(_step(update_prepared, prepared))
         gone = [k for k, v in self.persons.items() if v is None]
         deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
         if deletes:
-            person = t.person_index.c
-            conn.execute(
-                t.person_index.delete().where(
-                    person.nik_hash == bindparam("k"), person.household_id == bindparam("h")
-                ),
-                deletes,
-            )
-        upsert(conn, t.person_index, [v for v in self.persons.values() if v is not None])
+            steps.append(_step(_delete_persons, deletes))
+        rows(upsert_prepared, t.person_index, [v for v in self.persons.values() if v is not None])
         seats = [self.households[h].seats[p, n] for h, p, n in sorted(self.dirty_seats)]
         stored = self.stored_seats
-        self._insert_or_upsert(
-            conn, t.tahap_roster, seats, lambda s: (s["household_id"], s["program"], s["tahap"]) not in stored
+        new_or_not(
+            t.tahap_roster, seats, lambda s: (s["household_id"], s["program"], s["tahap"]) not in stored
         )
         for seat in seats:
             key = (seat["household_id"], seat["program"], seat["tahap"])
             self.statuses[key] = _status_of_seat(seat, self.seat_times[key])
         created = self.created
-        self._insert_or_upsert(
-            conn,
-            t.household_status,
-            [self.statuses[k] for k in sorted(self.statuses)],
-            lambda s: s["household_id"] in created,
-        )
-        self._insert_or_upsert(
-            conn,
-            t.withdrawal,
-            [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)],
-            lambda w: w["household_id"] in created,
-        )
+        statuses = [self.statuses[k] for k in sorted(self.statuses)]
+        new_or_not(t.household_status, statuses, lambda s: s["household_id"] in created)
+        withdrawals = [self.dirty_withdrawals[p] for p in sorted(self.dirty_withdrawals)]
+        new_or_not(t.withdrawal, withdrawals, lambda w: w["household_id"] in created)
         self._reflag_batch_payments()
-        insert_rows(conn, t.payment_ledger, self.ledger)
-        self._reflag_stored_payments(conn)
-
-    @staticmethod
-    def _insert_or_upsert(
-        conn: Connection, table: Table, rows: list[Row], new: Callable[[Row], bool]
-    ) -> None:
-        """COPY the rows `new` says are not stored yet straight in, upsert the others."""
-        insert_rows(conn, table, [r for r in rows if new(r)])
-        upsert(conn, table, [r for r in rows if not new(r)])
+        rows(insert_prepared, t.payment_ledger, self.ledger)
+        reflag = self._reflag_stored_payments()
+        if reflag is not None:
+            steps.append(_step(_reflag_payments, reflag))
+        return steps
 
     def _reflag_batch_payments(self) -> None:
         """Recompute `after_removal` of the batch's payments of households whose removals changed
@@ -854,37 +857,62 @@ class BatchProjection:
                     program, row["tahap"], row["paid_on"]
                 )
 
-    def _reflag_stored_payments(self, conn: Connection) -> None:
-        """Recompute `after_removal` of the stored payments of households whose removals changed
-        (households proposed in the batch have none)."""
+    def _reflag_stored_payments(self) -> tuple[list[Row], list[Row]] | None:
+        """The stored payments whose `after_removal` to recompute, those of households whose removals
+        changed (households proposed in the batch have none): (the households' programs, the spans
+        of their removals); None when there are none."""
         reflag = sorted((h, p) for h, p in self.reflag if h not in self.created)
         if not reflag:
-            return
-        ledger = t.payment_ledger
-        same = and_(ledger.c.household_id == bindparam("h"), ledger.c.program == bindparam("p"))
-        conn.execute(
-            update(ledger).where(same).values(after_removal=False),
-            [{"h": h, "p": p} for h, p in reflag],
-        )
+            return None
         flagged = [
             {"h": h, "p": p, "t": w["tahap"], "eff": w["effective_on"], "until": w["reinstated_on"] or NEVER}
             for h, p in reflag
             for w in self.households[h].withdrawals
             if w["program"] == p
         ]
-        if flagged:
-            conn.execute(
-                update(ledger)
-                .where(
-                    same,
-                    ledger.c.status == "PAID",
-                    ledger.c.tahap >= bindparam("t"),
-                    ledger.c.paid_on >= bindparam("eff"),
-                    ledger.c.paid_on < bindparam("until"),
-                )
-                .values(after_removal=True),
-                flagged,
+        return [{"h": h, "p": p} for h, p in reflag], flagged
+
+
+Step = Callable[[Connection], None]
+"""One write of a prepared batch."""
+_T = TypeVar("_T")
+
+
+def _step(write: Callable[[Connection, _T], None], argument: _T) -> Step:
+    return lambda conn: write(conn, argument)
+
+
+def _delete_persons(conn: Connection, deletes: list[Row]) -> None:
+    """Delete person-index rows by NIK hash (`k`) and household (`h`)."""
+    person = t.person_index.c
+    conn.execute(
+        t.person_index.delete().where(
+            person.nik_hash == bindparam("k"), person.household_id == bindparam("h")
+        ),
+        deletes,
+    )
+
+
+def _reflag_payments(conn: Connection, reflag: tuple[list[Row], list[Row]]) -> None:
+    """Clear `after_removal` of the payments of each household's program, then set it on the PAID
+    ones in the span of one of its removals (`BatchProjection._reflag_stored_payments`)."""
+    programs, flagged = reflag
+    ledger = t.payment_ledger
+    same = and_(ledger.c.household_id == bindparam("h"), ledger.c.program == bindparam("p"))
+    conn.execute(update(ledger).where(same).values(after_removal=False), programs)
+    if flagged:
+        conn.execute(
+            update(ledger)
+            .where(
+                same,
+                ledger.c.status == "PAID",
+                ledger.c.tahap >= bindparam("t"),
+                ledger.c.paid_on >= bindparam("eff"),
+                ledger.c.paid_on < bindparam("until"),
             )
+            .values(after_removal=True),
+            flagged,
+        )
 
 
 def _status_of_seat(seat: Row, updated_at: datetime) -> Row:

@@ -154,6 +154,7 @@ def _catch_up_postgres(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
                 conn.rollback()  # the next batch's reads see what commits meanwhile
                 projection.fold(page)
                 pages.read_ahead(page.records[-1].position)
+                projection.prepare(conn.dialect)
             if writing is not None:
                 written = writing.result()
                 if written is None:
@@ -196,6 +197,7 @@ def _apply_sqlite_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
             projection = BatchProjection(conn, runtime.settings.id_key)
             projection.load(page)
             projection.fold(page)
+            projection.prepare(conn.dialect)
             conn.rollback()  # the reads' transaction, if any
             if _begin(conn) == position:
                 break

@@ -129,53 +129,66 @@ def _converted(
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """Rows of one table converted to the values the driver takes (`prepare_values`), to insert later."""
+    """Rows of one table converted to the values the driver takes (`prepare_rows`, `prepare_values`),
+    to write later."""
 
     table: Table
     columns: list[str]
     values: list[Sequence[Any]]
 
 
+def prepare_rows(
+    dialect: Dialect, table: Table, rows: Sequence[Row], columns: list[str] | None = None
+) -> Prepared:
+    """Convert `rows` (all with the same keys; only `columns` of them if given) now: sealed, JSON as
+    text, times as the database takes them; on any thread, for `insert_prepared`, `upsert_prepared`
+    or `update_prepared` to write later."""
+    if not rows:
+        return Prepared(table, [], [])
+    columns, values = _values(dialect, table, rows, columns)
+    return Prepared(table, columns, list(values))
+
+
 def prepare_values(
     dialect: Dialect, table: Table, columns: list[str], values: Iterable[Sequence[Any]]
 ) -> Prepared:
-    """Convert rows given as their values in `columns`' order now: sealed, JSON as text, times as the
-    database takes them; on any thread, for `insert_prepared` to insert later."""
+    """`prepare_rows` for rows given as their values in `columns`' order."""
     return Prepared(table, columns, list(_converted(dialect, table, columns, values)))
 
 
 def insert_prepared(conn: Connection, prepared: Prepared) -> None:
-    """Insert rows converted by `prepare_values` (none there yet) in bulk (COPY on PostgreSQL)."""
+    """Insert prepared rows (none there yet) in bulk (COPY on PostgreSQL)."""
     if prepared.values:
         _write_values(conn, prepared.table, prepared.columns, prepared.values, None)
 
 
-def upsert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
-    """Insert or replace `rows` (all with the same keys) by primary key, in bulk.
+def upsert_prepared(conn: Connection, prepared: Prepared) -> None:
+    """Insert or replace prepared rows by primary key, in bulk.
 
     PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE from it.
     SQLite: one executemany of the same upsert.
     """
-    if rows:
-        _write(conn, table, rows, [c.name for c in table.primary_key])
+    if prepared.values:
+        keys = [c.name for c in prepared.table.primary_key]
+        _write_values(conn, prepared.table, prepared.columns, prepared.values, keys)
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
-    """Insert `rows` (all with the same keys, none there yet) in bulk (COPY on PostgreSQL)."""
-    if rows:
-        _write(conn, table, rows, None)
+def upsert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """`upsert_prepared` of `rows` (all with the same keys)."""
+    upsert_prepared(conn, prepare_rows(conn.dialect, table, rows))
 
 
-def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: list[str]) -> None:
-    """Update `columns` of `rows` (all there already; `columns` include the primary key) by primary key.
+def update_prepared(conn: Connection, prepared: Prepared) -> None:
+    """Update the prepared columns of rows (all there already; the columns include the primary key)
+    by primary key.
 
     PostgreSQL: COPY into a temporary table of just those columns, then one UPDATE ... FROM it.
     SQLite: one executemany of the UPDATE.
     """
-    if not rows:
+    if not prepared.values:
         return
+    table, columns, values = prepared.table, prepared.columns, prepared.values
     keys = [c.name for c in table.primary_key]
-    columns, values = _values(conn.dialect, table, rows, columns)
     changed = [c for c in columns if c not in keys]
     if conn.dialect.name != "postgresql":
         sets = ", ".join(f'"{c}" = ?' for c in changed)
@@ -205,11 +218,6 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row], columns: li
             )
         )
         cursor.execute(SQL("DELETE FROM {}").format(stage))
-
-
-def _write(conn: Connection, table: Table, rows: Sequence[Row], keys: list[str] | None) -> None:
-    columns, values = _values(conn.dialect, table, rows)
-    _write_values(conn, table, columns, values, keys)
 
 
 def _write_values(
