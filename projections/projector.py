@@ -397,6 +397,8 @@ class BatchProjection:
         self.tahap: dict[tuple[str, int], Row] = {}
         self.ledger: list[Row] = []
         self.persons: dict[str, Row | None] = {}
+        self.persons_before: set[str] = set()
+        """The NIK hashes the batch before writes into the person index."""
         self.person_holders: dict[str, set[str]] = {}
         self.statuses: dict[tuple[str, str, int], Row] = {}
         self.dirty_households: set[str] = set()
@@ -429,11 +431,12 @@ class BatchProjection:
             elif kind == "program":
                 self._program_event(record)
 
-    def prepare(self, dialect: Dialect) -> None:
+    def prepare(self) -> None:
         """Convert the rows the folded events changed for the database: what `write` sends, ready
         before it is (on PostgreSQL the next batch folds while this one is written, and only the
-        writes are left to the thread that writes)."""
-        self._steps = self._prepare(dialect)
+        writes are left to the thread that writes). Person-index rows new to it are COPYed, the
+        others upserted: which NIK hashes it holds is read over `conn`."""
+        self._steps = self._prepare(self.conn.dialect)
 
     def write(self, conn: Connection) -> None:
         """Write the prepared rows over `conn` (the page's timeline is the caller's)."""
@@ -498,6 +501,7 @@ class BatchProjection:
         missing = [h for h in members_wanted if h in households and "members" not in households[h].row]
         for row in select_in(self.conn, t.household, "household_id", missing, ["household_id", "members"]):
             households[row["household_id"]].row["members"] = row["members"]
+        self.persons_before = {key for key, person in before.persons.items() if person is not None}
         self.programs = {code: dict(program) for code, program in before.programs.items()}
         self.program_codes = dict(before.program_codes)
         self.tahap = {key: dict(tahap) for key, tahap in before.tahap.items()}
@@ -824,7 +828,9 @@ class BatchProjection:
         deletes = [{"k": k, "h": h} for k in gone for h in sorted(self.person_holders[k])]
         if deletes:
             steps.append(_step(_delete_persons, deletes))
-        rows(upsert_prepared, t.person_index, [v for v in self.persons.values() if v is not None])
+        written = [v for v in self.persons.values() if v is not None]
+        held = self._stored_persons([v["nik_hash"] for v in written])
+        new_or_not(t.person_index, written, lambda v: v["nik_hash"] not in held)
         seats = [self.households[h].seats[p, n] for h, p, n in sorted(self.dirty_seats)]
         stored = self.stored_seats
         new_or_not(
@@ -844,6 +850,12 @@ class BatchProjection:
         if reflag is not None:
             steps.append(_step(_reflag_payments, reflag))
         return steps
+
+    def _stored_persons(self, keys: list[str]) -> set[str]:
+        """Which of these NIK hashes the person index may hold when this batch is written: those it
+        holds now, and those the batch before writes."""
+        held = select_in(self.conn, t.person_index, "nik_hash", keys, ["nik_hash"])
+        return {row["nik_hash"] for row in held} | self.persons_before
 
     def _reflag_batch_payments(self) -> None:
         """Recompute `after_removal` of the batch's payments of households whose removals changed

@@ -151,10 +151,10 @@ def _catch_up_postgres(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
             if page.records:
                 projection = BatchProjection(conn, runtime.settings.id_key, before)
                 projection.load(page)
-                conn.rollback()  # the next batch's reads see what commits meanwhile
                 projection.fold(page)
                 pages.read_ahead(page.records[-1].position)
-                projection.prepare(conn.dialect)
+                projection.prepare()
+                conn.rollback()  # the next batch's reads see what commits meanwhile
             if writing is not None:
                 written = writing.result()
                 if written is None:
@@ -197,7 +197,7 @@ def _apply_sqlite_batch(runtime: Runtime, pages: ReadAhead) -> tuple[int, int]:
             projection = BatchProjection(conn, runtime.settings.id_key)
             projection.load(page)
             projection.fold(page)
-            projection.prepare(conn.dialect)
+            projection.prepare()
             conn.rollback()  # the reads' transaction, if any
             if _begin(conn) == position:
                 break
