@@ -13,7 +13,7 @@ without the key can recompute by enumerating the ~10^10 plausible numbers.
 from __future__ import annotations
 
 import functools
-import hashlib
+import hmac
 import re
 import uuid
 from typing import Self
@@ -219,26 +219,15 @@ def parse_rupiah(value: object, field: str = "amount_idr") -> int:
 
 def keyed_hash(key: bytes, kind: str, value: str) -> bytes:
     """HMAC-SHA-256 of ``kind:value`` under ``key`` (e.g. ``kind="nik"``)."""
-    inner, outer = _keyed(key)
-    digest = inner.copy()
-    digest.update(f"{kind}:{value}".encode())
-    mac = outer.copy()
-    mac.update(digest.digest())
+    mac = _keyed(key).copy()
+    mac.update(f"{kind}:{value}".encode())
     return mac.digest()
 
 
-_BLOCK = 64
-"""SHA-256's block size in bytes."""
-_INNER_PAD = bytes(b ^ 0x36 for b in range(256))
-_OUTER_PAD = bytes(b ^ 0x5C for b in range(256))
-
-
 @functools.lru_cache(maxsize=8)
-def _keyed(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
-    """SHA-256 fed the key's inner and outer pads once (HMAC, RFC 2104): each hash copies the two
-    C objects, in about half the time of copying an `hmac.HMAC` (a Python object around them)."""
-    block = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
-    return hashlib.sha256(block.translate(_INNER_PAD)), hashlib.sha256(block.translate(_OUTER_PAD))
+def _keyed(key: bytes) -> hmac.HMAC:
+    """The HMAC keyed once: each hash copies it, rather than keying SHA-256 again (half the time)."""
+    return hmac.new(key, digestmod="sha256")
 
 
 def keyed_uuid(key: bytes, kind: str, value: str) -> uuid.UUID:
