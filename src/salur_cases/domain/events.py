@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -34,6 +34,17 @@ WHO = ("actor", "role")
 
 _TEMPLATES: dict[type, tuple[dict[str, Any], frozenset[str]]] = {}
 """Per event class: its fields in their order with their defaults, and the names of those required."""
+
+
+_Made = TypeVar("_Made")
+
+
+def with_fields(cls: type[_Made], fields: dict[str, Any]) -> _Made:
+    """An instance of the frozen dataclass `cls` holding `fields` (all of them, in its field order),
+    made at once instead of through its `__init__`, which assigns each field with `object.__setattr__`."""
+    made = object.__new__(cls)
+    object.__setattr__(made, "__dict__", fields)
+    return made
 
 
 class PayloadEvent(Clocked):
@@ -67,9 +78,7 @@ class PayloadEvent(Clocked):
         state = {**template, **fields}
         if len(state) != len(template) or not required <= fields.keys():
             return cls(**fields)
-        event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", state)
-        return event
+        return with_fields(cls, state)
 
     def mutate(self, aggregate: Any) -> Any:
         """Apply the event to its aggregate; a created event of a `PayloadAggregate` makes it

@@ -24,6 +24,7 @@ from psycopg.adapt import PyFormat
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
+from salur_cases.domain.events import with_fields
 from salur_cases.store.chain import GENESIS, ChainRow, link_hash
 from salur_cases.store.pglist import SPLIT, joined_ids
 from salur_cases.store.serial import process_lock
@@ -49,7 +50,6 @@ def _notification(
     position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
 ) -> Notification:
     """A notification given its fields at once, not one by one through its frozen dataclass."""
-    notification = object.__new__(Notification)
     fields = {
         "originator_id": originator_id,
         "originator_version": version,
@@ -57,8 +57,7 @@ def _notification(
         "state": state,
         "id": position,
     }
-    object.__setattr__(notification, "__dict__", fields)
-    return notification
+    return with_fields(Notification, fields)
 
 
 class ChainedPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder):

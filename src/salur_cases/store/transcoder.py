@@ -35,6 +35,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from salur_cases.domain.events import with_fields
+
 _RFC3339 = msgspec.json.Encoder().encode
 
 
@@ -132,16 +134,13 @@ class EventMapper(Mapper[UUID]):
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
             stored_state = self.cipher.encrypt(stored_state)
-        # the stored event given its fields at once, not one by one through the frozen dataclass
-        stored = object.__new__(StoredEvent)
         fields = {
             "originator_id": originator_id,
             "originator_version": originator_version,
             "topic": topic,
             "state": stored_state,
         }
-        object.__setattr__(stored, "__dict__", fields)
-        return stored
+        return with_fields(StoredEvent, fields)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """The domain event of a stored event (upcast to its class's version when older)."""
@@ -168,6 +167,4 @@ class EventMapper(Mapper[UUID]):
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
-        event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", state)
-        return event  # type: ignore[no-any-return]
+        return with_fields(cls, state)
